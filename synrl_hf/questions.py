@@ -63,26 +63,33 @@ def multiple_choice(
     return Question(text, LETTERS[position], "multiple_choice", primitive, kind, options)
 
 
+def draw_numeric_layout(rng: np.random.Generator, lowest: tuple[int, int], num_options: int = 4) -> tuple[int, int]:
+    """Answer-first layout for a numeric multiple choice: (correct value, its rank among the options).
+
+    The lowest option is drawn uniformly from ``lowest`` and the rank uniformly, and only then the
+    correct value = lowest option + rank. Seeing the options therefore says nothing about which
+    one is correct (drawing the value first and placing options around it leaks the rank at the
+    ends of the range).
+    """
+    first = int(rng.integers(lowest[0], lowest[1] + 1))
+    rank = int(rng.integers(num_options))
+    return first + rank, rank
+
+
 def numeric_choice(
-    rng: np.random.Generator,
     text: str,
     correct: int,
+    rank: int,
     *,
     primitive: str,
     kind: str,
-    low: int = 0,
     num_options: int = 4,
     unit: str = "",
 ) -> Question:
-    """Four consecutive integers around ``correct``, where ``correct`` holds a uniformly drawn rank.
-
-    Options are listed in increasing order (as people expect numbers) so the letter equals the rank,
-    and the rank is uniform only when ``correct - low >= num_options - 1``: callers draw answers in
-    that range, and the rank is then clipped rather than the option list shifted.
-    """
-    rank = int(rng.integers(num_options))
-    rank = min(rank, correct - low)
+    """Consecutive integers in increasing order with ``correct`` at ``rank`` (see draw_numeric_layout)."""
     values = [correct - rank + i for i in range(num_options)]
+    if values[0] < 0:
+        raise ValueError(f"options {values} go below zero; draw the layout with draw_numeric_layout")
     options = [f"{v}{unit}" for v in values]
     return Question(text, LETTERS[rank], "multiple_choice", primitive, kind, options)
 

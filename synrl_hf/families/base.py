@@ -37,10 +37,18 @@ class Family:
     # The paper's second RL round: longer clips, more transitions. Field overrides on Params().
     round2: ClassVar[dict[str, Any]] = {}
 
-    def simulate(self, rng: np.random.Generator, params: Params) -> Timeline:
+    def plan(self, rng: np.random.Generator, params: Params) -> dict[str, Any]:
+        """Answer-first choices made before simulating (question kind, target count, option layout).
+
+        Drawing the target answer first is what makes answers balanced by construction; the
+        simulation then realises it and ``ask`` re-derives the answer from the timeline.
+        """
+        return {}
+
+    def simulate(self, rng: np.random.Generator, params: Params, plan: dict[str, Any]) -> Timeline:
         raise NotImplementedError
 
-    def ask(self, rng: np.random.Generator, timeline: Timeline, params: Params) -> Question:
+    def ask(self, rng: np.random.Generator, timeline: Timeline, plan: dict[str, Any]) -> Question:
         raise NotImplementedError
 
     # -- parameters ----------------------------------------------------------------------------

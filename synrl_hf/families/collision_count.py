@@ -1,0 +1,108 @@
+"""collision_count: how many times an object touches the frame's walls during continuous motion."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..questions import Question, draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
+from ..timeline import Event, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+
+WALL_GAP = 0.004  # canvas units between the outline and the frame edge at contact
+
+
+@dataclass(frozen=True)
+class CollisionParams(Params):
+    count: tuple[int, int] = (1, 6)  # wall contacts, drawn uniformly (the answer)
+    size: tuple[float, float] = (0.08, 0.14)
+    speed: tuple[float, float] = (0.25, 1.6)  # canvas widths per second
+
+
+class CollisionCount(Family):
+    name = "collision_count"
+    category = "short_term"
+    Params = CollisionParams
+    round2 = {"duration": (8.0, 12.0), "count": (2, 10)}
+
+    KINDS = ("count", "count_choice", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        low, high = params.count
+        if kind == "count_choice":
+            # Lowest option drawn first, so the options never reveal the answer's rank.
+            count, rank = draw_numeric_layout(rng, (max(low - 1, 0), max(high - 3, 0)))
+            return {"kind": kind, "count": count, "rank": rank}
+        if kind == "when":
+            count = int(rng.integers(max(low, 2), max(high, 2) + 1))
+            return {"kind": kind, "count": count, "leg": int(rng.integers(1, count))}
+        return {"kind": kind, "count": int(rng.integers(low, high + 1))}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        duration = (num_frames - 1) / FPS
+        t = np.arange(num_frames) / FPS
+        (obj,) = motion.random_objects(rng, 1, params.size)
+        # The outline itself touches the frame edge (the wall), a pixel or two inside it.
+        half_w, half_h = motion.half_extents(obj)
+        lo_x, lo_y = half_w + WALL_GAP, half_h + WALL_GAP
+        for _ in range(5000):
+            angle = rng.uniform(0, 2 * math.pi)
+            speed = rng.uniform(*params.speed)
+            vx, vy = speed * math.cos(angle), speed * math.sin(angle)
+            x0, y0 = rng.uniform(lo_x, 1 - lo_x), rng.uniform(lo_y, 1 - lo_y)
+            contacts = motion.bounce_contacts(x0, vx, lo_x, 1 - lo_x, duration, ("left", "right"), FPS)
+            contacts += motion.bounce_contacts(y0, vy, lo_y, 1 - lo_y, duration, ("top", "bottom"), FPS)
+            contacts.sort(key=lambda c: c.time)
+            if len(contacts) == plan["count"] and _well_separated(contacts, num_frames):
+                break
+        else:
+            raise RuntimeError(f"could not realise {plan['count']} wall contacts in {duration:.1f} s")
+        track = Track(
+            x=motion.bounce_axis(x0, vx, lo_x, 1 - lo_x, t),
+            y=motion.bounce_axis(y0, vy, lo_y, 1 - lo_y, t),
+            angle=np.zeros(num_frames),
+            visible=np.ones(num_frames, bool),
+        )
+        events = [Event(c.frame, "wall_contact", [obj.id], c.wall) for c in contacts]
+        return Timeline(FPS, num_frames, [obj], {obj.id: track}, events)
+
+    def ask(self, rng, timeline, plan):
+        obj = timeline.objects[0]
+        name = motion.describe(obj)
+        contacts = [e for e in timeline.events if e.type == "wall_contact"]
+        count = len(contacts)
+        if plan["kind"] == "count":
+            text = pick(rng, (
+                f"How many times does the {name} touch the edges of the frame?",
+                f"Count the wall contacts of the {name}. How many times does it hit a wall?",
+                f"The {name} bounces around the frame. How many bounces off a wall do you see?",
+            ))
+            return number(text, count, primitive="counting", kind="count")
+        if plan["kind"] == "count_choice":
+            text = pick(rng, (
+                f"How many times does the {name} bounce off a wall?",
+                f"How many wall collisions does the {name} make during the video?",
+            ))
+            return numeric_choice(text, count, plan["rank"], primitive="counting", kind="count_choice")
+        leg = plan["leg"]
+        start, end = contacts[leg - 1], contacts[leg]
+        text = pick(rng, (
+            f"When does the {name} travel from its {ordinal(leg)} wall contact to its {ordinal(leg + 1)}?",
+            f"Give the time span between the {ordinal(leg)} and the {ordinal(leg + 1)} time the {name} hits a wall.",
+        ))
+        return interval(text, timeline.time(start.frame), timeline.time(end.frame))
+
+
+def _well_separated(contacts: list[motion.Contact], num_frames: int) -> bool:
+    """Every contact drawn on its own frames: apart from the next, and not at the clip's very ends."""
+    frames = [c.frame for c in contacts]
+    if any(f < motion.MIN_EVENT_GAP or f > num_frames - 1 - motion.MIN_EVENT_GAP for f in frames):
+        return False
+    # A near-corner hit (two walls within a few frames) would look like a single contact.
+    return all(b - a >= 2 * motion.MIN_EVENT_GAP for a, b in zip(frames, frames[1:]))

@@ -1,0 +1,108 @@
+"""direction: which way an object moves (compass directions, diagonals included).
+
+The object rests, moves one way, turns once and moves another way, then rests: the question asks
+about one of the two legs, so neither the first nor the last frame gives the answer away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..questions import interval, multiple_choice, pick
+from ..timeline import Event, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+NORTH_NOTE = "North is the top of the frame."
+
+
+@dataclass(frozen=True)
+class DirectionParams(Params):
+    size: tuple[float, float] = (0.08, 0.14)
+    leg_length: tuple[float, float] = (0.15, 0.35)  # canvas units per leg
+    distractors: int = 1  # other objects moving in other directions
+
+
+class Direction(Family):
+    name = "direction"
+    category = "short_term"
+    Params = DirectionParams
+    round2 = {"duration": (8.0, 12.0), "distractors": 2}
+
+    KINDS = ("first_leg", "second_leg", "when")
+
+    def plan(self, rng, params):
+        first = int(rng.integers(8))
+        # The turn is at least 90 degrees, so the two legs are never confused.
+        second = (first + int(rng.integers(2, 7))) % 8
+        return {"kind": pick(rng, self.KINDS), "legs": (motion.COMPASS[first], motion.COMPASS[second])}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        objects = motion.random_objects(rng, 1 + params.distractors, params.size)
+        for _ in range(200):
+            tracks, events = {}, []
+            for i, obj in enumerate(objects):
+                legs = plan["legs"] if i == 0 else _other_legs(rng, plan["legs"])
+                track, turn_events = _two_leg_track(rng, obj, legs, num_frames, params)
+                tracks[obj.id] = track
+                events += turn_events
+            if motion.separated(objects, tracks):
+                return Timeline(FPS, num_frames, objects, tracks, events)
+        raise RuntimeError("could not place the objects without overlaps")
+
+    def ask(self, rng, timeline, plan):
+        target = timeline.objects[0]
+        name = motion.describe(target)
+        moves = [e for e in timeline.events if e.objects == [target.id] and e.type in ("start", "turn", "stop")]
+        start, turn, stop = (e.frame for e in moves)
+        first, second = (e.detail for e in moves[:2])
+        kind = plan["kind"]
+        if kind == "when":
+            leg = int(rng.integers(2))
+            direction = (first, second)[leg]
+            span = ((start, turn), (turn, stop))[leg]
+            text = pick(rng, (
+                f"When is the {name} moving {direction}? {NORTH_NOTE}",
+                f"During which time span does the {name} head {direction}? {NORTH_NOTE}",
+            ))
+            return interval(text, timeline.time(span[0]), timeline.time(span[1]))
+        answer = first if kind == "first_leg" else second
+        text = pick(rng, (
+            f"In which direction does the {name} move {'first' if kind == 'first_leg' else 'after it turns'}? {NORTH_NOTE}",
+            f"The {name} changes direction once. Which way does it go {'before' if kind == 'first_leg' else 'after'} the turn? {NORTH_NOTE}",
+        ))
+        distractors = [d for d in motion.COMPASS if d != answer]
+        return multiple_choice(rng, text, answer, distractors, primitive="direction", kind=kind)
+
+
+def _other_legs(rng, legs):
+    options = [d for d in motion.COMPASS if d not in legs]
+    first = pick(rng, options)
+    second = pick(rng, [d for d in motion.COMPASS if d != first])
+    return first, second
+
+
+def _two_leg_track(rng, obj, legs, num_frames, params):
+    # Rest, leg one, leg two, rest; the split points are drawn independently of the directions.
+    start, turn, stop = motion.split_points(rng, num_frames, 3, min_gap=num_frames // 5, edge=num_frames // 10)
+    for _ in range(1000):
+        lengths = rng.uniform(*params.leg_length, size=2)
+        (dx1, dy1), (dx2, dy2) = (motion.COMPASS_VECTORS[d] for d in legs)
+        waypoints = np.array([[0.0, 0.0], [dx1 * lengths[0], dy1 * lengths[0]]])
+        waypoints = np.vstack([waypoints, waypoints[1] + [dx2 * lengths[1], dy2 * lengths[1]]])
+        placed = motion.place_path(rng, waypoints[:, 0], waypoints[:, 1], obj.size * 1.2)
+        if placed is not None:
+            break
+    else:
+        raise RuntimeError(f"could not fit legs {legs} in the frame")
+    x, y = motion.piecewise_path(list(zip(*placed)), [turn - start, stop - turn], start, num_frames - 1 - stop)
+    track = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+    events = [
+        Event(start, "start", [obj.id], legs[0]),
+        Event(turn, "turn", [obj.id], legs[1]),
+        Event(stop, "stop", [obj.id]),
+    ]
+    return track, events

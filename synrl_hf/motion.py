@@ -1,0 +1,133 @@
+"""Kinematics shared by the short-term families: placing paths in frame, piecewise motion, bounces.
+
+Everything is in canvas units (the unit square, y down) and returns one value per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .palette import COLORS, SHAPES
+from .render.geometry import outline
+from .timeline import SceneObject
+
+MARGIN = 0.02  # free space between any object and the frame edge, so nothing is ever cut off
+MIN_EVENT_GAP = 3  # frames between two counted events, so each is drawn on its own
+
+COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
+# Unit vectors on screen (y down): north is up.
+COMPASS_VECTORS = {
+    name: (math.sin(math.radians(45 * i)), -math.cos(math.radians(45 * i))) for i, name in enumerate(COMPASS)
+}
+
+
+def random_objects(rng: np.random.Generator, count: int, size: tuple[float, float], *, shapes=SHAPES, marker: bool = False) -> list[SceneObject]:
+    """``count`` objects with distinct colors (so a question can name each by color)."""
+    colors = rng.choice(list(COLORS), size=count, replace=False)
+    return [
+        SceneObject(
+            id=f"obj{i}",
+            shape=str(shapes[int(rng.integers(len(shapes)))]),
+            color=str(color),
+            size=float(rng.uniform(*size)),
+            marker=marker,
+            z=i,
+        )
+        for i, color in enumerate(colors)
+    ]
+
+
+def half_extents(obj: SceneObject, angle: float = 0.0) -> tuple[float, float]:
+    """Half width and half height of the object's drawn outline, so contacts are exact touches."""
+    points = outline(obj.shape, obj.size, obj.height, angle)
+    return float(np.abs(points[:, 0]).max()), float(np.abs(points[:, 1]).max())
+
+
+def describe(obj: SceneObject) -> str:
+    return f"{obj.color} {obj.shape}"
+
+
+def place_path(rng: np.random.Generator, rel_x: np.ndarray, rel_y: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Translate a relative path to a uniformly drawn spot where the whole object stays in frame."""
+    half = size / 2 + MARGIN
+    lo_x, hi_x = half - rel_x.min(), 1 - half - rel_x.max()
+    lo_y, hi_y = half - rel_y.min(), 1 - half - rel_y.max()
+    if lo_x > hi_x or lo_y > hi_y:
+        return None
+    return rel_x + rng.uniform(lo_x, hi_x), rel_y + rng.uniform(lo_y, hi_y)
+
+
+def in_frame(x: np.ndarray, y: np.ndarray, size: float) -> bool:
+    half = size / 2 + MARGIN - 1e-9
+    return bool(x.min() >= half and x.max() <= 1 - half and y.min() >= half and y.max() <= 1 - half)
+
+
+@dataclass
+class Contact:
+    frame: int
+    time: float  # exact simulated time of the contact, seconds
+    wall: str  # "left", "right", "top", "bottom"
+
+
+def bounce_axis(p0: float, v: float, lo: float, hi: float, t: np.ndarray) -> np.ndarray:
+    """Position along one axis of a point bouncing elastically between ``lo`` and ``hi``."""
+    span = hi - lo
+    unfolded = np.mod(p0 - lo + v * t, 2 * span)
+    return lo + np.where(unfolded <= span, unfolded, 2 * span - unfolded)
+
+
+def bounce_contacts(p0: float, v: float, lo: float, hi: float, duration: float, walls: tuple[str, str], fps: int) -> list[Contact]:
+    """Every time the point reaches ``lo`` (walls[0]) or ``hi`` (walls[1]) within ``duration``."""
+    if v == 0:
+        return []
+    span = hi - lo
+    u0 = p0 - lo
+    contacts = []
+    j = math.floor(u0 / span) + 1 if v > 0 else math.ceil(u0 / span) - 1
+    while True:
+        t = (j * span - u0) / v
+        if t > duration:
+            break
+        if t > 0:
+            wall = walls[1] if j % 2 else walls[0]
+            contacts.append(Contact(int(round(t * fps)), t, wall))
+        j += 1 if v > 0 else -1
+    return contacts
+
+
+def piecewise_path(waypoints: list[tuple[float, float]], frames_per_leg: list[int], start_hold: int = 0, end_hold: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Constant-speed legs between waypoints, with optional still frames before and after."""
+    xs, ys = [np.full(start_hold, waypoints[0][0])], [np.full(start_hold, waypoints[0][1])]
+    for (x0, y0), (x1, y1), n in zip(waypoints, waypoints[1:], frames_per_leg):
+        s = np.arange(n) / n
+        xs.append(x0 + (x1 - x0) * s)
+        ys.append(y0 + (y1 - y0) * s)
+    last = waypoints[-1]
+    xs.append(np.full(end_hold + 1, last[0]))
+    ys.append(np.full(end_hold + 1, last[1]))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def separated(objects: list[SceneObject], tracks: dict, gap: float = MARGIN) -> bool:
+    """True when no two visible objects ever overlap (bounding circles plus ``gap``)."""
+    for i, a in enumerate(objects):
+        for b in objects[i + 1 :]:
+            ta, tb = tracks[a.id], tracks[b.id]
+            both = ta.visible & tb.visible
+            dist = np.hypot(ta.x - tb.x, ta.y - tb.y)[both]
+            limit = (max(a.size, a.height or 0) + max(b.size, b.height or 0)) / 2 * math.sqrt(2) + gap
+            if dist.size and dist.min() < limit:
+                return False
+    return True
+
+
+def split_points(rng: np.random.Generator, num_frames: int, count: int, min_gap: int, edge: int) -> list[int]:
+    """``count`` increasing frames in [edge, num_frames - 1 - edge], at least ``min_gap`` apart."""
+    room = num_frames - 1 - 2 * edge - (count - 1) * min_gap
+    if room < 0:
+        raise ValueError(f"{count} points {min_gap} frames apart do not fit in {num_frames} frames")
+    offsets = np.sort(rng.integers(0, room + 1, size=count))
+    return [int(edge + o + i * min_gap) for i, o in enumerate(offsets)]

@@ -1,0 +1,28 @@
+"""The renderer interface: a timeline in, RGB frames out. Backends differ only in how they draw."""
+
+from __future__ import annotations
+
+from typing import Iterator, Protocol
+
+import numpy as np
+
+from ..timeline import Timeline
+
+MIN_RESOLUTION = 64
+
+
+def check_resolution(resolution: int) -> int:
+    if not isinstance(resolution, int) or isinstance(resolution, bool):
+        raise ValueError(f"resolution must be an integer, got {resolution!r}")
+    if resolution < MIN_RESOLUTION:
+        raise ValueError(f"resolution {resolution} is too small; the minimum is {MIN_RESOLUTION}")
+    if resolution % 2:
+        raise ValueError(f"resolution {resolution} is odd; H.264 yuv420p needs an even size (e.g. {resolution + 1})")
+    return resolution
+
+
+class Renderer(Protocol):
+    name: str
+
+    def frames(self, timeline: Timeline, resolution: int) -> Iterator[np.ndarray]:
+        """Yield one (resolution, resolution, 3) uint8 RGB frame per timeline frame."""
