@@ -15,7 +15,7 @@ OPERATION = {
     "end_time": Value("float64"),
 }
 STATE = {"frame": Value("int32"), "time": Value("float64"), "state": Value("string")}  # state: JSON
-OBJECT = {"id": Value("string"), "shape": Value("string"), "color": Value("string"), "rgb": List(Value("int32")), "size": Value("float32"), "label": Value("string")}
+OBJECT = {"id": Value("string"), "shape": Value("string"), "color": Value("string"), "rgb": List(Value("int32")), "size": Value("float64"), "label": Value("string")}
 TRACK = {"object": Value("string"), "x": List(Value("float32")), "y": List(Value("float32")), "angle": List(Value("float32")), "visible": List(Value("bool"))}
 
 SAMPLE_FEATURES = Features(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import re
 from typing import Any, Callable, Iterable, Sequence
 
@@ -117,10 +118,14 @@ def _unbracket(text: str) -> str:
 _LETTER_WITH_TEXT = re.compile(r"\(?([a-z])[.):]\s+(.+)", re.DOTALL)
 
 
+# One letter, optionally bracketed and followed by a period or colon: ``(B)``, ``[b]``, ``B.``, ``B:``.
+_LETTER = re.compile(r"[(\[{]?\s*([a-z])\s*[)\]}]?\s*[.:]?")
+
+
 def _choice_letter(text: str) -> str | None:
-    """``B``, `` b ``, ``(B)``, ``[B]``, ``B.`` give "B"; anything with more than one letter gives None."""
-    text = _unbracket(_normalize(text))
-    return text.upper() if re.fullmatch(r"[a-z]", text) else None
+    """The upper-case letter in a one-letter answer; None for anything holding more than one letter."""
+    match = _LETTER.fullmatch(_normalize(text))
+    return match[1].upper() if match else None
 
 
 def score_multiple_choice(predicted: str | None, answer: str, options: Sequence[str] | None = None) -> float:
@@ -167,7 +172,7 @@ _NUMBER_WORDS = {
 _NUMBER = re.compile(r"([-+]?(?:\d+(?:\.\d+)?|\.\d+)|[a-z]+)(?:\s+([a-z]+))?")
 
 # Words that would turn "3 or 4" into an accepted "3 or", were they read as units.
-_NOT_UNITS = frozenset({"or", "and", "to", "nor", "not", "plus", "minus", "times_or"})
+_NOT_UNITS = frozenset({"or", "and", "to", "nor", "not", "plus", "minus"})
 
 
 def parse_number(text: str) -> float | None:
@@ -277,7 +282,7 @@ def score_interval(predicted: str | None, answer: str, threshold: float | None =
 
 def _check_threshold(threshold: float | None) -> None:
     # A threshold of 0 would pay 1.0 for every answer, including unparseable ones.
-    if threshold is not None and not (isinstance(threshold, (int, float)) and 0.0 < threshold <= 1.0):
+    if threshold is not None and not (isinstance(threshold, numbers.Real) and 0.0 < threshold <= 1.0):
         raise ValueError(f"interval_threshold must be in (0, 1], got {threshold!r}")
 
 
@@ -341,10 +346,10 @@ def accuracy_reward(
     so the logged number is the accuracy over samples rather than a mean of per-batch means.
     """
     _check_threshold(interval_threshold)
+    if "answer_type" not in kwargs:
+        raise ValueError("accuracy_reward needs an 'answer_type' column")
     n = len(completions)
     answer_types = _column(kwargs, "answer_type", n)
-    if all(t is None for t in answer_types):
-        raise ValueError("accuracy_reward needs an 'answer_type' column")
     answers, solutions = _column(kwargs, "answer", n), _column(kwargs, "solution", n)
     options, tasks = _column(kwargs, "options", n), _column(kwargs, "task", n)
 

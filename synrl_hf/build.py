@@ -1,0 +1,374 @@
+"""Build a dataset folder in the standard Hub layout: parquet shards with embedded MP4s + a card.
+
+Layout of ``OUT``::
+
+    README.md                     dataset card; its YAML lists every config's exact shard files
+    synrl_manifest.json           what each shard holds (family, split, index range, spec, sha256)
+    data/<family>/<split>-<start>-<stop>-<sha>.parquet
+
+Shards are the unit of work, resume and parallel slicing (``shard=(i, n)``). Their names carry a
+content hash, so a rebuild never reuses ``load_dataset``'s cache of an older build (datasets keys
+a local folder's cache on the data_files patterns, not on file contents).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .families import CATEGORIES, FAMILIES, families_in, get_family
+from .families.base import PRESETS
+from .render import RENDERERS, check_resolution
+from .seeding import SPLITS
+from .version import GENERATOR_VERSION
+
+MANIFEST = "synrl_manifest.json"
+PARTIAL_MANIFEST = "synrl_manifest.shard-{index}-of-{count}.json"
+DEFAULT_SHARD_SIZE = 200
+ROW_GROUP_SIZE = 32  # small row groups: the Hub viewer and streaming read media datasets by row group
+
+
+def resolve_configs(configs: Iterable[str]) -> list[str]:
+    """Families named by config names (``all``, a category, or a family id), in registry order."""
+    wanted: set[str] = set()
+    for config in configs:
+        if config == "all":
+            wanted.update(FAMILIES)
+        elif config in CATEGORIES:
+            wanted.update(families_in(config))
+        elif config in FAMILIES:
+            wanted.add(config)
+        else:
+            valid = ["all", *CATEGORIES, *FAMILIES]
+            raise ValueError(f"unknown config {config!r}; valid configs: {', '.join(valid)}")
+    return [name for name in FAMILIES if name in wanted]
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """Everything that decides the content of a build; validated before any work is done."""
+
+    families: tuple[str, ...]
+    per_task: int
+    seed: int = 0
+    resolution: int = 448
+    preset: str = "round1"
+    renderer: str = "pillow"
+    splits: tuple[str, ...] = SPLITS
+    shard_size: int = DEFAULT_SHARD_SIZE
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-family parameter overrides
+
+    def __post_init__(self) -> None:
+        if not self.families:
+            raise ValueError("no families to build")
+        for family in self.families:
+            get_family(family)
+        if isinstance(self.per_task, bool) or not isinstance(self.per_task, int) or self.per_task < 0:
+            raise ValueError(f"per_task must be a non-negative integer, got {self.per_task!r}")
+        if self.shard_size < 1:
+            raise ValueError(f"shard_size must be at least 1, got {self.shard_size}")
+        check_resolution(self.resolution)
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
+        if self.renderer not in RENDERERS:
+            raise ValueError(f"unknown renderer {self.renderer!r}; valid renderers: {', '.join(RENDERERS)}")
+        for split in self.splits:
+            if split not in SPLITS:
+                raise ValueError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+        for family, overrides in self.params.items():
+            get_family(family).params(self.preset, **overrides)
+
+    def family_spec(self, family: str) -> dict[str, Any]:
+        """What a shard of ``family`` depends on (not per_task: a larger build reuses full shards)."""
+        return {
+            "generator_version": GENERATOR_VERSION,
+            "family": family,
+            "seed": self.seed,
+            "resolution": self.resolution,
+            "preset": self.preset,
+            "renderer": self.renderer,
+            "params": self.params.get(family, {}),
+            "shard_size": self.shard_size,
+        }
+
+
+@dataclass(frozen=True)
+class Chunk:
+    family: str
+    split: str
+    start: int
+    stop: int
+    spec_hash: str
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def plan_chunks(spec: BuildSpec, shard: tuple[int, int] | None = None) -> list[Chunk]:
+    chunks = [
+        Chunk(family, split, start, min(start + spec.shard_size, spec.per_task), spec_hash(spec.family_spec(family)))
+        for family in spec.families
+        for split in spec.splits
+        for start in range(0, spec.per_task, spec.shard_size)
+    ]
+    if shard is None:
+        return chunks
+    index, count = shard
+    return [chunk for number, chunk in enumerate(chunks) if number % count == index]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/N"`` → (i, N) with 0 <= i < N."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must look like i/N (e.g. 0/4), got {text!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"--shard {text}: need 0 <= i < N, e.g. 0/{max(count, 1)} … {max(count, 1) - 1}/{max(count, 1)}")
+    return index, count
+
+
+# -- manifest --------------------------------------------------------------------------------------
+def read_manifest(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {"generator_version": GENERATOR_VERSION, "shards": {}}
+    return json.loads(path.read_text())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    atomic_write_bytes(path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shard_is_intact(out: Path, relpath: str, entry: dict[str, Any]) -> bool:
+    """A finished shard is reused only if its bytes are exactly what the manifest recorded."""
+    path = out / relpath
+    return path.is_file() and path.stat().st_size == entry["bytes"] and file_sha256(path) == entry["sha256"]
+
+
+# -- generation ----------------------------------------------------------------------------------
+def _generate_row(task: tuple) -> dict[str, Any]:
+    from .sample import generate_sample
+
+    family, split, index, spec = task
+    return generate_sample(
+        family, index, spec.seed, split, preset=spec.preset, params=spec.params.get(family), resolution=spec.resolution, renderer=spec.renderer
+    )
+
+
+def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """Write rows to a temp file, then rename it to its content-addressed name."""
+    from datasets import Dataset
+    from datasets.table import embed_table_storage
+
+    from .features import SAMPLE_FEATURES
+
+    table = embed_table_storage(Dataset.from_list(rows, features=SAMPLE_FEATURES).data.table)
+    folder = out / "data" / chunk.family
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shard.", suffix=".parquet.tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
+        sha = file_sha256(Path(tmp))
+        relpath = f"data/{chunk.family}/{chunk.split}-{chunk.start:06d}-{chunk.stop:06d}-{sha[:10]}.parquet"
+        os.replace(tmp, out / relpath)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    entry = {**asdict(chunk), "rows": len(rows), "sha256": sha, "bytes": (out / relpath).stat().st_size}
+    return relpath, entry
+
+
+def check_output_dir(out: Path) -> Path:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output path {str(out)!r} exists and is not a directory")
+    for parent in out.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir() or not os.access(parent, os.W_OK):
+                raise ValueError(f"cannot create {str(out)!r}: {str(parent)!r} is not a writable directory")
+            break
+    return out
+
+
+def build(
+    spec: BuildSpec,
+    out: str | os.PathLike,
+    *,
+    num_proc: int = 1,
+    shard: tuple[int, int] | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Generate the shards ``spec`` asks for into ``out`` (resuming intact ones) and write the card.
+
+    With ``shard=(i, n)`` only every n-th chunk starting at i is generated, into a partial manifest
+    and without a card; ``merge`` then assembles the slices. Returns the manifest.
+    """
+    from tqdm.auto import tqdm
+
+    out = check_output_dir(Path(out))
+    if num_proc < 1:
+        raise ValueError(f"num_proc must be at least 1, got {num_proc}")
+    chunks = plan_chunks(spec, shard)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / (MANIFEST if shard is None else PARTIAL_MANIFEST.format(index=shard[0], count=shard[1]))
+    manifest = read_manifest(manifest_path)
+    known = {(e["family"], e["split"], e["start"], e["stop"], e["spec_hash"]): rel for rel, e in manifest["shards"].items()}
+
+    todo = []
+    for chunk in chunks:
+        relpath = known.get((chunk.family, chunk.split, chunk.start, chunk.stop, chunk.spec_hash))
+        if relpath is None or not shard_is_intact(out, relpath, manifest["shards"][relpath]):
+            todo.append(chunk)
+    done_keys = set(chunks) - set(todo)
+
+    bar = tqdm(total=sum(c.size for c in chunks), initial=sum(c.size for c in done_keys), unit="clip", desc="synrl build", disable=not progress)
+    tasks = [(c.family, c.split, index, spec) for c in todo for index in range(c.start, c.stop)]
+    with _pool(num_proc) as pool:
+        rows_iter = pool.imap(_generate_row, tasks, chunksize=2) if pool else map(_generate_row, tasks)
+        for chunk in todo:
+            rows = []
+            for _ in range(chunk.size):
+                rows.append(next(rows_iter))
+                bar.update(1)
+            relpath, entry = write_shard(out, chunk, rows)
+            entry["spec"] = spec.family_spec(chunk.family)
+            manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
+            manifest["shards"][relpath] = entry
+            write_manifest(manifest_path, manifest)
+    bar.close()
+
+    if shard is None:
+        manifest = _prune(out, manifest, spec, chunks)
+        write_manifest(manifest_path, manifest)
+        write_card(out, manifest)
+    return manifest
+
+
+def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return all(a[k] == b[k] for k in ("family", "split", "start", "stop"))
+
+
+class _pool:
+    """A process pool for num_proc > 1, nothing otherwise (single process stays debuggable)."""
+
+    def __init__(self, num_proc: int):
+        self.num_proc = num_proc
+        self.pool = None
+
+    def __enter__(self):
+        if self.num_proc > 1:
+            self.pool = multiprocessing.get_context("spawn").Pool(self.num_proc)
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] else self.pool.close()
+            self.pool.join()
+
+
+def _prune(out: Path, manifest: dict[str, Any], spec: BuildSpec, chunks: list[Chunk]) -> dict[str, Any]:
+    """Drop shards of the rebuilt families that this build does not contain (other seeds, sizes)."""
+    wanted = {(c.family, c.split, c.start, c.stop, c.spec_hash) for c in chunks}
+    kept = {}
+    for relpath, entry in manifest["shards"].items():
+        key = (entry["family"], entry["split"], entry["start"], entry["stop"], entry["spec_hash"])
+        if entry["family"] not in spec.families or key in wanted:
+            kept[relpath] = entry
+    listed = set(kept)
+    for path in (out / "data").glob("*/*.parquet"):
+        if path.relative_to(out).as_posix() not in listed and path.parent.name in spec.families:
+            path.unlink()
+    return {"generator_version": GENERATOR_VERSION, "shards": kept}
+
+
+def merge(out: str | os.PathLike, sources: Iterable[str | os.PathLike] = ()) -> dict[str, Any]:
+    """Assemble slices built with ``shard=(i, n)`` (in ``out`` and/or other folders) into ``out``."""
+    import shutil
+
+    out = check_output_dir(Path(out))
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(out / MANIFEST)
+    partials = []
+    for folder in [out, *map(Path, sources)]:
+        if not folder.is_dir():
+            raise ValueError(f"merge source {str(folder)!r} is not a directory")
+        partials += [(folder, p) for p in sorted(folder.glob("synrl_manifest.shard-*.json"))]
+    if not partials:
+        raise ValueError(f"no partial manifests (synrl_manifest.shard-*.json) in {[str(out), *map(str, sources)]}")
+    for folder, path in partials:
+        for relpath, entry in read_manifest(path)["shards"].items():
+            if not shard_is_intact(folder, relpath, entry):
+                raise ValueError(f"shard {folder / relpath} is missing or damaged; rebuild that slice")
+            if folder != out:
+                (out / relpath).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(folder / relpath, out / relpath)
+            manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
+            manifest["shards"][relpath] = entry
+    write_manifest(out / MANIFEST, manifest)
+    for folder, path in partials:
+        if folder == out:
+            path.unlink()
+    write_card(out, manifest)
+    return manifest
+
+
+def write_card(out: Path, manifest: dict[str, Any]) -> None:
+    from .card import render_card
+
+    atomic_write_bytes(out / "README.md", render_card(out, manifest).encode())
+
+
+def config_files(manifest: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """config name → split → shard paths, for every config that has data."""
+    by_family: dict[str, dict[str, list[str]]] = {}
+    for relpath, entry in sorted(manifest["shards"].items()):
+        by_family.setdefault(entry["family"], {}).setdefault(entry["split"], []).append(relpath)
+    configs: dict[str, dict[str, list[str]]] = {}
+    groups = {"all": list(FAMILIES), **{c: families_in(c) for c in CATEGORIES}}
+    for name, members in groups.items():
+        present = [f for f in members if f in by_family]
+        if present:
+            configs[name] = {s: [p for f in present for p in by_family[f].get(s, [])] for s in SPLITS}
+    for family in FAMILIES:
+        if family in by_family:
+            configs[family] = {s: by_family[family].get(s, []) for s in SPLITS}
+    return {name: {s: paths for s, paths in splits.items() if paths} for name, splits in configs.items()}
+
+
+def read_table(out: Path, relpath: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(out / relpath, columns=columns)

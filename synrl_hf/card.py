@@ -1,0 +1,159 @@
+"""The dataset card (README.md): YAML that declares every config's exact shards, then the prose.
+
+The YAML is what makes ``load_dataset(folder_or_repo, config)`` work; the prose says what the data
+is and how it was made, from the manifest and the shards themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .families import FAMILIES
+from .version import GENERATOR_VERSION, __version__
+
+FIELDS = [
+    ("id", "unique, stable id: family, base seed, split, index"),
+    ("task", "family id"),
+    ("category", "short_term / long_term"),
+    ("primitive", "direction, speed, counting, state_tracking, retrodiction, grounding, …"),
+    ("question_type", "which question program asked it (e.g. count, when, forward)"),
+    ("video", "H.264 MP4 (yuv420p, 30 FPS) bytes, stored undecoded: decode with synrl_hf.read_frames"),
+    ("fps, num_frames, duration, width, height", "as encoded"),
+    ("question", "question text, options included"),
+    ("options", "multiple-choice options (empty otherwise)"),
+    ("answer", "a letter, an integer, a comma-separated sequence, [start, end] seconds, or yes/no"),
+    ("answer_type", "multiple_choice, number, sequence, interval, yes_no"),
+    ("prompt", "TRL conversational prompt (video placeholder + text)"),
+    ("solution", "<answer>…</answer>, what rewards compare against"),
+    ("events", "every timed event: frame, time, type, objects, detail"),
+    ("operations", "long-term operations with start/end frame and time; args as JSON"),
+    ("states", "state snapshots (JSON) after each operation"),
+    ("objects", "what is drawn: id, shape, color name, rgb, size (px), label"),
+    ("tracks", "per object and frame: center x, y (px, origin top-left, y down), angle (deg, clockwise), visible"),
+    ("difficulty, preset", "the family's parameters (JSON) and the preset they came from"),
+    ("split, index, seed, generator_version, renderer", "provenance: the per-sample seed regenerates the row"),
+]
+
+
+def _yaml_configs(configs: dict[str, dict[str, list[str]]]) -> str:
+    lines = ["configs:"]
+    for name, splits in configs.items():
+        lines.append(f"- config_name: {name}")
+        if name == "all":
+            lines.append("  default: true")
+        lines.append("  data_files:")
+        for split, paths in splits.items():
+            lines.append(f"  - split: {split}")
+            lines.append("    path:")
+            lines += [f"    - {path}" for path in paths]
+    return "\n".join(lines)
+
+
+def _provenance(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per family: the build settings and row counts per split, from the manifest."""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in manifest["shards"].values():
+        info = out.setdefault(entry["family"], {"rows": {}})
+        info["rows"][entry["split"]] = info["rows"].get(entry["split"], 0) + entry["rows"]
+    return out
+
+
+def _examples(folder: Path, configs: dict[str, dict[str, list[str]]]) -> list[tuple[str, dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    examples = []
+    for family in FAMILIES:
+        for paths in configs.get(family, {}).values():
+            table = pq.read_table(folder / paths[0], columns=["question", "answer", "answer_type", "seed", "preset", "difficulty"])
+            if table.num_rows:
+                examples.append((family, table.slice(0, 1).to_pylist()[0]))
+                break
+    return examples
+
+
+def render_card(folder: Path, manifest: dict[str, Any]) -> str:
+    from .build import config_files
+
+    configs = config_files(manifest)
+    provenance = _provenance(manifest)
+    examples = _examples(folder, configs)
+    total = sum(e["rows"] for e in manifest["shards"].values())
+
+    parts = [
+        "---",
+        "license: apache-2.0",
+        "task_categories:\n- video-text-to-text",
+        "tags:\n- synthetic\n- video\n- temporal-reasoning\n- synrl",
+        "size_categories:\n- " + ("n<1K" if total < 1000 else "1K<n<10K" if total < 10000 else "10K<n<100K"),
+        _yaml_configs(configs),
+        "---",
+        "",
+        "# SynRL synthetic temporal-reasoning videos",
+        "",
+        "Programmatically generated videos (moving shapes; state-transition puzzles) whose answers are "
+        "computed from the simulation log, so every label is correct by construction. Made with "
+        f"[synrl-hf](https://github.com/synrl-hf/synrl-hf) {__version__}, generator version {GENERATOR_VERSION}, "
+        "implementing the data of *Learning Transferable Temporal Primitives for Video Reasoning via Synthetic Videos* (SynRL).",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        'ds = load_dataset("<this repo or folder>", "short_term")',
+        "from synrl_hf import read_frames",
+        'clip = read_frames(ds["train"][0]["video"], num_frames=16)  # frames, indices, timestamps',
+        "```",
+        "",
+        "## Configs",
+        "",
+        "| config | " + " | ".join(["train", "validation", "test"]) + " |",
+        "|---|---|---|---|",
+    ]
+    for name, splits in configs.items():
+        counts = []
+        for split in ("train", "validation", "test"):
+            families = {manifest["shards"][p]["family"] for p in splits.get(split, [])}
+            counts.append(str(sum(provenance[f]["rows"].get(split, 0) for f in families)))
+        parts.append(f"| `{name}` | " + " | ".join(counts) + " |")
+    parts += [
+        "",
+        "Splits come from disjoint seed ranges (the split id is in the top bits of every per-sample seed), "
+        "so no video appears in two splits. Each row records its seed, preset and parameters; "
+        "`synrl_hf.generate_sample(task, index, seed, split, preset=…)` regenerates it exactly.",
+        "",
+        "## How it was generated",
+        "",
+        "seeded plan (the answer is drawn first, so answers are balanced) → simulation (per-frame object "
+        "states and timed events, pure Python) → question programs over the timeline → renderer → "
+        "H.264 encoder (libx264, yuv420p, 30 FPS) → row. Build settings per family:",
+        "",
+        "| family | preset | base seed | difficulty |",
+        "|---|---|---|---|",
+    ]
+    for family, row in examples:
+        parts.append(f"| `{family}` | {row['preset']} | {_base_seed(manifest, family)} | `{row['difficulty']}` |")
+    parts += ["", "## Example questions", ""]
+    for family, row in examples:
+        question = row["question"].replace("\n", " · ")
+        parts.append(f"- **{family}** ({row['answer_type']}): {question} → `{row['answer']}`")
+    parts += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
+    parts += [f"| `{name}` | {meaning} |" for name, meaning in FIELDS]
+    parts += [
+        "",
+        "## License and citation",
+        "",
+        "Apache-2.0. If you use this data, cite the SynRL paper:",
+        "",
+        "```bibtex",
+        "@article{synrl,",
+        "  title  = {Learning Transferable Temporal Primitives for Video Reasoning via Synthetic Videos},",
+        "  year   = {2026},",
+        "}",
+        "```",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _base_seed(manifest: dict[str, Any], family: str) -> str:
+    seeds = sorted({str(e["spec"]["seed"]) for e in manifest["shards"].values() if e["family"] == family})
+    return ", ".join(seeds)
