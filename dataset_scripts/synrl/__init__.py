@@ -1,0 +1,3 @@
+from .synrl import SynRL, SynRLConfig
+
+__all__ = ["SynRL", "SynRLConfig"]
