@@ -88,7 +88,9 @@ def run_merge(args) -> int:
 
 
 # Subcommands that live with their feature: (module, function adding the parser).
-PLUGINS: list[tuple[str, str]] = []
+PLUGINS: list[tuple[str, str]] = [
+    ("publish", "add_push_parser"),
+]
 
 
 def make_parser() -> argparse.ArgumentParser:

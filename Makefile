@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine: `make demo` (install + build + load) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= synrl
+PER_TASK ?= 20
+
+.PHONY: demo test test-fast bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.gen: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[gen]"
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+# Render a small short-term dataset into ./synrl and load it the way users do.
+demo: $(VENV)/.gen
+	$(BIN)/synrl build --out $(OUT) --configs short_term --per-task $(PER_TASK) --seed 0
+	$(BIN)/python -c 'from datasets import load_dataset; ds = load_dataset("$(OUT)", "short_term"); print(ds); row = ds["train"][0]; print({k: row[k] for k in ("id", "task", "question", "answer", "answer_type", "duration")})'
+
+test: $(VENV)/.dev
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+bench: $(VENV)/.dev
+	$(BIN)/python benchmarks/bench_generate.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
