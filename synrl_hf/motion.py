@@ -131,3 +131,70 @@ def split_points(rng: np.random.Generator, num_frames: int, count: int, min_gap:
         raise ValueError(f"{count} points {min_gap} frames apart do not fit in {num_frames} frames")
     offsets = np.sort(rng.integers(0, room + 1, size=count))
     return [int(edge + o + i * min_gap) for i, o in enumerate(offsets)]
+
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in canvas units
+
+
+def grid_cells(rng: np.random.Generator, count: int) -> list[Box]:
+    """One disjoint region per object (whole frame, halves or quadrants, in random order).
+
+    An object that stays inside its own region (see ``center_bounds``) can never overlap another,
+    so several objects can move freely without rejection sampling their paths against each other.
+    """
+    if count == 1:
+        return [(0.0, 0.0, 1.0, 1.0)]
+    if count == 2:
+        cells = [(0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0)] if rng.integers(2) else [(0.0, 0.0, 1.0, 0.5), (0.0, 0.5, 1.0, 1.0)]
+    elif count <= 4:
+        cells = [(x, y, x + 0.5, y + 0.5) for y in (0.0, 0.5) for x in (0.0, 0.5)]
+    else:
+        raise ValueError(f"grid_cells handles 1 to 4 objects, got {count}")
+    return [cells[i] for i in rng.permutation(len(cells))[:count]]
+
+
+def center_bounds(box: Box, obj: SceneObject) -> Box:
+    """Where the object's center may go so that, at any rotation, it keeps MARGIN inside ``box``."""
+    pad = max(obj.size, obj.height or 0) / 2 * math.sqrt(2) + MARGIN
+    x0, y0, x1, y1 = box
+    return x0 + pad, y0 + pad, x1 - pad, y1 - pad
+
+
+def place_in_box(rng: np.random.Generator, rel_x: np.ndarray, rel_y: np.ndarray, box: Box, obj: SceneObject) -> tuple[np.ndarray, np.ndarray] | None:
+    """Translate a relative path to a uniformly drawn spot inside ``box`` (None if it cannot fit)."""
+    lo_x, lo_y, hi_x, hi_y = center_bounds(box, obj)
+    lo_x, hi_x = lo_x - rel_x.min(), hi_x - rel_x.max()
+    lo_y, hi_y = lo_y - rel_y.min(), hi_y - rel_y.max()
+    if lo_x > hi_x or lo_y > hi_y:
+        return None
+    return rel_x + rng.uniform(lo_x, hi_x), rel_y + rng.uniform(lo_y, hi_y)
+
+
+def bounce_in_box(rng: np.random.Generator, speeds: np.ndarray, box: Box, obj: SceneObject, fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Billiard motion inside ``box`` from a random spot in a random heading.
+
+    ``speeds[f]`` (canvas units/s) is the speed from frame f to f + 1, so any speed profile keeps
+    its exact path length; reflections keep the speed, and the start spot and heading are drawn
+    independently of it, so no single frame tells a fast object from a slow one.
+    """
+    lo_x, lo_y, hi_x, hi_y = center_bounds(box, obj)
+    distance = np.concatenate([[0.0], np.cumsum(speeds) / fps])
+    heading = rng.uniform(0, 2 * math.pi)
+    x0, y0 = rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)
+    return bounce_axis(x0, math.cos(heading), lo_x, hi_x, distance), bounce_axis(y0, math.sin(heading), lo_y, hi_y, distance)
+
+
+def speed_ladder(rng: np.random.Generator, count: int, slowest: tuple[float, float], ratio: tuple[float, float]) -> np.ndarray:
+    """``count`` ascending speeds, each ``ratio`` (drawn per step) times the one before."""
+    steps = rng.uniform(*ratio, size=count - 1)
+    return rng.uniform(*slowest) * np.concatenate([[1.0], np.cumprod(steps)])
+
+
+def track_speed(x: np.ndarray, y: np.ndarray, fps: int) -> np.ndarray:
+    """Speed from each frame to the next (canvas units/s), read off the drawn positions.
+
+    A bounce between two frames shortens that one step; a 5-frame running median removes the dip.
+    """
+    step = np.hypot(np.diff(x), np.diff(y)) * fps
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(step, 2, mode="reflect"), 5)
+    return np.median(windows, axis=1)

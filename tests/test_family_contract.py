@@ -105,12 +105,17 @@ def test_questions_are_well_formed(family, scenes):
 
 @pytest.mark.parametrize("family", FAMILY_IDS)
 def test_correct_letter_is_uniform(family, scenes):
-    letters = [s.question.answer for s in scenes(family) if s.question.answer_type == "multiple_choice"]
-    if len(letters) < 40:
-        pytest.skip(f"{family} asks too few multiple-choice questions here ({len(letters)})")
-    counts = collections.Counter(letters)
-    observed = [counts.get(letter, 0) for letter in LETTERS[:4]]
-    assert stats.chisquare(observed).pvalue > 0.001, observed
+    """The correct position is uniform over each question's own options."""
+    mc = [s.question for s in scenes(family) if s.question.answer_type == "multiple_choice"]
+    if len(mc) < 40:
+        pytest.skip(f"{family} asks too few multiple-choice questions here ({len(mc)})")
+    width = max(len(q.options) for q in mc)
+    observed = np.zeros(width)
+    expected = np.zeros(width)
+    for q in mc:
+        observed[LETTERS.index(q.answer)] += 1
+        expected[: len(q.options)] += 1 / len(q.options)
+    assert stats.chisquare(observed, expected).pvalue > 0.001, (observed, expected)
 
 
 @pytest.mark.parametrize("family", FAMILY_IDS)

@@ -36,7 +36,7 @@ class CollisionCount(Family):
         low, high = params.count
         if kind == "count_choice":
             # Lowest option drawn first, so the options never reveal the answer's rank.
-            count, rank = draw_numeric_layout(rng, (max(low - 1, 0), max(high - 3, 0)))
+            count, rank = draw_numeric_layout(rng, (low, max(low, high - 3)))
             return {"kind": kind, "count": count, "rank": rank}
         if kind == "when":
             count = int(rng.integers(max(low, 2), max(high, 2) + 1))

@@ -1,0 +1,129 @@
+"""acceleration: is an object speeding up, slowing down, keeping a constant speed, or both in turn?
+
+The object bounces inside its region while its speed changes smoothly (piecewise constant
+acceleration) between a slow and a fast speed whose ratio stays well above what a viewer can
+notice. Start spot and heading are random, so no single frame shows the trend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..questions import interval, multiple_choice, pick, yes_no
+from ..timeline import Event, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+TRENDS = {
+    "speeding up": "It speeds up",
+    "slowing down": "It slows down",
+    "constant": "It keeps a constant speed",
+    # The two compound trends make four options possible, and a model must watch the whole clip.
+    "up then down": "It speeds up, then slows down",
+    "down then up": "It slows down, then speeds up",
+}
+CHECKS = {
+    "speeding up": ("Is the {} speeding up?", "Does the {} get faster over time?"),
+    "slowing down": ("Is the {} slowing down?", "Does the {} get slower over time?"),
+    "constant": ("Does the {} keep a constant speed?", "Is the speed of the {} steady throughout?"),
+    "up then down": ("Does the {} first speed up and then slow down?", "Does the {} get faster and then slower again?"),
+    "down then up": ("Does the {} first slow down and then speed up?", "Does the {} get slower and then faster again?"),
+}
+CHANGE_THRESHOLD = 1.15  # fastest / slowest speed read off the track that counts as a change
+EDGE = 0.1  # a speed extreme further than this fraction of the clip from both ends is a turning point
+
+
+@dataclass(frozen=True)
+class AccelerationParams(Params):
+    objects: int = 1  # the target plus distractors with their own trends
+    size: tuple[float, float] = (0.08, 0.13)
+    slow: tuple[float, float] = (0.08, 0.16)  # canvas units per second
+    ratio: tuple[float, float] = (2.5, 3.5)  # fast / slow speed
+
+
+class Acceleration(Family):
+    name = "acceleration"
+    category = "short_term"
+    Params = AccelerationParams
+    round2 = {"duration": (8.0, 12.0), "objects": 2, "ratio": (1.7, 2.2)}
+
+    KINDS = ("trend", "check", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        trends = tuple(TRENDS)
+        if kind == "check":
+            asked, holds = pick(rng, trends), bool(rng.integers(2))
+            trend = asked if holds else pick(rng, [t for t in trends if t != asked])
+            return {"kind": kind, "trend": trend, "asked": asked}
+        return {"kind": kind, "trend": pick(rng, trends[:2] if kind == "when" else trends)}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        objects = motion.random_objects(rng, params.objects, params.size)
+        tracks, events = {}, []
+        for i, (obj, box) in enumerate(zip(objects, motion.grid_cells(rng, len(objects)))):
+            slow = rng.uniform(*params.slow)
+            fast = slow * rng.uniform(*params.ratio)
+            if i == 0 and plan["kind"] == "when":
+                # Steady, one ramp, steady again: the ramp is the asked span.
+                start, end = motion.split_points(rng, num_frames, 2, min_gap=num_frames // 3, edge=num_frames // 8)
+                low, high = (slow, fast) if plan["trend"] == "speeding up" else (fast, slow)
+                speeds = np.interp(np.arange(num_frames - 1), [start, end], [low, high])
+                events += [Event(start, "ramp_start", [obj.id], plan["trend"]), Event(end, "ramp_end", [obj.id])]
+            else:
+                speeds = _trend_speeds(rng, plan["trend"] if i == 0 else pick(rng, tuple(TRENDS)), num_frames, slow, fast)
+            x, y = motion.bounce_in_box(rng, speeds, box, obj, FPS)
+            tracks[obj.id] = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+        return Timeline(FPS, num_frames, objects, tracks, events)
+
+    def ask(self, rng, timeline, plan):
+        target = timeline.objects[0]
+        name = motion.describe(target)
+        kind = plan["kind"]
+        if kind == "when":
+            start, end = (e for e in timeline.events if e.objects == [target.id])
+            text = pick(rng, (
+                f"When is the {name} {start.detail}?",
+                f"The {name} changes its speed gradually at one point. During which time span is it {start.detail}?",
+            ))
+            return interval(text, timeline.time(start.frame), timeline.time(end.frame))
+        track = timeline.tracks[target.id]
+        trend = _read_trend(motion.track_speed(track.x, track.y, timeline.fps))
+        if kind == "check":
+            text = pick(rng, CHECKS[plan["asked"]]).format(name)
+            return yes_no(text, trend == plan["asked"], primitive="speed", kind=kind)
+        text = pick(rng, (
+            f"How does the speed of the {name} change over the video?",
+            f"Watch the {name}. Which describes how its speed develops?",
+        ))
+        return multiple_choice(rng, text, TRENDS[trend], list(TRENDS.values()), primitive="speed", kind=kind)
+
+
+def _trend_speeds(rng, trend, num_frames, slow, fast):
+    """Per-frame speeds over the whole clip: linear ramps through the trend's knots."""
+    if trend == "constant":
+        # Drawn across the range the ramps sweep, so the pace alone is no cue.
+        return np.full(num_frames - 1, rng.uniform(slow, fast))
+    turn = rng.uniform(0.35, 0.65)
+    knots = {
+        "speeding up": ([0, 1], [slow, fast]),
+        "slowing down": ([0, 1], [fast, slow]),
+        "up then down": ([0, turn, 1], [slow, fast, slow]),
+        "down then up": ([0, turn, 1], [fast, slow, fast]),
+    }[trend]
+    return np.interp(np.linspace(0, 1, num_frames - 1), *knots)
+
+
+def _read_trend(speed):
+    """The trend of a speed curve: whether it changes, and whether its extremes lie inside the clip."""
+    if speed.max() < CHANGE_THRESHOLD * speed.min():
+        return "constant"
+    inside = slice(int(EDGE * len(speed)), int((1 - EDGE) * len(speed)))
+    if speed[inside].max() == speed.max():
+        return "up then down"
+    if speed[inside].min() == speed.min():
+        return "down then up"
+    return "speeding up" if speed.argmax() > speed.argmin() else "slowing down"

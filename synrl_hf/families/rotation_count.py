@@ -1,0 +1,128 @@
+"""rotation_count: how many full turns a spinning object makes, and which way it turns.
+
+The object (a shape whose outline shows rotation, plus a marker dot) rests, spins at a constant
+rate through a whole number of turns plus a random fraction, then rests. The start angle is random,
+so neither the first nor the last frame gives the count away. The rate stays far below the
+wagon-wheel limit: the marker moves at most ``max_step`` degrees between frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..palette import ROTATION_SHAPES
+from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick, yes_no
+from ..timeline import Event, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+DOT_NOTE = "Follow the dot on it."
+
+
+@dataclass(frozen=True)
+class RotationParams(Params):
+    count: tuple[int, int] = (1, 4)  # full turns, drawn uniformly (the answer)
+    size: tuple[float, float] = (0.14, 0.22)
+    max_step: float = 18.0  # degrees per frame: well under the 180 where the turning direction aliases
+    min_step: float = 4.0  # degrees per frame, so the spin is plainly visible
+    fraction: tuple[float, float] = (0.15, 0.85)  # of a turn after the last full one: never close to whole
+    distractors: int = 0  # other spinning objects
+
+
+class RotationCount(Family):
+    name = "rotation_count"
+    category = "short_term"
+    Params = RotationParams
+    round2 = {"duration": (8.0, 12.0), "count": (2, 7), "distractors": 1}
+
+    KINDS = ("count", "count_choice", "direction", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        low, high = params.count
+        plan = {"kind": kind, "clockwise": bool(rng.integers(2)), "count": int(rng.integers(low, high + 1))}
+        if kind == "count_choice":
+            # Options stay inside the count range; the lowest is drawn first so they never reveal the rank.
+            plan["count"], plan["rank"] = draw_numeric_layout(rng, (low, max(high - 3, low)))
+        if kind == "direction":
+            plan["asked_clockwise"] = bool(rng.integers(2))
+        if kind == "when":
+            plan["turn"] = int(rng.integers(1, plan["count"] + 1))
+        return plan
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        objects = motion.random_objects(rng, 1 + params.distractors, params.size, shapes=ROTATION_SHAPES, marker=True)
+        tracks, events = {}, []
+        for i, (obj, box) in enumerate(zip(objects, motion.grid_cells(rng, len(objects)))):
+            count = plan["count"] if i == 0 else int(rng.integers(params.count[0], params.count[1] + 1))
+            clockwise = plan["clockwise"] if i == 0 else bool(rng.integers(2))
+            angle, spin_events = _spin(rng, params, num_frames, count, clockwise, obj.id)
+            x, y = motion.place_in_box(rng, np.zeros(1), np.zeros(1), box, obj)
+            tracks[obj.id] = Track(x=np.full(num_frames, x[0]), y=np.full(num_frames, y[0]), angle=angle, visible=np.ones(num_frames, bool))
+            events += spin_events
+        return Timeline(FPS, num_frames, objects, tracks, events)
+
+    def ask(self, rng, timeline, plan):
+        target = timeline.objects[0]
+        name = motion.describe(target)
+        turned = np.diff(timeline.tracks[target.id].angle).sum()  # signed, positive = clockwise on screen
+        count = int(abs(turned) // 360)
+        kind = plan["kind"]
+        if kind == "count":
+            text = pick(rng, (
+                f"How many full rotations does the {name} make? {DOT_NOTE}",
+                f"Count the complete turns of the {name}. How many full 360-degree turns does it make? {DOT_NOTE}",
+            ))
+            return number(text, count, primitive="counting", kind=kind)
+        if kind == "count_choice":
+            text = pick(rng, (
+                f"How many full turns does the {name} complete? {DOT_NOTE}",
+                f"The {name} spins. How many complete rotations does it make? {DOT_NOTE}",
+            ))
+            return numeric_choice(text, count, plan["rank"], primitive="counting", kind=kind)
+        if kind == "direction":
+            asked = "clockwise" if plan["asked_clockwise"] else "counter-clockwise"
+            text = pick(rng, (
+                f"Does the {name} rotate {asked}? {DOT_NOTE}",
+                f"Seen on screen, is the {name} spinning {asked}? {DOT_NOTE}",
+            ))
+            return yes_no(text, (turned > 0) == plan["asked_clockwise"], primitive="direction", kind=kind)
+        turns = [e for e in timeline.events if e.objects == [target.id] and e.type in ("spin_start", "full_turn")]
+        k = plan["turn"]
+        text = pick(rng, (
+            f"When does the {name} make its {ordinal(k)} full turn? {DOT_NOTE}",
+            f"From when to when does the {name} perform its {ordinal(k)} full rotation? {DOT_NOTE}",
+        ))
+        return interval(text, timeline.time(turns[k - 1].frame), timeline.time(turns[k].frame))
+
+
+def _spin(rng, params, num_frames, count, clockwise, oid):
+    """Cumulative angle per frame (rest, constant-rate spin, rest) and the spin's events."""
+    edge = motion.MIN_EVENT_GAP
+    for _ in range(200):
+        total = 360.0 * (count + rng.uniform(*params.fraction))
+        shortest = math.ceil(total / params.max_step)
+        longest = min(int(total / params.min_step), num_frames - 1 - 2 * edge)
+        if shortest > longest:
+            continue
+        spin_frames = int(rng.integers(shortest, longest + 1))
+        start = int(rng.integers(edge, num_frames - edge - spin_frames))
+        step = total / spin_frames
+        # The first frame drawn past each k * 360 degrees is that turn's completion.
+        completions = [start + math.ceil(k * 360.0 / step - 1e-9) for k in range(1, count + 1)]
+        frames = [start, *completions, start + spin_frames]
+        if all(b - a >= motion.MIN_EVENT_GAP for a, b in zip(frames, frames[1:])):
+            break
+    else:
+        raise RuntimeError(f"cannot fit {count} turns in {num_frames} frames at <= {params.max_step} deg/frame")
+    sign = 1.0 if clockwise else -1.0
+    angle = rng.uniform(0, 360) + sign * step * np.clip(np.arange(num_frames) - start, 0, spin_frames)
+    direction = "clockwise" if clockwise else "counter-clockwise"
+    events = [Event(start, "spin_start", [oid], direction)]
+    events += [Event(f, "full_turn", [oid], str(k)) for k, f in enumerate(completions, 1)]
+    events.append(Event(start + spin_frames, "spin_stop", [oid]))
+    return angle, events

@@ -1,0 +1,138 @@
+"""speed: which object is faster, and whether (and when) an object's speed changes.
+
+Every object bounces inside its own region of the frame from a random spot in a random heading,
+so a single frame shows where objects are but never how fast they go. Speed changes here are
+abrupt (a switch between two speeds, or a pause); gradual changes are the ``acceleration`` family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..questions import interval, multiple_choice, pick, yes_no
+from ..timeline import Event, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+CHANGES = {
+    "constant": "It keeps the same speed the whole time",
+    "speed_up": "It switches from slow to fast",
+    "slow_down": "It switches from fast to slow",
+    "stop_and_go": "It stops for a moment, then moves on",
+}
+# The event types each kind of change leaves on the target, in order.
+CHANGE_EVENTS = {"constant": [], "speed_up": ["speed_up"], "slow_down": ["slow_down"], "stop_and_go": ["stop", "resume"]}
+
+
+@dataclass(frozen=True)
+class SpeedParams(Params):
+    objects: int = 4  # 2 to 4, one per quadrant; four gives "which is fastest" four options
+    size: tuple[float, float] = (0.07, 0.11)
+    slowest: tuple[float, float] = (0.06, 0.1)  # canvas units per second
+    gap: tuple[float, float] = (1.4, 1.7)  # ratio between the speeds of two objects
+    change_ratio: tuple[float, float] = (2.0, 3.0)  # fast / slow when an object switches speed
+
+
+class Speed(Family):
+    name = "speed"
+    category = "short_term"
+    Params = SpeedParams
+    round2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35), "change_ratio": (1.5, 2.0)}
+
+    KINDS = ("extreme", "compare", "change", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        if kind == "extreme":
+            return {"kind": kind, "extreme": pick(rng, ("fastest", "slowest"))}
+        if kind == "compare":
+            return {"kind": kind, "faster": bool(rng.integers(2))}
+        if kind == "change":
+            return {"kind": kind, "change": pick(rng, tuple(CHANGES))}
+        return {"kind": kind, "burst": pick(rng, ("faster", "slower"))}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        objects = motion.random_objects(rng, params.objects, params.size)
+        if plan["kind"] in ("extreme", "compare"):
+            speeds = rng.permutation(motion.speed_ladder(rng, len(objects), params.slowest, params.gap))
+            if plan["kind"] == "compare" and (speeds[0] > speeds[1]) != plan["faster"]:
+                speeds[[0, 1]] = speeds[[1, 0]]
+            profiles, events = [np.full(num_frames - 1, s) for s in speeds], []
+        else:
+            profile, events = _target_profile(rng, params, plan, num_frames, objects[0].id)
+            top = params.slowest[1] * params.change_ratio[1]
+            profiles = [profile] + [np.full(num_frames - 1, rng.uniform(params.slowest[0], top)) for _ in objects[1:]]
+        tracks = {}
+        for obj, box, speeds in zip(objects, motion.grid_cells(rng, len(objects)), profiles):
+            x, y = motion.bounce_in_box(rng, speeds, box, obj, FPS)
+            tracks[obj.id] = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+        return Timeline(FPS, num_frames, objects, tracks, events)
+
+    def ask(self, rng, timeline, plan):
+        objects = timeline.objects
+        names = [motion.describe(o) for o in objects]
+        kind = plan["kind"]
+        if kind in ("extreme", "compare"):
+            mean_speed = [motion.track_speed(timeline.tracks[o.id].x, timeline.tracks[o.id].y, timeline.fps).mean() for o in objects]
+            if kind == "compare":
+                text = pick(rng, (
+                    f"Is the {names[0]} moving faster than the {names[1]}?",
+                    f"Does the {names[0]} travel at a higher speed than the {names[1]}?",
+                ))
+                return yes_no(text, mean_speed[0] > mean_speed[1], primitive="speed", kind=kind)
+            extreme = plan["extreme"]
+            answer = names[int(np.argmax(mean_speed) if extreme == "fastest" else np.argmin(mean_speed))]
+            text = pick(rng, (
+                f"Which object moves the {'fastest' if extreme == 'fastest' else 'slowest'}?",
+                f"Of the moving shapes, which one is the {'quickest' if extreme == 'fastest' else 'slowest'}?",
+            ))
+            return multiple_choice(rng, text, answer, [n for n in names if n != answer], primitive="speed", kind=kind, num_options=len(objects))
+        target = names[0]
+        changes = [e for e in timeline.events if e.objects == [objects[0].id]]
+        if kind == "change":
+            types = [e.type for e in changes]
+            answer = next(CHANGES[c] for c, expected in CHANGE_EVENTS.items() if expected == types)
+            text = pick(rng, (
+                f"How does the speed of the {target} change during the video?",
+                f"Watch the {target}. Which describes its speed?",
+            ))
+            return multiple_choice(rng, text, answer, list(CHANGES.values()), primitive="speed", kind=kind)
+        start, end = changes
+        faster = start.type == "speed_up"
+        text = pick(rng, (
+            f"When does the {target} move {'faster' if faster else 'slower'} than during the rest of the video?",
+            f"During which time span is the {target} {'sped up' if faster else 'slowed down'} compared with the rest of the clip?",
+        ))
+        return interval(text, timeline.time(start.frame), timeline.time(end.frame))
+
+
+def _target_profile(rng, params, plan, num_frames, oid):
+    """The target's per-frame speeds and its speed-change events (change and when kinds)."""
+    slow = rng.uniform(*params.slowest)
+    fast = slow * rng.uniform(*params.change_ratio)
+    speeds = np.full(num_frames - 1, slow)
+    if plan["kind"] == "when":
+        # A burst of one speed inside the other: the asked span runs between two events.
+        first, second = motion.split_points(rng, num_frames, 2, min_gap=num_frames // 4, edge=num_frames // 8)
+        inside, outside = (fast, slow) if plan["burst"] == "faster" else (slow, fast)
+        speeds[:] = outside
+        speeds[first:second] = inside
+        up, down = ("speed_up", "slow_down") if plan["burst"] == "faster" else ("slow_down", "speed_up")
+        return speeds, [Event(first, up, [oid]), Event(second, down, [oid])]
+    change = plan["change"]
+    if change == "constant":
+        # Any speed the changing profiles pass through, so the pace alone never gives it away.
+        return np.full(num_frames - 1, rng.uniform(slow, fast)), []
+    if change == "stop_and_go":
+        stop, resume = motion.split_points(rng, num_frames, 2, min_gap=num_frames // 6, edge=num_frames // 5)
+        speeds[:] = rng.uniform(slow, fast)
+        speeds[stop:resume] = 0.0
+        return speeds, [Event(stop, "stop", [oid]), Event(resume, "resume", [oid])]
+    (switch,) = motion.split_points(rng, num_frames, 1, min_gap=0, edge=num_frames // 4)
+    before, after = (slow, fast) if change == "speed_up" else (fast, slow)
+    speeds[:switch] = before
+    speeds[switch:] = after
+    return speeds, [Event(switch, change, [oid])]

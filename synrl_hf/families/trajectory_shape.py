@@ -1,0 +1,179 @@
+"""trajectory_shape: the shape of the path an object traces (line, circle, zigzag, spiral, figure eight).
+
+No trail is drawn, so a frame shows one position only: the shape exists only across frames. Paths
+are randomly rotated, mirrored, scaled and placed, and traced at a constant speed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..questions import interval, multiple_choice, pick, yes_no
+from ..timeline import Event, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+SHAPE_NAMES = {
+    "linear": "a straight line",
+    "circular": "a circle",
+    "zigzag": "a zigzag",
+    "spiral": "a spiral",
+    "figure_eight": "a figure eight",
+}
+PATH_SHAPES = tuple(SHAPE_NAMES)
+MIN_TRACE = 30  # frames: the shortest time a shape is traced in, so it can be followed
+
+
+@dataclass(frozen=True)
+class TrajectoryParams(Params):
+    size: tuple[float, float] = (0.06, 0.09)
+    # Of the free region one shape spans: small enough that where the object is in one frame says
+    # little about the shape (the ends of a line are its extremes, the start of a spiral its middle).
+    extent: tuple[float, float] = (0.3, 0.6)
+    trace_time: tuple[float, float] = (2.0, 4.0)  # seconds per shape (all shortened alike if the clip is short)
+    max_speed: float = 0.5  # canvas units per second along the path: a path that would be faster is drawn smaller
+    segments: int = 2  # different shapes traced one after another, for the when question
+    distractors: int = 0  # other objects tracing their own paths
+
+
+class TrajectoryShape(Family):
+    name = "trajectory_shape"
+    category = "short_term"
+    Params = TrajectoryParams
+    round2 = {"duration": (8.0, 12.0), "segments": 3, "distractors": 1}
+
+    KINDS = ("shape", "check", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        if kind == "when":
+            # Different shapes with pauses between them; one of them is asked about.
+            chosen = rng.choice(len(PATH_SHAPES), size=params.segments, replace=False)
+            return {"kind": kind, "shapes": [PATH_SHAPES[i] for i in chosen], "asked": int(rng.integers(params.segments))}
+        shape = pick(rng, PATH_SHAPES)
+        if kind == "check":
+            holds = bool(rng.integers(2))
+            return {"kind": kind, "shapes": [shape], "asked": shape if holds else pick(rng, [s for s in PATH_SHAPES if s != shape])}
+        return {"kind": kind, "shapes": [shape]}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        objects = motion.random_objects(rng, 1 + params.distractors, params.size)
+        tracks, events = {}, []
+        for i, (obj, box) in enumerate(zip(objects, motion.grid_cells(rng, len(objects)))):
+            shapes = plan["shapes"] if i == 0 else [pick(rng, PATH_SHAPES)]
+            # Shapes chained end to start, then scaled as a whole to fill part of the object's region.
+            paths, end = [], np.zeros(2)
+            for shape in shapes:
+                points = _unit_path(rng, shape)
+                paths.append(points - points[0] + end)
+                end = paths[-1][-1]
+            lo_x, lo_y, hi_x, hi_y = motion.center_bounds(box, obj)
+            span = np.ptp(np.vstack(paths), axis=0).clip(1e-9)
+            # A chain of shapes spans more of the region, so that each shape stays large enough to follow.
+            extent = min(rng.uniform(*params.extent) * np.sqrt(len(shapes)), 0.9)
+            scale = extent * min((hi_x - lo_x) / span[0], (hi_y - lo_y) / span[1])
+            # The time per shape is drawn apart from its length, so a short path is no quicker to trace.
+            spans = _schedule(rng, len(shapes), num_frames, params.trace_time)
+            # Never faster than max_speed: a long path in a short time is drawn smaller instead.
+            speed_caps = [params.max_speed * (stop - start) / FPS / _arc(p)[-1] for p, (start, stop) in zip(paths, spans)]
+            paths = [p * min(scale, *speed_caps) for p in paths]
+            x, y = motion.place_in_box(rng, *_traced(paths, spans, num_frames), box, obj)
+            tracks[obj.id] = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+            for shape, (start, stop) in zip(shapes, spans):
+                events += [Event(start, "start", [obj.id], shape), Event(stop, "stop", [obj.id])]
+        return Timeline(FPS, num_frames, objects, tracks, events)
+
+    def ask(self, rng, timeline, plan):
+        target = timeline.objects[0]
+        name = motion.describe(target)
+        own = [e for e in timeline.events if e.objects == [target.id]]
+        starts = [i for i, e in enumerate(own) if e.type == "start"]
+        kind = plan["kind"]
+        if kind == "when":
+            start = own[starts[plan["asked"]]]
+            stop = own[starts[plan["asked"]] + 1]
+            path = SHAPE_NAMES[start.detail]
+            text = pick(rng, (
+                f"When does the {name} move along {path}?",
+                f"The {name} traces {len(starts)} different paths, pausing in between. During which time span does it trace {path}?",
+            ))
+            return interval(text, timeline.time(start.frame), timeline.time(stop.frame))
+        shape = own[starts[0]].detail
+        if kind == "check":
+            asked = SHAPE_NAMES[plan["asked"]]
+            text = pick(rng, (
+                f"Does the {name} move along {asked}?",
+                f"Is the path traced by the {name} {asked}?",
+            ))
+            return yes_no(text, plan["asked"] == shape, primitive="trajectory", kind=kind)
+        text = pick(rng, (
+            f"What shape is the path of the {name}?",
+            f"Follow the {name} over time. Which shape does its path trace?",
+        ))
+        answer = SHAPE_NAMES[shape]
+        return multiple_choice(rng, text, answer, list(SHAPE_NAMES.values()), primitive="trajectory", kind=kind)
+
+
+def _arc(points):
+    return np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+
+
+def _schedule(rng, count, num_frames, trace_time):
+    """(start, stop) frames of each shape: drawn trace times, pauses between, rest around.
+
+    When the clip is too short for those times, everything is compressed to fit.
+    """
+    moving = [rng.uniform(*trace_time) * FPS for _ in range(count)]
+    pauses = [rng.uniform(0.3, 0.6) * FPS for _ in range(count - 1)]
+    room = num_frames - 1 - 2 * motion.MIN_EVENT_GAP
+    squeeze = min(1.0, room / (sum(moving) + sum(pauses)))
+    moving = [max(int(m * squeeze), MIN_TRACE) for m in moving]
+    pauses = [max(int(p * squeeze), motion.MIN_EVENT_GAP) for p in pauses]
+    # The floors above may overshoot the room a little: the longest shape gives it back.
+    longest = int(np.argmax(moving))
+    moving[longest] -= max(0, sum(moving) + sum(pauses) - room)
+    frame = motion.MIN_EVENT_GAP + int(rng.integers(room - sum(moving) - sum(pauses) + 1))
+    spans = []
+    for m, p in zip(moving, pauses + [0]):
+        spans.append((frame, frame + m))
+        frame += m + p
+    return spans
+
+
+def _traced(paths, spans, num_frames):
+    """Per-frame position: still, shape, still, next shape, still."""
+    x, y = np.zeros(num_frames), np.zeros(num_frames)
+    for points, (start, stop) in zip(paths, spans):
+        # Resample by arc length, so each shape is traced at a constant speed.
+        arc = _arc(points)
+        along = np.linspace(0.0, arc[-1], stop - start + 1)
+        x[start : stop + 1], y[start : stop + 1] = np.interp(along, arc, points[:, 0]), np.interp(along, arc, points[:, 1])
+        x[stop + 1 :], y[stop + 1 :] = x[stop], y[stop]
+    return x, y
+
+
+def _unit_path(rng, shape):
+    """Dense outline of ``shape`` about one unit across, randomly mirrored and rotated."""
+    if shape == "linear":
+        points = np.array([[0.0, 0.0], [1.0, 0.0]])
+    elif shape == "zigzag":
+        teeth = int(rng.integers(4, 7))
+        points = np.stack([np.linspace(0, 1, teeth + 1), rng.uniform(0.25, 0.4) * (np.arange(teeth + 1) % 2)], axis=1)
+    elif shape == "circular":
+        t = np.linspace(0, 2 * math.pi, 241)
+        points = 0.5 * np.stack([np.cos(t), np.sin(t)], axis=1)
+    elif shape == "spiral":
+        t = np.linspace(0, 4 * math.pi, 481)
+        radius = 0.5 * (0.15 + 0.85 * t / t[-1])
+        points = (radius * np.stack([np.cos(t), np.sin(t)]))[:, :: 1 if rng.integers(2) else -1].T  # outward or inward
+    else:  # figure_eight: a 1:2 Lissajous curve, entered anywhere along the loop
+        t = rng.uniform(0, 2 * math.pi) + np.linspace(0, 2 * math.pi, 241)
+        points = 0.5 * np.stack([np.sin(t), rng.uniform(0.6, 0.9) * np.sin(2 * t)], axis=1)
+    if rng.integers(2):
+        points = points * [1.0, -1.0]
+    angle = rng.uniform(0, 2 * math.pi)
+    return points @ np.array([[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]])

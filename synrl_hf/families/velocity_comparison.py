@@ -1,0 +1,84 @@
+"""velocity_comparison: rank several objects by their (constant) speeds.
+
+Each object bounces inside its own region from a random spot in a random heading, so where an
+object is says nothing about how fast it goes: telling speeds apart takes several frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..questions import multiple_choice, number, ordinal, pick, sequence
+from ..timeline import Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+
+@dataclass(frozen=True)
+class VelocityParams(Params):
+    objects: int = 4  # 2 to 4 (one per quadrant); four gives every multiple choice four options
+    size: tuple[float, float] = (0.07, 0.11)
+    slowest: tuple[float, float] = (0.06, 0.1)  # canvas units per second
+    gap: tuple[float, float] = (1.4, 1.7)  # speed ratio between neighbours in the ranking
+
+
+class VelocityComparison(Family):
+    name = "velocity_comparison"
+    category = "short_term"
+    Params = VelocityParams
+    round2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35)}
+
+    KINDS = ("rank", "second", "faster_count")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        if kind == "faster_count":
+            return {"kind": kind, "faster": int(rng.integers(params.objects))}
+        if kind == "second":
+            return {"kind": kind, "end": pick(rng, ("fastest", "slowest"))}
+        return {"kind": kind}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        objects = motion.random_objects(rng, params.objects, params.size)
+        speeds = rng.permutation(motion.speed_ladder(rng, len(objects), params.slowest, params.gap))
+        if plan["kind"] == "faster_count":
+            # The target (object 0) gets the speed with exactly the planned number of faster ones.
+            wanted = np.sort(speeds)[::-1][plan["faster"]]
+            swap = int(np.flatnonzero(speeds == wanted)[0])
+            speeds[[0, swap]] = speeds[[swap, 0]]
+        tracks = {}
+        for obj, box, speed in zip(objects, motion.grid_cells(rng, len(objects)), speeds):
+            x, y = motion.bounce_in_box(rng, np.full(num_frames - 1, speed), box, obj, FPS)
+            tracks[obj.id] = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+        return Timeline(FPS, num_frames, objects, tracks)
+
+    def ask(self, rng, timeline, plan):
+        objects = timeline.objects
+        measured = [motion.track_speed(timeline.tracks[o.id].x, timeline.tracks[o.id].y, timeline.fps).mean() for o in objects]
+        ranked = [objects[i] for i in np.argsort(measured)[::-1]]  # fastest first
+        kind = plan["kind"]
+        if kind == "rank":
+            text = pick(rng, (
+                "Rank the objects by speed, from fastest to slowest. Name them by color.",
+                "Which colors move fastest? List every object's color in order of speed, fastest first.",
+            ))
+            return sequence(text, [o.color for o in ranked], primitive="speed", kind=kind)
+        if kind == "second":
+            end = plan["end"]
+            answer = motion.describe(ranked[1] if end == "fastest" else ranked[-2])
+            text = pick(rng, (
+                f"Which object is the {ordinal(2)} {end}?",
+                f"Rank the objects by speed. Which one comes {ordinal(2)} when counting from the {end}?",
+            ))
+            names = [motion.describe(o) for o in objects]
+            return multiple_choice(rng, text, answer, names, primitive="speed", kind=kind, num_options=len(objects))
+        name = motion.describe(objects[0])
+        faster = ranked.index(objects[0])
+        text = pick(rng, (
+            f"How many other objects move faster than the {name}?",
+            f"Count the objects that are quicker than the {name}. How many are there?",
+        ))
+        return number(text, faster, primitive="speed", kind=kind)

@@ -1,0 +1,90 @@
+"""Checks shared by the short-term family tests: scenes per question kind, answers as frames, and
+where an object is actually drawn in the decoded video."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+from scipy import ndimage
+
+from synrl_hf import build_scene, generate_sample, read_frames
+from synrl_hf.palette import INK
+from synrl_hf.questions import LETTERS
+
+COLOR_TOLERANCE = 60  # per channel, after H.264 and chroma subsampling
+POSITION_TOLERANCE = 3.0  # pixels at 128 x 128
+
+
+def scenes_of_kind(family, kind, count=40, preset="round1", seed=0, limit=2000):
+    """The first ``count`` scenes of ``family`` whose question is of ``kind``."""
+    found = []
+    for index in range(limit):
+        scene = build_scene(family, index, seed=seed, preset=preset)
+        if scene.question.kind == kind:
+            found.append(scene)
+            if len(found) == count:
+                return found
+    raise AssertionError(f"only {len(found)} {kind!r} scenes of {family} in {limit} indices")
+
+
+def chosen_option(question):
+    return question.options[LETTERS.index(question.answer)]
+
+
+def interval_frames(question, fps):
+    start, end = json.loads(question.answer)
+    return round(start * fps), round(end * fps)
+
+
+def steps(track):
+    """Distance moved from each frame to the next (canvas units)."""
+    return np.hypot(np.diff(track.x), np.diff(track.y))
+
+
+def constant_speed(track):
+    """Speed of a constant-speed object: a bounce only shortens the one step it falls in."""
+    return steps(track).max()
+
+
+def assert_never_overlap(timeline):
+    objects = timeline.objects
+    for i, a in enumerate(objects):
+        for b in objects[i + 1 :]:
+            ta, tb = timeline.tracks[a.id], timeline.tracks[b.id]
+            gap = np.hypot(ta.x - tb.x, ta.y - tb.y).min()
+            assert gap >= (a.size + b.size) / 2 * math.sqrt(2), (a.id, b.id, gap)
+
+
+def color_centroid(frame, rgb, marker=False):
+    """Center of the largest blob of ``rgb`` (stray pixels of a similar color elsewhere are ignored).
+
+    With ``marker``, the rotation marker (an ink ring around a white dot) counts as part of the object.
+    """
+    mask = np.abs(frame.astype(int) - np.array(rgb)).max(axis=-1) <= COLOR_TOLERANCE
+    if marker:
+        mask = ndimage.binary_fill_holes(mask | (np.abs(frame.astype(int) - np.array(INK)).max(axis=-1) <= COLOR_TOLERANCE))
+    labels, count = ndimage.label(mask)
+    if count > 1:
+        mask = labels == 1 + np.argmax(np.bincount(labels.ravel())[1:])
+    ys, xs = np.nonzero(mask)
+    assert xs.size, f"no pixel of color {rgb}"
+    # Pixel (i, j) covers [j, j + 1) x [i, i + 1): its center is half a pixel in.
+    return xs.mean() + 0.5, ys.mean() + 0.5
+
+
+def render_and_decode(family, index, seed=0, resolution=128, **kwargs):
+    row = generate_sample(family, index, seed, resolution=resolution, **kwargs)
+    return row, read_frames(row["video"]).frames
+
+
+def assert_drawn_where_tracked(row, frames, frame_indices, tolerance=POSITION_TOLERANCE, marker=False):
+    """Every object's color centroid in the decoded frames sits at its exported track position."""
+    assert len(frames) == row["num_frames"]
+    tracks = {t["object"]: t for t in row["tracks"]}
+    for obj in row["objects"]:
+        track = tracks[obj["id"]]
+        for f in frame_indices:
+            x, y = color_centroid(frames[f], obj["rgb"], marker)
+            assert math.hypot(x - track["x"][f], y - track["y"][f]) <= tolerance, (obj["id"], f, (x, y), (track["x"][f], track["y"][f]))
