@@ -1,0 +1,151 @@
+"""event_order: the temporal order of discrete actions.
+
+Several still objects each perform one distinct short action (blink, jump, spin, recolor, grow),
+one after another with pauses in between. Every action ends where it began (the object reappears,
+lands, completes its turn, gets its color and size back), so the first and last frames look alike
+and only watching the whole clip gives the order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..palette import COLORS, ROTATION_SHAPES
+from ..questions import interval, multiple_choice, ordinal, pick, sequence
+from ..timeline import Event, StyleChange, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+ACTIONS = {  # what each action looks like, as an answer option
+    "blink": "it disappears for a moment",
+    "jump": "it jumps",
+    "spin": "it spins around once",
+    "recolor": "it briefly changes color",
+    "grow": "it briefly grows",
+}
+JUMP = 0.12  # canvas units at the top of a jump
+GROW = 1.5  # size at the peak of a grow, relative to the normal size
+EDGE = 6  # still frames at both ends of the clip
+
+
+@dataclass(frozen=True)
+class EventOrderParams(Params):
+    objects: tuple[int, int] = (3, 4)  # acting objects, each with its own action
+    size: tuple[float, float] = (0.08, 0.12)
+    action_frames: tuple[int, int] = (9, 15)  # how long one action lasts
+    min_gap: int = 10  # still frames between one action's end and the next one's start
+
+
+class EventOrder(Family):
+    name = "event_order"
+    category = "short_term"
+    Params = EventOrderParams
+    round2 = {"duration": (8.0, 12.0), "objects": (4, 5), "min_gap": 6}
+
+    KINDS = ("order", "nth", "next_action", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        count = int(rng.integers(params.objects[0], params.objects[1] + 1))
+        # The asked position in the order: any for "nth" and "when", one with a successor for "next_action".
+        rank = int(rng.integers(1, count if kind == "next_action" else count + 1))
+        return {"kind": kind, "count": count, "rank": rank}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        count = plan["count"]
+        objects = motion.random_objects(rng, count, params.size, shapes=ROTATION_SHAPES, marker=True)
+        actions = [str(a) for a in rng.permutation(list(ACTIONS))[:count]]
+        spans = _schedule(rng, count, num_frames, params)
+        spare_colors = [c for c in COLORS if c not in {o.color for o in objects}]
+        # Room for whichever object is grown: one acts at a time.
+        gap = motion.MARGIN + max(o.size for o in objects) * (GROW - 1) / 2 * math.sqrt(2)
+        for _ in range(1000):
+            tracks = {}
+            for obj, action, (start, end) in zip(objects, actions, spans):
+                reach = obj.size * GROW / 2 * math.sqrt(2) + motion.MARGIN  # grown or turned, still in frame
+                x, y = rng.uniform(reach, 1 - reach), rng.uniform(reach + JUMP, 1 - reach)
+                tracks[obj.id] = _act(Track.still(num_frames, x, y), obj, action, start, end, pick(rng, spare_colors))
+            if motion.separated(objects, tracks, gap=gap):
+                break
+        else:
+            raise RuntimeError(f"could not place {count} objects apart")
+        events = [
+            Event(frame, action, [obj.id], part)
+            for obj, action, span in zip(objects, actions, spans)
+            for frame, part in zip(span, ("start", "end"))
+        ]
+        return Timeline(FPS, num_frames, objects, tracks, events)
+
+    def ask(self, rng, timeline, plan):
+        starts = [e for e in timeline.events if e.detail == "start"]
+        order = [timeline.object(e.objects[0]) for e in starts]
+        names = [motion.describe(o) for o in order]
+        kind, rank = plan["kind"], plan["rank"]
+        if kind == "order":
+            text = pick(rng, (
+                "Each object does one thing (blinks, jumps, spins, changes color or grows) at its own moment. "
+                "List the objects in the order in which they act.",
+                "In what order do the objects perform their actions? Name them by color and shape, first to last.",
+            ))
+            return sequence(text, names, primitive="event_order", kind=kind)
+        position = "last" if rank == len(order) else ordinal(rank)
+        if kind == "nth":
+            text = pick(rng, (
+                f"Each object performs one short action. Which object acts {position}?",
+                f"The objects take turns doing something. Whose action comes {position}?",
+            ))
+            return multiple_choice(rng, text, names[rank - 1], names, primitive="event_order", kind=kind, num_options=min(4, len(names)))
+        if kind == "next_action":
+            done = starts[rank - 1].type
+            text = pick(rng, (
+                f"Right after the {names[rank - 1]} has acted, what does the next object do?",
+                f"Which action comes immediately after the action of the {names[rank - 1]}?",
+            ))
+            others = [ACTIONS[a] for a in ACTIONS if a != done]
+            return multiple_choice(rng, text, ACTIONS[starts[rank].type], others, primitive="event_order", kind=kind)
+        start = starts[rank - 1]
+        end = next(e for e in timeline.events if e.detail == "end" and e.objects == start.objects)
+        description = ACTIONS[start.type].removeprefix("it ")
+        text = pick(rng, (
+            f"During which time span does the {names[rank - 1]} perform its action (it {description})?",
+            f"Give the time span during which the {names[rank - 1]} {description}.",
+        ))
+        return interval(text, timeline.time(start.frame), timeline.time(end.frame))
+
+
+def _schedule(rng, count, num_frames, params):
+    """(start, end) frames of ``count`` actions in a row: the object is changed from start to end - 1."""
+    lengths = rng.integers(params.action_frames[0], params.action_frames[1] + 1, size=count)
+    spare = num_frames - 1 - 2 * EDGE - int(lengths.sum()) - (count - 1) * params.min_gap
+    if spare < 0:
+        raise ValueError(f"{count} actions do not fit in {num_frames} frames")
+    waits = np.diff(np.sort(rng.integers(0, spare + 1, size=count)), prepend=0)
+    spans, start = [], EDGE - params.min_gap
+    for wait, length in zip(waits, lengths):
+        start += params.min_gap + int(wait)
+        spans.append((start, start + int(length)))
+        start += int(length)
+    return spans
+
+
+def _act(track, obj, action, start, end, other_color):
+    """``track`` with ``action`` done from ``start`` on; from ``end`` on the object looks as before."""
+    progress = np.arange(1, end - start + 1) / (end - start + 1)  # in (0, 1) over the changed frames
+    bump = np.sin(math.pi * progress)
+    if action == "blink":
+        track.visible[start:end] = False
+    elif action == "jump":
+        track.y[start:end] -= JUMP * bump
+    elif action == "spin":
+        track.angle[start:end] = 360.0 * progress
+        track.angle[end:] = 360.0  # clockwise on screen, one full turn
+    elif action == "recolor":
+        track.style_changes = [StyleChange(start, color=other_color), StyleChange(end, color=obj.color)]
+    else:
+        track.style_changes = [StyleChange(f, size=obj.size * (1 + (GROW - 1) * b)) for f, b in zip(range(start, end), bump)]
+        track.style_changes.append(StyleChange(end, size=obj.size))
+    return track

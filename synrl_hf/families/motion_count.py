@@ -1,0 +1,161 @@
+"""motion_count: how many discrete hops an object makes.
+
+The object rests, hops (a quick arc over a few frames in a random direction), rests, hops again ...
+Other objects hop their own numbers of times, so the question's object must be picked out by color
+and shape. Hop directions are random (hops can come back) and the walk ends one hop's length from
+where it began, so comparing the first and last frames says nothing about the count; each object
+hops inside its own region of the frame, so none overlap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import motion
+from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
+from ..timeline import Event, Timeline, Track
+from .base import FPS, Family, Params, draw_num_frames
+
+EDGE_REST = 4  # still frames before the first hop and after the last landing
+
+
+@dataclass(frozen=True)
+class MotionCountParams(Params):
+    count: tuple[int, int] = (1, 6)  # hops of the asked object, drawn uniformly (the answer)
+    size: tuple[float, float] = (0.07, 0.11)
+    hop_frames: tuple[int, int] = (6, 12)  # frames in the air per hop
+    hop_length: tuple[float, float] = (0.06, 0.16)  # canvas units per hop
+    lift: float = 0.03  # height of the hop's arc above the straight line
+    min_rest: int = 6  # still frames between two hops, so each hop is seen on its own
+    distractors: int = 1  # other objects hopping a random number of times
+
+
+class MotionCount(Family):
+    name = "motion_count"
+    category = "short_term"
+    Params = MotionCountParams
+    round2 = {"duration": (8.0, 12.0), "count": (2, 10), "hop_frames": (5, 10)}
+
+    KINDS = ("count", "count_choice", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        low, high = params.count
+        if kind == "count_choice":
+            count, rank = draw_numeric_layout(rng, (max(low - 1, 0), max(high - 3, 0)))
+            return {"kind": kind, "count": count, "rank": rank}
+        if kind == "when":
+            count = int(rng.integers(max(low, 1), high + 1))
+            first, last = sorted(int(i) for i in rng.integers(1, count + 1, size=2))
+            return {"kind": kind, "count": count, "hops": (first, last)}
+        return {"kind": kind, "count": int(rng.integers(low, high + 1))}
+
+    def simulate(self, rng, params, plan):
+        num_frames = draw_num_frames(rng, params.duration)
+        objects = motion.random_objects(rng, 1 + params.distractors, params.size)
+        cells = motion.grid_cells(rng, len(objects))
+        tracks, events = {}, []
+        for i, (obj, cell) in enumerate(zip(objects, cells)):
+            count = plan["count"] if i == 0 else int(rng.integers(params.count[0], params.count[1] + 1))
+            hops = _schedule(rng, count, num_frames, params)
+            tracks[obj.id] = _hop_track(rng, obj, cell, hops, num_frames, params)
+            events += [Event(t, "hop", [obj.id]) for t, _ in hops] + [Event(land, "land", [obj.id]) for _, land in hops]
+        return Timeline(FPS, num_frames, objects, tracks, events)
+
+    def ask(self, rng, timeline, plan):
+        target = timeline.objects[0]
+        name = motion.describe(target)
+        starts = [e.frame for e in timeline.events if e.type == "hop" and e.objects == [target.id]]
+        landings = [e.frame for e in timeline.events if e.type == "land" and e.objects == [target.id]]
+        count = len(starts)
+        if plan["kind"] == "count":
+            text = pick(rng, (
+                f"How many times does the {name} hop?",
+                f"Count the jumps of the {name}. How many separate jumps does it make?",
+                f"The {name} moves in quick hops with pauses in between. How many hops do you see?",
+            ))
+            return number(text, count, primitive="counting", kind="count")
+        if plan["kind"] == "count_choice":
+            text = pick(rng, (
+                f"How many hops does the {name} make?",
+                f"How many times does the {name} jump from one spot to another?",
+            ))
+            return numeric_choice(text, count, plan["rank"], primitive="counting", kind="count_choice")
+        first, last = plan["hops"]
+        if first == last:
+            text = pick(rng, (
+                f"When does the {name} make its {ordinal(first)} hop?",
+                f"Give the time span of the {ordinal(first)} jump of the {name}, from take-off to landing.",
+            ))
+        else:
+            text = pick(rng, (
+                f"When does the {name} go from the start of its {ordinal(first)} hop to the end of its {ordinal(last)} hop?",
+                f"Give the time span from the take-off of the {name}'s {ordinal(first)} jump to the landing of its {ordinal(last)} jump.",
+            ))
+        return interval(text, timeline.time(starts[first - 1]), timeline.time(landings[last - 1]))
+
+
+def _schedule(rng, count, num_frames, params):
+    """(take-off, landing) frames of ``count`` hops; the rests are a uniform split of the spare frames.
+
+    Take-off is the first frame off the resting spot, landing the first frame back on the ground.
+    """
+    airtime = rng.integers(params.hop_frames[0], params.hop_frames[1] + 1, size=count)
+    spare = num_frames - int(airtime.sum()) - 2 * EDGE_REST - (count - 1) * params.min_rest
+    if spare < 0:
+        raise ValueError(f"{count} hops do not fit in {num_frames} frames")
+    waits = np.diff(np.sort(rng.integers(0, spare + 1, size=count)), prepend=0)
+    hops, takeoff = [], EDGE_REST
+    for wait, air in zip(waits, airtime):
+        takeoff += int(wait)
+        hops.append((takeoff, takeoff + int(air) - 1))
+        takeoff += int(air) + params.min_rest
+    return hops
+
+
+def _hop_track(rng, obj, cell, hops, num_frames, params):
+    """Still between hops, quick arcs between resting spots during them, all inside ``cell``."""
+    lo_x, lo_y, hi_x, hi_y = motion.center_bounds(cell, obj)
+    lo_y += params.lift  # room for the arc at the top of the region
+    spots = _resting_spots(rng, len(hops), (lo_x, lo_y, hi_x, hi_y), params.hop_length)
+    x, y = np.empty(num_frames), np.empty(num_frames)
+    still_from = 0
+    for (takeoff, landing), (x0, y0), (x1, y1) in zip(hops, spots, spots[1:]):
+        x[still_from:takeoff], y[still_from:takeoff] = x0, y0
+        s = np.arange(1, landing - takeoff + 2) / (landing - takeoff + 1)
+        x[takeoff : landing + 1] = x0 + (x1 - x0) * s
+        y[takeoff : landing + 1] = y0 + (y1 - y0) * s - params.lift * 4 * s * (1 - s)
+        x[landing], y[landing] = x1, y1  # exactly the resting spot, not a rounding error off it
+        still_from = landing + 1
+    x[still_from:], y[still_from:] = spots[-1]
+    return Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+
+
+def _resting_spots(rng, count, bounds, length):
+    """The start and the spot after each of ``count`` hops in random directions.
+
+    The last spot is drawn first, one hop's length from the start, and the walk is redrawn until
+    its last hop can reach it: the net displacement is then alike for every count.
+    """
+    lo_x, lo_y, hi_x, hi_y = bounds
+
+    def inside(p):
+        return lo_x <= p[0] <= hi_x and lo_y <= p[1] <= hi_y
+
+    def hop(p):
+        heading = rng.uniform(0, 2 * math.pi)
+        return p + rng.uniform(*length) * np.array([math.cos(heading), math.sin(heading)])
+
+    for _ in range(1000):
+        spots = [np.array([rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)])]
+        goal = hop(spots[0])
+        for _ in range(count - 1):
+            spots.append(hop(spots[-1]))
+        if count:
+            spots.append(goal)
+        if all(inside(p) for p in spots) and all(length[0] <= math.dist(a, b) <= length[1] for a, b in zip(spots, spots[1:])):
+            return spots
+    raise RuntimeError(f"no walk of {count} hops fits in the object's region")
