@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+from .acceleration import Acceleration
+from .attribute_change import AttributeChange
 from .base import Family
+from .card_stack import CardStack
+from .chip_container import ChipContainer
 from .collision_count import CollisionCount
 from .direction import Direction
+from .distance import Distance
+from .event_order import EventOrder
+from .file_system import FileSystem
+from .math_symbols import MathSymbols
+from .motion_count import MotionCount
+from .relative_position import RelativePosition
+from .rotation_count import RotationCount
+from .shell_game import ShellGame
+from .sliding_puzzle import SlidingPuzzle
+from .speed import Speed
+from .trajectory_shape import TrajectoryShape
+from .velocity_comparison import VelocityComparison
 
+# SPEC §1 order: the 12 short-term perceptual primitives, then the 6 long-term cognitive ones.
 _FAMILIES: list[type[Family]] = [
     CollisionCount,
     Direction,
+    TrajectoryShape,
+    Speed,
+    MotionCount,
+    AttributeChange,
+    RotationCount,
+    RelativePosition,
+    Acceleration,
+    VelocityComparison,
+    Distance,
+    EventOrder,
+    CardStack,
+    ChipContainer,
+    FileSystem,
+    MathSymbols,
+    ShellGame,
+    SlidingPuzzle,
 ]
 
 FAMILIES: dict[str, type[Family]] = {f.name: f for f in _FAMILIES}

@@ -1,0 +1,214 @@
+"""shell_game: balls hidden under a row of identical cups, and the cups shuffled by swaps.
+
+The cups (a 1 × n grid) are always visible and always move; a ball is visible only during the
+revealed phase (S0 or ST), when every cup is drawn lifted above its ball (object ``lifted<i>``
+instead of ``cup<i>``). At every other frame the
+cups rest on the balls, which are hidden: only by following the cup that covers a ball through the
+swaps does one know where it is. Swapped cups travel along two free streets, one above and one
+below the row, so they never pass over each other or over the cups in between. A caption names the
+swapped positions (counted from the left). State: {"cups": [cup number at each position],
+"under": {ball color: cup number}}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import longterm
+from ..palette import COLORS
+from ..questions import multiple_choice, number, ordinal, pick
+from ..timeline import SceneObject
+from .base import Family, Params
+
+CUP, BALL = 0.14, 0.08
+ROW_Y = 0.58
+STREET = 0.17  # vertical distance from the row to the streets swapped cups travel along
+LIFT = 0.15  # cups are drawn this far up while the balls are revealed
+CUP_COLOR = "brown"
+
+
+@dataclass(frozen=True)
+class ShellGameParams(Params):
+    duration: tuple[float, float] = longterm.duration_bounds((5, 8))  # implied by `operations`
+    operations: tuple[int, int] = (5, 8)
+    cups: int = 4
+    balls: int = 2
+    moved_count: tuple[int, int] = (1, 4)  # swaps moving the asked ball's cup (swap_count), uniform
+
+
+def apply(state, name, args):
+    a, b = args["a"], args["b"]
+    if name != "swap" or a == b or not (0 <= a < len(state["cups"]) and 0 <= b < len(state["cups"])):
+        raise ValueError(f"{name} {args} does not apply to {state}")
+    cups = list(state["cups"])
+    cups[a], cups[b] = cups[b], cups[a]
+    return {"cups": cups, "under": dict(state["under"])}
+
+
+def position(i):
+    return f"the {ordinal(i + 1)} cup from the left"
+
+
+def ball_cell(state, color):
+    return state["cups"].index(state["under"][color])
+
+
+def moves(state):
+    n = len(state["cups"])
+    return [("swap", {"a": a, "b": b}) for a in range(n) for b in range(a + 1, n)]
+
+
+class ShellGame(Family):
+    name = "shell_game"
+    category = "long_term"
+    Params = ShellGameParams
+    round2 = {"operations": (10, 16), "cups": 5, "balls": 3, "moved_count": (1, 8), "duration": longterm.duration_bounds((10, 16))}
+
+    KINDS = ("where_end", "where_start", "where_after", "swap_count", "when")
+
+    def plan(self, rng, params):
+        kind = pick(rng, self.KINDS)
+        num_ops = int(rng.integers(params.operations[0], params.operations[1] + 1))
+        return {
+            "kind": kind,
+            "shown": longterm.draw_shown(rng, kind, ("where_end",), ("where_start",)),
+            "num_ops": num_ops,
+            "cell": int(rng.integers(params.cups)),  # where the asked ball is (where_* kinds)
+            "naive": longterm.draw_naive(rng),
+            "count": int(rng.integers(params.moved_count[0], min(params.moved_count[1], num_ops) + 1)),
+            # where_after asks about a state at least two swaps away from either reveal
+            "k": int(rng.integers(1, num_ops + 1) if kind == "when" else rng.integers(2, num_ops - 1)),
+            "when_ball": bool(rng.integers(2)),  # when: the k-th swap, or the first one moving the ball
+        }
+
+    def simulate(self, rng, params, plan):
+        colors = [str(c) for c in rng.permutation([c for c in COLORS if c != CUP_COLOR])[: params.balls]]
+        for _ in range(2000):
+            s0 = {"cups": list(range(params.cups)), "under": dict(zip(colors, (int(c) for c in rng.permutation(params.cups))))}
+            ops = _swaps(rng, s0, colors[0], plan, params.cups)
+            states = longterm.replay(apply, s0, ops)
+            if _askable(rng, states, ops, plan, colors[0]):
+                return _animate(rng, states, ops, plan["shown"], colors)
+        raise RuntimeError(f"could not draw swaps for {plan}")
+
+    def ask(self, rng, timeline, plan):
+        states = [s.state for s in timeline.states]
+        ops = [(op.name, op.args) for op in timeline.operations]
+        color = next(o.color for o in timeline.objects if o.id == "ball0")
+        kind, ball = plan["kind"], f"{color} ball"
+        if kind == "when":
+            if not plan["when_ball"]:
+                return longterm.when_question(rng, timeline, plan["k"], caption(*ops[plan["k"] - 1]))
+            first = next(k for k in range(len(ops)) if ball_cell(states[k], color) != ball_cell(states[k + 1], color))
+            text = pick(rng, (
+                f"When is the cup hiding the {ball} moved for the first time?",
+                f"During which time span does the {ball}'s cup take part in a swap for the first time?",
+            ))
+            return longterm.op_interval(text, timeline, first)
+        if kind == "swap_count":
+            text = pick(rng, (
+                f"How many swaps moved the cup that hides the {ball}?",
+                f"In how many of the swaps did the cup covering the {ball} take part?",
+            ))
+            return number(text, _moved_count(states, color), primitive="historical", kind=kind)
+        answer, distractors, naive = _choice(rng, states, ops, plan, color)
+        text = pick(rng, {
+            "where_end": (f"Under which cup is the {ball} at the end?", f"After all the swaps, which cup hides the {ball}?"),
+            "where_start": (f"Under which cup was the {ball} at the start?", f"Before the first swap, which cup hid the {ball}?"),
+            "where_after": (f"Under which cup was the {ball} right after swap {plan['k']}?", f"Which cup hid the {ball} just after the {ordinal(plan['k'])} swap?"),
+        }[kind])
+        primitive = {"where_end": "state_tracking", "where_start": "retrodiction"}.get(kind, "historical")
+        options = longterm.with_naive(distractors, naive, answer)
+        # With few cups re-simulation may not reach every position; the remaining ones fill in.
+        options += [position(c) for c in rng.permutation(len(states[0]["cups"])) if position(c) not in options + [answer]]
+        return multiple_choice(rng, text, answer, options[:3], primitive=primitive, kind=kind)
+
+
+def caption(name, args):
+    return f"swap {args['a'] + 1} and {args['b'] + 1}"
+
+
+def _swaps(rng, s0, color, plan, n):
+    """Random swaps; for swap_count exactly ``plan["count"]`` of them move the asked ball's cup."""
+    involved = set(rng.choice(plan["num_ops"], plan["count"], replace=False).tolist()) if plan["kind"] == "swap_count" else None
+    ops, state = [], s0
+    for k in range(plan["num_ops"]):
+        if involved is None:
+            a, b = (int(c) for c in rng.choice(n, 2, replace=False))
+        else:
+            cell = ball_cell(state, color)
+            others = [c for c in range(n) if c != cell]
+            a = cell if k in involved else pick(rng, others)
+            b = pick(rng, [c for c in others if c != a])
+        op = ("swap", {"a": min(a, b), "b": max(a, b)})
+        ops.append(op)
+        state = apply(state, *op)
+    return ops
+
+
+def _moved_count(states, color):
+    cup = states[0]["under"][color]
+    return sum(before["cups"].index(cup) != after["cups"].index(cup) for before, after in zip(states, states[1:]))
+
+
+def _cell_at(kind, states, k, color):
+    index = {"where_end": -1, "where_start": 0}.get(kind, k)
+    return ball_cell(states[index], color)
+
+
+def _choice(rng, states, ops, plan, color):
+    kind, k = plan["kind"], plan["k"]
+    answer = position(_cell_at(kind, states, k, color))
+    if kind == "where_start":
+        # Where the ball would have started had one more swap been undone.
+        distractors = longterm.perturbed_answers(rng, apply, states[0], lambda s: position(ball_cell(s, color)), moves)
+    else:
+        distractors = longterm.replaced_answers(rng, apply, states, ops, lambda s, o: position(_cell_at(kind, s, k, color)), moves)
+    naive = position(ball_cell(states[0 if plan["shown"] == "initial" else -1], color))
+    return answer, distractors, naive
+
+
+def _askable(rng, states, ops, plan, color):
+    kind = plan["kind"]
+    if kind in ("swap_count", "when"):
+        return _moved_count(states, color) > 0
+    answer, _, naive = _choice(rng, states, ops, plan, color)
+    return answer == position(plan["cell"]) and (answer == naive) == plan["naive"]
+
+
+def _cup_layout(state):
+    n = len(state["cups"])
+    xs = np.linspace(0.5 - (n - 1) * 0.1, 0.5 + (n - 1) * 0.1, n)  # 0.2 apart: cups 0.06 apart
+    return {f"cup{cup}": (float(xs[i]), ROW_Y) for i, cup in enumerate(state["cups"])}
+
+
+def _animate(rng, states, ops, shown, colors):
+    sched = longterm.schedule(rng, len(ops))
+    anim = longterm.Animator(sched.num_frames, _cup_layout(states[0]))
+    for (start, end), (name, args), before, after in zip(sched.spans, ops, states, states[1:]):
+        first, second = (f"cup{before['cups'][args[c]]}" for c in ("a", "b"))
+        layouts = _cup_layout(before), _cup_layout(after)
+        anim.shift(start, end, *layouts, {
+            first: longterm.lane_path(layouts[0][first], layouts[1][first], ROW_Y - STREET, axis="y"),
+            second: longterm.lane_path(layouts[0][second], layouts[1][second], ROW_Y + STREET, axis="y"),
+        })
+    revealed = sched.reveal(shown)
+    objects, tracks = [], {}
+    for i, color in enumerate(colors):
+        # A ball rides under its cup (hidden) and is seen only while the cups are lifted.
+        ball = SceneObject(id=f"ball{i}", shape="circle", color=color, size=BALL)
+        track = anim.track(f"cup{states[0]['under'][color]}", revealed)
+        track.y += CUP / 2 - BALL / 2 - 0.01
+        objects.append(ball)
+        tracks[ball.id] = track
+    for cup in range(len(states[0]["cups"])):
+        # While the balls are shown the cup is drawn lifted: a second object, so that no track
+        # ever moves outside an operation.
+        resting = SceneObject(id=f"cup{cup}", shape="cup", color=CUP_COLOR, size=CUP, height=CUP, z=1)
+        lifted = SceneObject(id=f"lifted{cup}", shape="cup", color=CUP_COLOR, size=CUP, height=CUP, z=1)
+        tracks[resting.id], tracks[lifted.id] = anim.track(resting.id, ~revealed), anim.track(resting.id, revealed)
+        tracks[lifted.id].y -= LIFT
+        objects += [resting, lifted]
+    return longterm.finish(sched, ops, states, objects, tracks, [caption(*op) for op in ops], anim.moved)
