@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import longterm
-from ..questions import Question, draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
+from ..questions import draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
 

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import ImageFont
 
 from .. import longterm
-from ..questions import Question, multiple_choice, number, ordinal, pick
+from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
 
