@@ -72,12 +72,47 @@ def _examples(folder: Path, configs: dict[str, dict[str, list[str]]]) -> list[tu
     return examples
 
 
+PREVIEW_FRAMES = 4
+PREVIEW_SIDE = 160
+
+
+def write_previews(folder: Path, configs: dict[str, dict[str, list[str]]]) -> dict[str, str]:
+    """A strip of a few frames of each family's first clip: ``previews/<family>.png``."""
+    import io
+
+    import numpy as np
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    from .build import atomic_write_bytes
+    from .video import read_frames
+
+    written = {}
+    for family in FAMILIES:
+        paths = [p for split_paths in configs.get(family, {}).values() for p in split_paths]
+        if not paths:
+            continue
+        table = pq.read_table(folder / paths[0], columns=["video"])
+        if not table.num_rows:
+            continue
+        clip = read_frames(table.column("video")[0].as_py(), num_frames=PREVIEW_FRAMES)
+        tiles = [Image.fromarray(f).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS) for f in clip.frames]
+        strip = Image.fromarray(np.concatenate([np.asarray(t) for t in tiles], axis=1))
+        buffer = io.BytesIO()
+        strip.save(buffer, format="PNG", optimize=True)
+        relpath = f"previews/{family}.png"
+        atomic_write_bytes(folder / relpath, buffer.getvalue())
+        written[family] = relpath
+    return written
+
+
 def render_card(folder: Path, manifest: dict[str, Any]) -> str:
     from .build import config_files
 
     configs = config_files(manifest)
     provenance = _provenance(manifest)
     examples = _examples(folder, configs)
+    previews = write_previews(folder, configs)
     total = sum(e["rows"] for e in manifest["shards"].values())
 
     parts = [
@@ -135,6 +170,8 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
     for family, row in examples:
         question = row["question"].replace("\n", " · ")
         parts.append(f"- **{family}** ({row['answer_type']}): {question} → `{row['answer']}`")
+        if family in previews:
+            parts.append(f"\n  ![{family}]({previews[family]})\n")
     parts += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     parts += [f"| `{name}` | {meaning} |" for name, meaning in FIELDS]
     parts += [

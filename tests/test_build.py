@@ -139,6 +139,11 @@ def test_card_declares_configs_and_unknown_config_lists_valid_ones(tmp_path):
     card = (tmp_path / "synrl" / "README.md").read_text()
     for name in ("config_name: all", "config_name: short_term", "config_name: direction", "## Example questions"):
         assert name in card
+    from PIL import Image
+
+    for family in FAMILIES:  # a strip of 4 frames per family, linked from the card
+        assert f"previews/{family}.png" in card
+        assert Image.open(tmp_path / "synrl" / "previews" / f"{family}.png").size == (4 * 160, 160)
     with pytest.raises(ValueError, match="short_term"):
         load_dataset(str(tmp_path / "synrl"), "nope", cache_dir=str(tmp_path / "cache"))
 
