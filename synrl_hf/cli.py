@@ -1,4 +1,4 @@
-"""The ``synrl`` command: build, merge (and audit, push, eval, push-model as they land).
+"""The ``synrl`` command: build, merge, audit, push datasets; evaluate; push models.
 
 Every argument is validated before any work starts; bad input exits with code 2 and a message
 that names the bad value and the valid choices.
@@ -90,6 +90,7 @@ def run_merge(args) -> int:
 # Subcommands that live with their feature: (module, function adding the parser).
 PLUGINS: list[tuple[str, str]] = [
     ("publish", "add_push_parser"),
+    ("eval_cli", "add_eval_parser"),
 ]
 
 

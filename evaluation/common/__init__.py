@@ -1,0 +1,1 @@
+"""Shared pieces of the evaluation tasks: parsing, metrics, converters, task configs, model, pipeline."""

@@ -1,0 +1,169 @@
+"""``synrl eval`` and ``synrl eval-convert``: video-VLM evaluation on the paper's benchmarks.
+
+    synrl eval --model Qwen/Qwen3-VL-4B-Instruct --tasks general,grounding --frames 32 \
+        --max-pixels 200704 --data-dir eval_data --output-dir runs/qwen3vl4b
+    synrl eval-convert videomme --source ~/hf/Video-MME/videomme --videos-root ~/hf/Video-MME --data-dir eval_data
+    synrl eval --fixtures --model oracle --tasks all --output-dir /tmp/smoke   # no download needed
+
+``--frames`` is a frame count per video (``16``) or a rate (``2fps``); with ``--max-pixels`` it
+is part of the model's identity (results folder, sample cache). ``--model oracle`` answers every
+question with its gold answer in the benchmark's expected format: a check that conversion,
+parsing and metrics agree (every score should be 100). The lighteval tasks, converters and
+protocols live in ``evaluation/`` (see evaluation/README.md).
+
+Wired into the ``synrl`` CLI through :func:`add_eval_parser`; runnable alone as
+``python -m synrl_hf.eval_cli eval ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _frames(text: str) -> str:
+    from evaluation.common.model import parse_frames
+
+    try:
+        parse_frames(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _tasks(text: str) -> str:
+    from evaluation.benchmarks import resolve_tasks
+
+    try:
+        resolve_tasks(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def add_eval_parser(subparsers) -> None:
+    """Add ``eval`` and ``eval-convert`` to a ``synrl`` subparsers object."""
+    p = subparsers.add_parser("eval", help="evaluate a video VLM on the paper's benchmarks (lighteval)")
+    p.add_argument("--model", required=True, help="model folder or Hub id; 'oracle' answers with the gold answers (pipeline check)")
+    p.add_argument("--tasks", type=_tasks, default="all", help="comma-separated benchmarks or groups: grounding, reasoning, general, synrl, paper, all")
+    p.add_argument("--frames", type=_frames, default="16", help="frames per video (16) or a sampling rate (2fps)")
+    p.add_argument("--max-pixels", type=_positive_int, default=None, help="pixel budget per frame (default: the processor's)")
+    p.add_argument("--min-pixels", type=_positive_int, default=None, help="minimum pixels per frame")
+    p.add_argument("--output-dir", required=True, help="where results, details, summary.json and results.md go")
+    p.add_argument("--data-dir", default="eval_data", help="converted benchmarks (one folder each, see eval-convert)")
+    p.add_argument("--videos-root", default=None, help="override the videos root recorded at conversion")
+    p.add_argument("--fixtures", action="store_true", help="evaluate on the synthetic fixtures (written and converted under <output-dir>/fixtures) instead of --data-dir")
+    p.add_argument("--max-samples", type=_positive_int, default=None, help="at most this many questions per task (partial numbers!)")
+    p.add_argument("--batch-size", type=_positive_int, default=1)
+    p.add_argument("--max-new-tokens", type=_positive_int, default=None, help="cap every task's generation length")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 (default) decodes greedily")
+    p.add_argument("--system-prompt", default=None)
+    p.add_argument("--dtype", default="auto", help="auto, bfloat16, float16 or float32")
+    p.add_argument("--device", default=None, help="cuda, cpu, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--model-name", default=None, help="name for the results folder (default: model + budget)")
+    p.add_argument("--cache-dir", default=None, help="lighteval sample cache (default: <output-dir>/cache)")
+    p.add_argument("--bootstrap-iters", type=int, default=1000, help="stderr bootstrap iterations (means use a closed form)")
+    p.set_defaults(run=run_eval)
+
+    c = subparsers.add_parser("eval-convert", help="convert a benchmark's public annotation files into a local folder for `synrl eval`")
+    c.add_argument("benchmark", help="benchmark name (see evaluation/README.md)")
+    c.add_argument("--source", required=True, help="annotation file or folder, as published (see evaluation/README.md)")
+    c.add_argument("--videos-root", default=None, help="folder the videos are under (recorded; can be overridden at eval)")
+    c.add_argument("--data-dir", default="eval_data", help="converted benchmarks root (writes <data-dir>/<benchmark>)")
+    c.set_defaults(run=run_convert)
+
+
+def _model(args):
+    from lighteval.models.model_input import GenerationParameters
+
+    from evaluation.common.model import (
+        ScriptedModelConfig,
+        ScriptedVideoModel,
+        VideoVLM,
+        VideoVLMConfig,
+        oracle_answer,
+        parse_frames,
+    )
+
+    frames, fps = parse_frames(args.frames)
+    cache_dir = args.cache_dir or os.path.join(args.output_dir, "cache")
+    if args.model == "oracle":
+        config = ScriptedModelConfig(model_name=args.model_name or "oracle", script="oracle", frames=frames, fps=fps, cache_dir=cache_dir)
+        return ScriptedVideoModel(config, oracle_answer)
+    config = VideoVLMConfig(
+        model_path=args.model,
+        **({"model_name": args.model_name} if args.model_name else {}),
+        frames=frames,
+        fps=fps,
+        max_pixels=args.max_pixels,
+        min_pixels=args.min_pixels,
+        max_new_tokens=args.max_new_tokens,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        device=args.device,
+        system_prompt=args.system_prompt,
+        generation_parameters=GenerationParameters(temperature=args.temperature),
+        cache_dir=cache_dir,
+    )
+    return VideoVLM(config)
+
+
+def run_eval(args) -> int:
+    from evaluation.common.fixtures import build_fixture_data
+    from evaluation.common.pipeline import evaluate
+
+    data_dir = args.data_dir
+    if args.fixtures:
+        data_dir, reports = build_fixture_data(Path(args.output_dir) / "fixtures", args.tasks)
+        for report in reports.values():
+            print(report.summary())
+    outcome = evaluate(
+        _model(args), args.tasks, data_dir, args.output_dir,
+        videos_root=args.videos_root, max_samples=args.max_samples, bootstrap_iters=args.bootstrap_iters,
+    )
+    print((Path(args.output_dir) / "results.md").read_text())
+    for name, reason in outcome.summary["skipped_tasks"].items():
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    return 0 if outcome.summary["tasks"] else 1
+
+
+def run_convert(args) -> int:
+    from evaluation.benchmarks import NAMES, get_benchmark
+
+    if args.benchmark not in NAMES:
+        print(f"unknown benchmark {args.benchmark!r}; valid: {', '.join(NAMES)}", file=sys.stderr)
+        return 2
+    if not os.path.exists(args.source):
+        print(f"--source {args.source!r} does not exist", file=sys.stderr)
+        return 2
+    report = get_benchmark(args.benchmark).convert(args.source, args.videos_root, Path(args.data_dir) / args.benchmark)
+    print(report.summary())
+    print(json.dumps({"missing_videos": report.missing_videos, "rows": report.rows}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="synrl", description=__doc__.split("\n\n")[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_eval_parser(subparsers)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError) as error:
+        parser.exit(2, f"synrl {args.command}: error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
