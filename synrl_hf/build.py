@@ -5,6 +5,9 @@ Layout of ``OUT``::
     README.md                     dataset card; its YAML lists every config's exact shard files
     synrl_manifest.json           what each shard holds (family, split, index range, spec, sha256)
     data/<family>/<split>-<start>-<stop>-<sha>.parquet
+    data/sft/train-<start>-<stop>-<sha>.parquet      training mixtures (synrl_hf.mixtures), when asked for
+    data/grpo/train-<start>-<stop>-<sha>.parquet
+    cot/<chunk>.jsonl                                 model-CoT checkpoints and statistics (not uploaded)
 
 Shards are the unit of work, resume and parallel slicing (``shard=(i, n)``). Their names carry a
 content hash, so a rebuild never reuses ``load_dataset``'s cache of an older build (datasets keys
@@ -27,6 +30,7 @@ import pyarrow.parquet as pq
 
 from .families import CATEGORIES, FAMILIES, families_in, get_family
 from .families.base import PRESETS
+from .mixtures import DEFAULT_GENERAL_SHARE, MIXTURES, CoTSource, mixture_rows, mixture_sample
 from .render import RENDERERS, check_resolution
 from .seeding import SPLITS
 from .version import GENERATOR_VERSION
@@ -38,9 +42,15 @@ ROW_GROUP_SIZE = 32  # small row groups: the Hub viewer and streaming read media
 
 
 def resolve_configs(configs: Iterable[str]) -> list[str]:
-    """Families named by config names (``all``, a category, or a family id), in registry order."""
+    """Families named by config names (``all``, a category, or a family id), in registry order.
+
+    The mixture configs ``sft`` and ``grpo`` are valid names too but name no family (see
+    :func:`resolve_mixtures`).
+    """
     wanted: set[str] = set()
     for config in configs:
+        if config in MIXTURES:
+            continue
         if config == "all":
             wanted.update(FAMILIES)
         elif config in CATEGORIES:
@@ -48,9 +58,20 @@ def resolve_configs(configs: Iterable[str]) -> list[str]:
         elif config in FAMILIES:
             wanted.add(config)
         else:
-            valid = ["all", *CATEGORIES, *FAMILIES]
+            valid = ["all", *CATEGORIES, *FAMILIES, *MIXTURES]
             raise ValueError(f"unknown config {config!r}; valid configs: {', '.join(valid)}")
     return [name for name in FAMILIES if name in wanted]
+
+
+def resolve_mixtures(configs: Iterable[str]) -> list[str]:
+    """The mixture configs (``sft``, ``grpo``) among config names, in that order."""
+    configs = list(configs)
+    return [name for name in MIXTURES if name in configs]
+
+
+COT_SOURCES = ("template", "model")
+# Settings of the model-CoT pipeline that change its output (the base URL and the key do not).
+COT_SPEC_KEYS = ("backend", "model", "max_rounds", "frames", "polish", "judge", "temperature", "max_tokens")
 
 
 @dataclass(frozen=True)
@@ -66,10 +87,33 @@ class BuildSpec:
     splits: tuple[str, ...] = SPLITS
     shard_size: int = DEFAULT_SHARD_SIZE
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-family parameter overrides
+    # Training mixtures (synrl_hf.mixtures): configs, the families they draw from (all when empty),
+    # rows per config (train split only), CoT source and options, general video QA and its share.
+    mixtures: tuple[str, ...] = ()
+    mixture_families: tuple[str, ...] = ()
+    mixture_size: int = 0
+    cot: str = "template"
+    cot_options: dict[str, Any] = field(default_factory=dict)  # backend, model, max_rounds, frames, …; never a key
+    general_qa: str | None = None
+    general_share: float = DEFAULT_GENERAL_SHARE
+    general_fingerprint: str = ""  # filled in by build() from the general-QA source's content
 
     def __post_init__(self) -> None:
-        if not self.families:
+        if not self.families and not self.mixtures:
             raise ValueError("no families to build")
+        for name in self.mixtures:
+            if name not in MIXTURES:
+                raise ValueError(f"unknown mixture {name!r}; valid: {', '.join(MIXTURES)}")
+        for family in self.mixture_families:
+            get_family(family)
+        if isinstance(self.mixture_size, bool) or not isinstance(self.mixture_size, int) or self.mixture_size < 0:
+            raise ValueError(f"mixture_size must be a non-negative integer, got {self.mixture_size!r}")
+        if self.cot not in COT_SOURCES:
+            raise ValueError(f"unknown CoT source {self.cot!r}; valid: {', '.join(COT_SOURCES)}")
+        if not 0.0 <= self.general_share < 1.0:
+            raise ValueError(f"general share must be in [0, 1), got {self.general_share}")
+        if "api_key" in self.cot_options:
+            raise ValueError("never put the API key in the build spec (it is written to the manifest); use SYNRL_COT_API_KEY")
         for family in self.families:
             get_family(family)
         if isinstance(self.per_task, bool) or not isinstance(self.per_task, int) or self.per_task < 0:
@@ -100,6 +144,32 @@ class BuildSpec:
             "shard_size": self.shard_size,
         }
 
+    @property
+    def mixture_pool(self) -> tuple[str, ...]:
+        """The families the mixtures draw from, in registry order."""
+        return tuple(f for f in FAMILIES if f in self.mixture_families) if self.mixture_families else tuple(FAMILIES)
+
+    def mixture_spec(self, name: str) -> dict[str, Any]:
+        """What a shard of mixture ``name`` depends on."""
+        spec = {
+            "generator_version": GENERATOR_VERSION,
+            "config": name,
+            "families": list(self.mixture_pool),
+            "seed": self.seed,
+            "resolution": self.resolution,
+            "preset": self.preset,
+            "renderer": self.renderer,
+            "params": {f: self.params[f] for f in self.mixture_pool if f in self.params},
+            "shard_size": self.shard_size,
+        }
+        if name == "sft":
+            spec["cot"] = self.cot
+            if self.cot == "model":
+                spec["cot_options"] = {k: self.cot_options[k] for k in COT_SPEC_KEYS if k in self.cot_options}
+            spec["general_qa"] = self.general_fingerprint or self.general_qa
+            spec["general_share"] = self.general_share if self.general_qa else 0.0
+        return spec
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -124,6 +194,11 @@ def plan_chunks(spec: BuildSpec, shard: tuple[int, int] | None = None) -> list[C
         for family in spec.families
         for split in spec.splits
         for start in range(0, spec.per_task, spec.shard_size)
+    ]
+    chunks += [
+        Chunk(name, "train", start, min(start + spec.shard_size, spec.mixture_size), spec_hash(spec.mixture_spec(name)))
+        for name in spec.mixtures
+        for start in range(0, spec.mixture_size, spec.shard_size)
     ]
     if shard is None:
         return chunks
@@ -189,14 +264,14 @@ def _generate_row(task: tuple) -> dict[str, Any]:
     )
 
 
-def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]], features=None) -> tuple[str, dict[str, Any]]:
     """Write rows to a temp file, then rename it to its content-addressed name."""
     from datasets import Dataset
     from datasets.table import embed_table_storage
 
     from .features import SAMPLE_FEATURES
 
-    table = embed_table_storage(Dataset.from_list(rows, features=SAMPLE_FEATURES).data.table)
+    table = embed_table_storage(Dataset.from_list(rows, features=features or SAMPLE_FEATURES).data.table)
     folder = out / "data" / chunk.family
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shard.", suffix=".parquet.tmp")
@@ -232,17 +307,30 @@ def build(
     num_proc: int = 1,
     shard: tuple[int, int] | None = None,
     progress: bool = True,
+    cot_backend: Any = None,
 ) -> dict[str, Any]:
     """Generate the shards ``spec`` asks for into ``out`` (resuming intact ones) and write the card.
 
     With ``shard=(i, n)`` only every n-th chunk starting at i is generated, into a partial manifest
     and without a card; ``merge`` then assembles the slices. Returns the manifest.
+
+    ``cot_backend``: the model backend for ``spec.cot == "model"``, or a function making it (called
+    only if some ``sft`` shard needs CoT); made from ``spec.cot_options`` and the environment when
+    not given (see :mod:`synrl_hf.cot.backends`).
     """
     from tqdm.auto import tqdm
 
     out = check_output_dir(Path(out))
     if num_proc < 1:
         raise ValueError(f"num_proc must be at least 1, got {num_proc}")
+    general = None
+    if "sft" in spec.mixtures and spec.general_qa:
+        from dataclasses import replace
+
+        from .mixtures import GeneralQA
+
+        general = GeneralQA.open(spec.general_qa)
+        spec = replace(spec, general_fingerprint=general.fingerprint)
     chunks = plan_chunks(spec, shard)
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / (MANIFEST if shard is None else PARTIAL_MANIFEST.format(index=shard[0], count=shard[1]))
@@ -257,7 +345,8 @@ def build(
     done_keys = set(chunks) - set(todo)
 
     bar = tqdm(total=sum(c.size for c in chunks), initial=sum(c.size for c in done_keys), unit="clip", desc="synrl build", disable=not progress)
-    tasks = [(c.family, c.split, index, spec) for c in todo for index in range(c.start, c.stop)]
+    tasks = [task for c in todo for task in _chunk_tasks(c, spec)]
+    cot = CoTSource(spec, out, cot_backend)
     with _pool(num_proc) as pool:
         rows_iter = pool.imap(_generate_row, tasks, chunksize=2) if pool else map(_generate_row, tasks)
         for chunk in todo:
@@ -265,8 +354,12 @@ def build(
             for _ in range(chunk.size):
                 rows.append(next(rows_iter))
                 bar.update(1)
-            relpath, entry = write_shard(out, chunk, rows)
-            entry["spec"] = spec.family_spec(chunk.family)
+            features, info = None, {}
+            if chunk.family in MIXTURES:
+                rows, features, info = mixture_rows(chunk, rows, spec, cot, general)
+            relpath, entry = write_shard(out, chunk, rows, features)
+            entry.update(info)
+            entry["spec"] = spec.mixture_spec(chunk.family) if chunk.family in MIXTURES else spec.family_spec(chunk.family)
             manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
             manifest["shards"][relpath] = entry
             write_manifest(manifest_path, manifest)
@@ -277,6 +370,14 @@ def build(
         write_manifest(manifest_path, manifest)
         write_card(out, manifest)
     return manifest
+
+
+def _chunk_tasks(chunk: Chunk, spec: BuildSpec) -> list[tuple]:
+    """(family, split, sample index, spec) of each row of ``chunk``."""
+    if chunk.family in MIXTURES:
+        samples = (mixture_sample(chunk.family, i, spec.mixture_pool) for i in range(chunk.start, chunk.stop))
+        return [(family, "train", index, spec) for family, index in samples]
+    return [(chunk.family, chunk.split, index, spec) for index in range(chunk.start, chunk.stop)]
 
 
 def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -304,14 +405,15 @@ class _pool:
 def _prune(out: Path, manifest: dict[str, Any], spec: BuildSpec, chunks: list[Chunk]) -> dict[str, Any]:
     """Drop shards of the rebuilt families that this build does not contain (other seeds, sizes)."""
     wanted = {(c.family, c.split, c.start, c.stop, c.spec_hash) for c in chunks}
+    rebuilt = (*spec.families, *spec.mixtures)
     kept = {}
     for relpath, entry in manifest["shards"].items():
         key = (entry["family"], entry["split"], entry["start"], entry["stop"], entry["spec_hash"])
-        if entry["family"] not in spec.families or key in wanted:
+        if entry["family"] not in rebuilt or key in wanted:
             kept[relpath] = entry
     listed = set(kept)
     for path in (out / "data").glob("*/*.parquet"):
-        if path.relative_to(out).as_posix() not in listed and path.parent.name in spec.families:
+        if path.relative_to(out).as_posix() not in listed and path.parent.name in rebuilt:
             path.unlink()
     return {"generator_version": GENERATOR_VERSION, "shards": kept}
 
@@ -367,6 +469,9 @@ def config_files(manifest: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
     for family in FAMILIES:
         if family in by_family:
             configs[family] = {s: by_family[family].get(s, []) for s in SPLITS}
+    for name in MIXTURES:  # own schema (sft: + messages, cot): never part of "all" or a category
+        if name in by_family:
+            configs[name] = {s: by_family[name].get(s, []) for s in SPLITS}
     return {name: {s: paths for s, paths in splits.items() if paths} for name, splits in configs.items()}
 
 

@@ -34,6 +34,11 @@ FIELDS = [
     ("difficulty, preset", "the family's parameters (JSON) and the preset they came from"),
     ("split, index, seed, generator_version, renderer", "provenance: the per-sample seed regenerates the row"),
 ]
+MIXTURE_FIELDS = [
+    ("messages", "`sft`: the conversation (JSON): the prompt's user turn (video + text), then the assistant turn"),
+    ("cot", "`sft`: the reasoning inside `<think>` (empty for general video QA)"),
+    ("cot_source", "`sft`: `template`, `model:<name>`, or `none` (general video QA, answer only)"),
+]
 
 
 def _yaml_configs(configs: dict[str, dict[str, list[str]]]) -> str:
@@ -172,8 +177,11 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
         parts.append(f"- **{family}** ({row['answer_type']}): {question} → `{row['answer']}`")
         if family in previews:
             parts.append(f"\n  ![{family}]({previews[family]})\n")
+    parts += _mixture_section(manifest)
     parts += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     parts += [f"| `{name}` | {meaning} |" for name, meaning in FIELDS]
+    if any(e["family"] == "sft" for e in manifest["shards"].values()):
+        parts += [f"| `{name}` | {meaning} |" for name, meaning in MIXTURE_FIELDS]
     parts += [
         "",
         "## License and citation",
@@ -189,6 +197,51 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def _mixture_section(manifest: dict[str, Any]) -> list[str]:
+    """What the training mixtures hold and how their CoT was made (from the mixture shards' entries)."""
+    entries = {name: [e for e in manifest["shards"].values() if e["family"] == name] for name in ("sft", "grpo")}
+    if not any(entries.values()):
+        return []
+    parts = ["", "## Training mixtures", ""]
+    sft = entries["sft"]
+    if sft:
+        synthetic = sum(e.get("synthetic_rows", e["rows"]) for e in sft)
+        general = sum(e.get("general_rows", 0) for e in sft)
+        filtered = sum(e.get("cot_filtered", 0) for e in sft)
+        spec = sft[0]["spec"]
+        sources = sorted({e.get("cot_source", "template") for e in sft})
+        if spec.get("cot") == "model":
+            how = (
+                f"model CoT ({', '.join(sources)}) from the four-stage pipeline: generation with the video frames, question, "
+                "answer and event timeline; rule-based verification (answer, cited times within one sampled-frame interval "
+                "of a real event, event order, counts); reflection on failure (at most "
+                f"{spec.get('cot_options', {}).get('max_rounds', 5)} rounds, then filtered out: {filtered} filtered); polishing, verified again"
+            )
+        else:
+            how = "template CoT: reasoning written from the metadata (timestamps of real events, state tracking), checked by the same rule-based verifier as model CoT"
+        share = general / (synthetic + general) if synthetic + general else 0.0
+        source = next((e.get("general_source") for e in sft if e.get("general_source")), None)
+        general_text = (
+            f"{general} rows ({share:.1%} of the mixture; requested {spec.get('general_share', 0):.0%}) of general video QA from `{source}` "
+            "in LLaVA-Video format, answer only (no CoT), `category: general`"
+            if source
+            else "no general video QA was given (`--general-qa`): synthetic only"
+        )
+        parts += [
+            f"- `sft`: {synthetic} synthetic rows with full CoT (`<think>…</think><answer>…</answer>` in `messages`); CoT source: {how}.",
+            f"- `sft` general video QA: {general_text}.",
+        ]
+    if entries["grpo"]:
+        parts.append(
+            f"- `grpo`: {sum(e['rows'] for e in entries['grpo'])} rows (prompt, solution and the reward columns `answer`, `answer_type`, `options`, `task`)."
+        )
+    parts.append(
+        "- Videos are disjoint between `sft`, `grpo` and the family configs: mixture rows use their own sample-index ranges "
+        "(`sft` from 10^9, `grpo` from 2·10^9), and each row's `task`, `index` and `seed` regenerate it."
+    )
+    return parts
 
 
 def _base_seed(manifest: dict[str, Any], family: str) -> str:

@@ -37,7 +37,7 @@ def _positive(text: str) -> int:
 def add_build_parser(subparsers) -> None:
     p = subparsers.add_parser("build", help="render a dataset folder (parquet shards + card) that load_dataset reads")
     p.add_argument("--out", required=True, help="output folder (created; an existing build there is resumed/updated)")
-    p.add_argument("--configs", type=_csv, default=["short_term"], help="comma-separated: all, short_term, long_term, or family ids")
+    p.add_argument("--configs", type=_csv, default=["short_term"], help="comma-separated: all, short_term, long_term, family ids, and the training mixtures sft, grpo")
     p.add_argument("--per-task", type=_non_negative, default=20, help="samples per family in each split")
     p.add_argument("--seed", type=int, default=0, help="base seed (per-sample seeds derive from it)")
     p.add_argument("--num-proc", type=_positive, default=1, help="worker processes")
@@ -48,13 +48,59 @@ def add_build_parser(subparsers) -> None:
     p.add_argument("--shard", default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")
     p.add_argument("--shard-size", type=_positive, default=None, help="rows per parquet shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    m = p.add_argument_group("training mixtures (--configs sft,grpo; train split only)")
+    m.add_argument("--mixture-size", type=_non_negative, default=None,
+                   help="synthetic rows per mixture config (the paper: sft 7700, grpo 7000); default: --per-task x the mixture's families")
+    m.add_argument("--mixture-families", type=_csv, default=["all"], help="families the mixtures draw from (config names as in --configs; default all)")
+    m.add_argument("--cot", choices=("template", "model"), default="template", help="sft CoT source: template (offline, default) or model (the four-stage pipeline)")
+    m.add_argument("--general-qa", default=None, metavar="PATH|ID", help="general video QA in LLaVA-Video format (folder or Hub dataset id) mixed into sft")
+    m.add_argument("--general-share", type=float, default=0.15, help="share of general video QA in sft (default 0.15)")
+    m.add_argument("--cot-backend", choices=("openai", "transformers"), default="openai", help="model CoT: an OpenAI-compatible server or a local transformers model")
+    m.add_argument("--cot-base-url", default=None, help="model CoT: chat-completions base URL, e.g. http://localhost:8000/v1 (env SYNRL_COT_BASE_URL)")
+    m.add_argument("--cot-model", default=None, help="model CoT: model name on the server, or the transformers model folder / Hub id (env SYNRL_COT_MODEL)")
+    m.add_argument("--cot-api-key", default=None, help="model CoT: API key (prefer env SYNRL_COT_API_KEY; never written anywhere)")
+    m.add_argument("--cot-concurrency", type=_positive, default=8, help="model CoT: samples in flight")
+    m.add_argument("--cot-frames", type=_positive, default=16, help="model CoT: frames sent per video (the sampled-frame interval is the timestamp tolerance)")
+    m.add_argument("--cot-max-rounds", type=_positive, default=5, help="model CoT: generation + reflection rounds before a sample is filtered out")
+    m.add_argument("--cot-judge", action="store_true", help="model CoT: also ask the model to judge each reasoning that passes the rules")
+    m.add_argument("--cot-no-polish", action="store_true", help="model CoT: skip the polishing stage")
     p.set_defaults(run=run_build)
 
 
 def run_build(args) -> int:
-    from .build import DEFAULT_SHARD_SIZE, BuildSpec, build, parse_shard, resolve_configs
+    from .build import DEFAULT_SHARD_SIZE, BuildSpec, build, parse_shard, resolve_configs, resolve_mixtures
+
+    mixtures = tuple(resolve_mixtures(args.configs))
+    pool = tuple(resolve_configs(args.mixture_families))
+    cot_options = {
+        "backend": args.cot_backend, "model": args.cot_model, "base_url": args.cot_base_url, "concurrency": args.cot_concurrency,
+        "frames": args.cot_frames, "max_rounds": args.cot_max_rounds, "judge": args.cot_judge, "polish": not args.cot_no_polish,
+    }
+    backend = None
+    if "sft" in mixtures and args.cot == "model":
+        import os
+
+        from .cot.backends import ENV_BASE_URL, ENV_MODEL, make_backend
+
+        cot_options["model"] = args.cot_model or os.environ.get(ENV_MODEL)
+        if not cot_options["model"]:  # fail on missing settings before any work
+            raise ValueError(f"--cot model needs --cot-model (or {ENV_MODEL})")
+        if args.cot_backend == "openai" and not (args.cot_base_url or os.environ.get(ENV_BASE_URL)):
+            raise ValueError(f"--cot model needs --cot-base-url, e.g. http://localhost:8000/v1 (or {ENV_BASE_URL})")
+
+        def backend():  # made only when some sft shard needs CoT (a resumed build may need none)
+            if args.cot_backend == "openai":
+                return make_backend("openai", model=args.cot_model, base_url=args.cot_base_url, api_key=args.cot_api_key)
+            return make_backend("transformers", model=cot_options["model"])
 
     spec = BuildSpec(
+        mixtures=mixtures,
+        mixture_families=pool,
+        mixture_size=args.mixture_size if args.mixture_size is not None else args.per_task * len(pool or ()),
+        cot=args.cot,
+        cot_options={k: v for k, v in cot_options.items() if v is not None} if args.cot == "model" else {},
+        general_qa=args.general_qa,
+        general_share=args.general_share,
         families=tuple(resolve_configs(args.configs)),
         per_task=args.per_task,
         seed=args.seed,
@@ -65,7 +111,23 @@ def run_build(args) -> int:
         shard_size=args.shard_size or DEFAULT_SHARD_SIZE,
     )
     shard = parse_shard(args.shard) if args.shard else None
-    manifest = build(spec, args.out, num_proc=args.num_proc, shard=shard, progress=not args.no_progress)
+    if "sft" in mixtures and not args.general_qa:
+        print("sft: no --general-qa given, so the sft mixture is synthetic only (0% general video QA)")
+    from .mixtures import CoTBackendError
+
+    try:
+        manifest = build(spec, args.out, num_proc=args.num_proc, shard=shard, progress=not args.no_progress, cot_backend=backend)
+    except CoTBackendError as error:
+        print(f"synrl build: error: {error}", file=sys.stderr)
+        return 1
+    for name in mixtures:
+        entries = [e for e in manifest["shards"].values() if e["family"] == name]
+        general = sum(e.get("general_rows", 0) for e in entries)
+        total = sum(e["rows"] for e in entries)
+        filtered = sum(e.get("cot_filtered", 0) for e in entries)
+        extra = f", {general} general video QA ({general / total:.1%})" if name == "sft" and total else ""
+        extra += f", {filtered} filtered out by CoT verification" if filtered else ""
+        print(f"{name}: {total} rows{extra}")
     rows = sum(e["rows"] for e in manifest["shards"].values())
     where = "slice written; run `synrl merge` when all slices are done" if shard else "load it with load_dataset"
     print(f"{args.out}: {rows} rows in {len(manifest['shards'])} shards ({where})")
@@ -91,6 +153,7 @@ def run_merge(args) -> int:
 PLUGINS: list[tuple[str, str]] = [
     ("publish", "add_push_parser"),
     ("eval_cli", "add_eval_parser"),
+    ("hub_model", "add_push_model_parser"),
 ]
 
 

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import httpx2
 from huggingface_hub.utils import set_client_factory
+from huggingface_hub.utils._http import default_client_factory
 
 
 class FakeHub:
-    def __init__(self, fail_commits: bool = False):
+    def __init__(self, fail_commits: bool = False, fail_message: str = "fake hub: storage is down"):
         self.repos: dict[str, dict[str, bytes]] = {}
         self.private: dict[str, bool] = {}
         self.requests: list[httpx2.Request] = []
         self.fail_commits = fail_commits
+        self.fail_message = fail_message
 
     def handler(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
@@ -33,11 +35,12 @@ class FakeHub:
             repo = f"{body.get('organization') or 'user'}/{body['name']}"
             self.repos.setdefault(repo, {})
             self.private[repo] = body.get("visibility", "private" if body.get("private") else "public") == "private"
-            return httpx2.Response(200, json={"url": f"https://huggingface.co/datasets/{repo}", "name": repo})
+            prefix = "" if body.get("type", "model") == "model" else f"{body['type']}s/"
+            return httpx2.Response(200, json={"url": f"https://huggingface.co/{prefix}{repo}", "name": repo})
         match = re.match(r"/api/(models|datasets|spaces)/([^/]+/[^/]+)/(preupload|commit|tree|revision)/?([^/]*)(.*)", path)
         if not match:
             return httpx2.Response(404, json={"error": f"fake hub: no route for {request.method} {path}"})
-        _, repo, action, _revision, _rest = match.groups()
+        kind, repo, action, _revision, _rest = match.groups()
         if repo not in self.repos:
             return httpx2.Response(404, headers={"X-Error-Code": "RepoNotFound"}, json={"error": "Repository not found"})
         if action == "preupload":
@@ -45,14 +48,14 @@ class FakeHub:
             return httpx2.Response(200, json={"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]})
         if action == "commit":
             if self.fail_commits:
-                return httpx2.Response(500, json={"error": "fake hub: storage is down"})
+                return httpx2.Response(500, json={"error": self.fail_message})
             for line in request.content.decode().splitlines():
                 item = json.loads(line)
                 if item["key"] == "file":
                     self.repos[repo][item["value"]["path"]] = base64.b64decode(item["value"]["content"])
                 elif item["key"] == "deletedFile":
                     self.repos[repo].pop(item["value"]["path"], None)
-            return httpx2.Response(200, json={"success": True, "commitOid": "0" * 40, "commitUrl": f"https://huggingface.co/datasets/{repo}/commit/{'0' * 40}"})
+            return httpx2.Response(200, json={"success": True, "commitOid": "0" * 40, "commitUrl": f"https://huggingface.co/{'' if kind == 'models' else kind + '/'}{repo}/commit/{'0' * 40}"})
         if action == "tree":
             entries = [{"type": "file", "path": p, "size": len(b), "oid": "0" * 40} for p, b in sorted(self.repos[repo].items())]
             return httpx2.Response(200, json=entries)
@@ -74,4 +77,4 @@ def fake_hub(**kwargs):
     try:
         yield hub
     finally:
-        set_client_factory(lambda: httpx2.Client())
+        set_client_factory(default_client_factory)  # huggingface_hub's own, which honours HF_HUB_OFFLINE

@@ -27,7 +27,7 @@ class CollisionCount(Family):
     name = "collision_count"
     category = "short_term"
     Params = CollisionParams
-    round2 = {"duration": (8.0, 12.0), "count": (2, 10)}
+    round2 = {"duration": (8.0, 12.0), "count": (2, 10), "speed": (0.1, 1.6)}
 
     KINDS = ("count", "count_choice", "when")
 

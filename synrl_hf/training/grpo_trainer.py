@@ -1,0 +1,295 @@
+"""``VideoGRPOTrainer``: TRL's GRPOTrainer with video that reaches both generation and the loss.
+
+Stock ``GRPOTrainer`` (TRL 1.16) has no native video: with a video block in the prompt the loss
+forward gets no ``pixel_values_videos`` / ``video_grid_thw`` / ``mm_token_type_ids`` — no error,
+wrong log-probs. This subclass:
+
+1. decodes each row's video once per batch with the recipe's :class:`FrameBudget`
+   (``read_frames``; repeated copies of a prompt share the decode and the processor call);
+2. tokenizes prompts through :func:`synrl_hf.modeling.video_inputs` (frames + metadata,
+   ``do_sample_frames=False``, the recipe's pixel bounds), so generation sees the video;
+3. carries the per-sample video tensors in the generation batch (through TRL's shuffle and split)
+   and feeds them, with ``mm_token_type_ids`` rebuilt from the token ids (and
+   ``second_per_grid_ts`` on Qwen2.5-VL), to every log-prob forward: the loss, the old-policy and
+   the reference-model passes;
+4. suppresses ``<|image_pad|>`` and ``<|video_pad|>`` in generation (a sampled pad token would
+   desynchronise vision tokens and features in the next forward).
+
+``video_mode="images"`` instead passes the frames as an image list with their timestamps as text,
+which TRL handles natively, including its vLLM rollouts (``use_vllm``, colocate or server; TRL
+1.16 supports vLLM 0.22–0.31). Frames are resized to the recipe's pixel bound first.
+
+It overrides private methods of ``trl.GRPOTrainer`` (``_generate_and_score_completions``,
+``_tokenize_prompts``, ``_get_per_token_logps_and_entropies``, ``_compute_loss``): it is pinned to
+``trl==1.16.0`` and refuses other versions unless ``SYNRL_ALLOW_UNTESTED_TRL=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+import torch
+import trl
+from trl import GRPOTrainer
+
+from ..modeling import video_inputs, vision_pad_token_ids
+from .data import FrameBudget, as_messages, count_video_blocks, frames_as_images_prompt, video_key
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_TRL_VERSION = "1.16.0"
+VIDEO_KEY = "video_inputs"  # per-sample video tensors in TRL's generation batch
+
+
+def check_trl_version(version: str | None = None) -> None:
+    """Raise unless TRL is the version whose private methods this trainer overrides."""
+    version = version or trl.__version__
+    if version == SUPPORTED_TRL_VERSION:
+        return
+    message = (
+        f"VideoGRPOTrainer overrides private methods of trl=={SUPPORTED_TRL_VERSION}, found trl=={version}. "
+        f"Install trl=={SUPPORTED_TRL_VERSION}, or set SYNRL_ALLOW_UNTESTED_TRL=1 to try anyway."
+    )
+    if os.environ.get("SYNRL_ALLOW_UNTESTED_TRL") == "1":
+        logger.warning(message)
+        return
+    raise RuntimeError(message)
+
+
+class VideoGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` for rows with a ``video`` column and a conversational ``prompt`` with one video block.
+
+    Extra arguments: ``frame_budget`` (:class:`FrameBudget`), ``video_mode`` (``"video"`` or
+    ``"images"``), ``video_column``. Everything else is ``GRPOTrainer``'s; ``processing_class`` is
+    required (a Qwen-VL processor).
+    """
+
+    def __init__(
+        self,
+        model,
+        reward_funcs=None,
+        args=None,
+        *,
+        processing_class=None,
+        frame_budget: FrameBudget | None = None,
+        video_mode: str = "video",
+        video_column: str = "video",
+        **kwargs: Any,
+    ):
+        check_trl_version()
+        if processing_class is None:
+            raise ValueError("VideoGRPOTrainer needs the model's processor as processing_class")
+        if video_mode not in ("video", "images"):
+            raise ValueError(f"video_mode must be 'video' or 'images', got {video_mode!r}")
+        if args is not None:
+            if args.use_vllm and video_mode == "video":
+                raise ValueError(
+                    "TRL's vLLM rollouts take images, not video: set video_mode='images' with use_vllm, "
+                    "or use_vllm=False for native video"
+                )
+            # The video and answer columns must reach the trainer and the reward functions.
+            args.remove_unused_columns = False
+            args.generation_kwargs = self._suppress_vision_pads(args, processing_class)
+        self.frame_budget = frame_budget or FrameBudget()
+        self.video_mode = video_mode
+        self.video_column = video_column
+        self._batch_videos: list | None = None  # VideoFrames per row of the batch being generated
+        self._batch_keys: list | None = None
+        self._batch_video_inputs: list | None = None  # per-row processor outputs
+        self._active_video: list | None = None  # per-row video tensors for the forward in progress
+        super().__init__(model, reward_funcs, args, processing_class=processing_class, **kwargs)
+        tokenizer = processing_class.tokenizer
+        self._video_token_id = tokenizer.convert_tokens_to_ids("<|video_pad|>")
+        self._image_token_id = tokenizer.convert_tokens_to_ids("<|image_pad|>")
+        image_processor = processing_class.image_processor
+        self._image_factor = int(getattr(image_processor, "patch_size", 14)) * int(getattr(image_processor, "merge_size", 2))
+
+    @staticmethod
+    def _suppress_vision_pads(args, processing_class) -> dict:
+        kwargs = args.generation_kwargs or {}
+        if isinstance(kwargs, str):
+            kwargs = json.loads(kwargs)
+        kwargs = dict(kwargs)
+        if args.use_vllm:
+            # vLLM SamplingParams: ban the pad tokens by their text (JSON-safe for server mode too).
+            words = list(kwargs.get("bad_words") or [])
+            kwargs["bad_words"] = words + [w for w in ("<|image_pad|>", "<|video_pad|>") if w not in words]
+        else:
+            suppress = set(kwargs.get("suppress_tokens") or [])
+            kwargs["suppress_tokens"] = sorted(suppress | set(vision_pad_token_ids(processing_class)))
+        return kwargs
+
+    # --- batch preparation ------------------------------------------------------------------------
+
+    def _decode_batch(self, inputs: list[dict]) -> tuple[list, list]:
+        cache: dict[str, Any] = {}
+        frames, keys = [], []
+        for row in inputs:
+            video = row.get(self.video_column)
+            if video is None:
+                frames.append(None)
+                keys.append(None)
+                continue
+            key = video_key(row, self.video_column)
+            if key not in cache:
+                cache[key] = self.frame_budget.read(video)
+            frames.append(cache[key])
+            keys.append(key)
+        return frames, keys
+
+    def _generate_and_score_completions(self, inputs):
+        inputs = [{**row, "prompt": as_messages(row["prompt"])} for row in inputs]
+        for row in inputs:
+            n = count_video_blocks(row["prompt"])
+            if n != (1 if row.get(self.video_column) is not None else 0):
+                raise ValueError(f"row {row.get('id')!r}: {n} video blocks in the prompt for one video column value")
+        for column in ("task", "answer_type", "answer"):
+            if column in inputs[0]:
+                self._log_completion_extra(column, [row.get(column) for row in inputs])
+        frames, keys = self._decode_batch(inputs)
+        if self.video_mode == "images":
+            inputs = [
+                {**row, "prompt": frames_as_images_prompt(row["prompt"], f), "images": self.frame_budget.resize(f, self._image_factor)}
+                if f is not None
+                else row
+                for row, f in zip(inputs, frames)
+            ]
+            return super()._generate_and_score_completions(inputs)
+
+        self._batch_videos, self._batch_keys = frames, keys
+        try:
+            output = super()._generate_and_score_completions(inputs)
+            per_row = self._batch_video_inputs
+        finally:
+            self._batch_videos = self._batch_keys = self._batch_video_inputs = None
+            self._active_video = None
+        if per_row is None:  # prompts were not tokenized here (e.g. a custom rollout_func)
+            return output
+        device = self.accelerator.device
+        output[VIDEO_KEY] = [
+            {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in row.items() if k in _FORWARD_KEYS}
+            for row in per_row
+        ]
+        return output
+
+    def _tokenize_prompts(self, prompts: list):
+        if self._batch_videos is None:  # images mode, or a call from outside a video batch
+            return super()._tokenize_prompts(prompts)
+        if len(prompts) != len(self._batch_videos):
+            raise RuntimeError("prompts and decoded videos are out of step (environments/tools are not supported)")
+        cache: dict[tuple, dict] = {}
+        per_row = []
+        for prompt, frames, key in zip(prompts, self._batch_videos, self._batch_keys):
+            text = self.processing_class.apply_chat_template(
+                prompt,
+                tokenize=False,
+                add_generation_prompt=True,
+                chat_template=self.chat_template,
+                **self.chat_template_kwargs,
+            )
+            cache_key = (key, text)
+            if cache_key not in cache:
+                encoded = video_inputs(
+                    self.processing_class,
+                    [frames] if frames is not None else [],
+                    text,
+                    max_pixels=self.frame_budget.max_pixels,
+                    min_pixels=self.frame_budget.min_pixels,
+                    padding=False,
+                )
+                entry = {"input_ids": encoded["input_ids"][0].tolist()}
+                if "mm_token_type_ids" in encoded:
+                    entry["mm_token_type_ids"] = encoded["mm_token_type_ids"][0].tolist()
+                for name in ("pixel_values_videos", "video_grid_thw"):
+                    if name in encoded:
+                        entry[name] = encoded[name]
+                if "second_per_grid_ts" in encoded:
+                    entry["second_per_grid_ts"] = torch.as_tensor(encoded["second_per_grid_ts"], dtype=torch.float32).reshape(-1)
+                cache[cache_key] = entry
+            per_row.append(cache[cache_key])
+        self._batch_video_inputs = per_row
+        # The old-policy / reference log-prob passes inside the parent method run on these rows.
+        self._active_video = per_row
+
+        fields: dict[str, Any] = {}
+        with_video = [row for row in per_row if "pixel_values_videos" in row]
+        if with_video:
+            fields["pixel_values_videos"] = torch.cat([row["pixel_values_videos"] for row in with_video])
+            fields["video_grid_thw"] = torch.cat([row["video_grid_thw"] for row in with_video])
+            if all("second_per_grid_ts" in row for row in with_video):
+                fields["second_per_grid_ts"] = [float(x) for row in with_video for x in row["second_per_grid_ts"]]
+        if all("mm_token_type_ids" in row for row in per_row):
+            fields["mm_token_type_ids"] = [row["mm_token_type_ids"] for row in per_row]
+        return [row["input_ids"] for row in per_row], None, fields
+
+    # --- forward passes ---------------------------------------------------------------------------
+
+    def _video_forward_kwargs(self, rows: list[dict], input_ids: torch.Tensor) -> dict[str, Any]:
+        """Model kwargs for the rows of one forward chunk: their video tensors and token types."""
+        kwargs: dict[str, Any] = {}
+        with_video = [row for row in rows if row.get("pixel_values_videos") is not None]
+        if with_video:
+            kwargs["pixel_values_videos"] = torch.cat([row["pixel_values_videos"] for row in with_video])
+            kwargs["video_grid_thw"] = torch.cat([row["video_grid_thw"] for row in with_video])
+            if all(row.get("second_per_grid_ts") is not None for row in with_video):
+                kwargs["second_per_grid_ts"] = torch.cat([row["second_per_grid_ts"] for row in with_video])
+        # Token types over prompt + completion: 2 on video pads, 1 on image pads (pads are suppressed in
+        # generation, so they only occur in the prompt). Qwen-VL needs them for M-RoPE positions.
+        mm = torch.zeros_like(input_ids)
+        mm[input_ids == self._video_token_id] = 2
+        mm[input_ids == self._image_token_id] = 1
+        kwargs["mm_token_type_ids"] = mm
+        return kwargs
+
+    def _get_per_token_logps_and_entropies(
+        self,
+        model,
+        input_ids,
+        attention_mask,
+        logits_to_keep,
+        batch_size=None,
+        compute_entropy=False,
+        compute_aux_loss=False,
+        **kwargs,
+    ):
+        rows = self._active_video
+        if rows is None:
+            return super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss, **kwargs
+            )
+        if len(rows) != input_ids.size(0):
+            raise RuntimeError(f"{len(rows)} rows of video inputs for a batch of {input_ids.size(0)} sequences")
+        batch_size = batch_size or input_ids.size(0)
+        all_logps, all_entropies, all_aux = [], [], []
+        for start in range(0, input_ids.size(0), batch_size):
+            end = min(start + batch_size, input_ids.size(0))
+            ids, mask = input_ids[start:end], attention_mask[start:end]
+            model_inputs = {"input_ids": ids, "attention_mask": mask, **self._video_forward_kwargs(rows[start:end], ids)}
+            if compute_aux_loss:
+                model_inputs["output_router_logits"] = True
+            labels = ids.masked_fill(mask == 0, -100)
+            labels[:, :-logits_to_keep] = -100
+            with self.accelerator.autocast():
+                outputs = model(**model_inputs, labels=labels, fused_lm_head=True)
+            all_logps.append(outputs.log_probs[:, -logits_to_keep:])
+            if compute_entropy:
+                all_entropies.append(outputs.entropy[:, -logits_to_keep:])
+            if compute_aux_loss:
+                all_aux.append(outputs.aux_loss)
+        logps = torch.cat(all_logps, dim=0)
+        entropies = torch.cat(all_entropies, dim=0) if compute_entropy else None
+        aux_loss = torch.stack(all_aux).mean() if compute_aux_loss else None
+        return logps, entropies, aux_loss
+
+    def _compute_loss(self, model, inputs):
+        self._active_video = inputs.get(VIDEO_KEY)
+        try:
+            return super()._compute_loss(model, inputs)
+        finally:
+            self._active_video = None
+
+
+_FORWARD_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")

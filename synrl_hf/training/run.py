@@ -1,0 +1,224 @@
+"""What the recipe entry points share: loading the policy, the rewards, and recording the run.
+
+Each finished stage writes, next to the weights in ``output_dir``:
+
+- ``synrl_recipe.yaml``: the recipe file the run was launched with, verbatim;
+- ``synrl_run.json``: the stage, the command-line overrides, the dataset and frame budget, the
+  resolved hyper-parameters, library versions, and the chain of ``stages`` (read from the
+  starting checkpoint's own ``synrl_run.json``, so round 2 knows it followed SFT and round 1).
+
+``synrl push-model`` (:mod:`synrl_hf.hub_model`) builds the model card from these files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Sequence
+
+logger = logging.getLogger(__name__)
+
+RUN_FILE = "synrl_run.json"
+RECIPE_FILE = "synrl_recipe.yaml"
+
+__all__ = [
+    "RECIPE_FILE",
+    "RUN_FILE",
+    "config_path_from_argv",
+    "load_policy",
+    "read_run",
+    "record_run",
+    "reward_funcs",
+    "run_recipe",
+    "standard_callbacks",
+]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config_path_from_argv(argv: Sequence[str] | None = None) -> str | None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--config" in argv:
+        index = argv.index("--config")
+        if index + 1 < len(argv):
+            return argv[index + 1]
+    return None
+
+
+def _is_adapter_dir(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "adapter_config.json")) and not os.path.isfile(os.path.join(path, "config.json"))
+
+
+def load_policy(model_args, training_args=None, *, padding_side: str | None = None):
+    """``(model, processor)`` from ``model_args.model_name_or_path`` (a folder or Hub id).
+
+    A LoRA-adapter folder (e.g. an SFT run with ``use_peft``) is loaded onto its base model and
+    merged, so the next stage starts from the fine-tuned weights.
+    """
+    from ..modeling import load_model, load_processor
+
+    path = model_args.model_name_or_path
+    if not path:
+        raise ValueError("the recipe must set model_name_or_path")
+    kwargs: dict[str, Any] = {"dtype": model_args.dtype or "auto", "attn_implementation": model_args.attn_implementation}
+    if model_args.model_revision not in (None, "main"):
+        kwargs["revision"] = model_args.model_revision
+    if getattr(model_args, "trust_remote_code", False) or getattr(training_args, "trust_remote_code", False):
+        kwargs["trust_remote_code"] = True
+    model = load_model(path, **kwargs)  # an adapter folder is loaded onto its base and merged
+    processor_source = path
+    if os.path.isdir(path) and _is_adapter_dir(path) and not any(
+        Path(path, name).exists() for name in ("processor_config.json", "preprocessor_config.json")
+    ):
+        processor_source = json.loads(Path(path, "adapter_config.json").read_text())["base_model_name_or_path"]
+    processor = load_processor(processor_source, padding_side=padding_side)
+    if training_args is not None and getattr(training_args, "gradient_checkpointing", False):
+        model.config.use_cache = False
+    return model, processor
+
+
+def reward_funcs(script_args) -> list:
+    """The recipe's reward functions (``synrl_hf.rewards``), each also logged per answer type and task."""
+    from .. import rewards
+    from .callbacks import GroupedReward
+
+    funcs = []
+    for name in script_args.reward_funcs:
+        if name == "accuracy" and script_args.interval_threshold is not None:
+            func = rewards.make_accuracy_reward(script_args.interval_threshold)
+        else:
+            (func,) = rewards.get_reward_funcs([name])
+        funcs.append(GroupedReward(func))
+    return funcs
+
+
+def standard_callbacks() -> list:
+    from .callbacks import JsonlLogCallback
+
+    return [JsonlLogCallback()]
+
+
+def read_run(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The ``synrl_run.json`` of a local checkpoint folder, or None."""
+    file = Path(path) / RUN_FILE
+    if file.is_file():
+        return json.loads(file.read_text())
+    return None
+
+
+def _versions() -> dict[str, str]:
+    import torch
+    import transformers
+    import trl
+
+    from ..version import __version__
+
+    versions = {"synrl_hf": __version__, "trl": trl.__version__, "transformers": transformers.__version__, "torch": torch.__version__}
+    try:
+        import peft
+
+        versions["peft"] = peft.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return versions
+
+
+_TRAINING_KEYS = (
+    "learning_rate", "lr_scheduler_type", "warmup_steps", "num_train_epochs", "max_steps",
+    "per_device_train_batch_size", "gradient_accumulation_steps", "bf16", "gradient_checkpointing", "seed",
+    "max_length", "num_generations", "generation_batch_size", "steps_per_generation", "beta", "temperature",
+    "top_p", "top_k", "max_completion_length", "loss_type", "scale_rewards", "epsilon", "epsilon_high",
+    "entropy_coef", "num_iterations", "use_vllm", "vllm_mode",
+)
+
+
+def record_run(trainer, stage: str, script_args, training_args, model_args, argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Write ``synrl_run.json`` and ``synrl_recipe.yaml`` into ``output_dir`` (main process only)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    config_path = config_path_from_argv(argv)
+    init = model_args.model_name_or_path
+    parent = read_run(init) if init and os.path.isdir(init) else None
+    base_model = (parent or {}).get("base_model", init)
+    world = getattr(training_args, "world_size", 1)
+    record: dict[str, Any] = {
+        "stage": stage,
+        "base_model": base_model,
+        "init_model": init,
+        "dataset": {
+            "name": script_args.dataset_name,
+            "config": script_args.dataset_config,
+            "split": script_args.dataset_train_split,
+        },
+        "frame_budget": asdict(script_args.frame_budget()),
+        "video_mode": script_args.video_mode,
+        "peft": (
+            {k: getattr(model_args, k) for k in ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")}
+            if model_args.use_peft
+            else None
+        ),
+        "training": {k: getattr(training_args, k) for k in _TRAINING_KEYS if hasattr(training_args, k)},
+        "world_size": world,
+        "global_step": trainer.state.global_step,
+        "recipe_file": config_path,
+        "command_line": argv,
+        "versions": _versions(),
+    }
+    if stage == "grpo":
+        record["rewards"] = list(script_args.reward_funcs)
+        per_step = training_args.per_device_train_batch_size * world * training_args.gradient_accumulation_steps
+        record["training"]["completions_per_step"] = per_step
+        record["training"]["prompts_per_step"] = per_step // max(1, training_args.num_generations or 1)
+    summary = {k: record[k] for k in ("stage", "init_model", "dataset", "global_step")}
+    record["stages"] = [*(parent or {}).get("stages", []), summary]
+    if trainer.is_world_process_zero():
+        out = Path(training_args.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / RUN_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
+        if config_path and os.path.isfile(config_path):
+            shutil.copyfile(config_path, out / RECIPE_FILE)
+    return record
+
+
+def finish(trainer, processor, stage: str, script_args, training_args, model_args) -> None:
+    """Save the final weights (or adapter) + processor, record the run, push if the recipe says so."""
+    trainer.save_model(training_args.output_dir)  # weights or adapter, and the processor
+    record_run(trainer, stage, script_args, training_args, model_args)
+    if training_args.push_to_hub:
+        trainer.push_to_hub(dataset_name=script_args.dataset_name, tags=["synrl", stage])
+
+
+def run_recipe(name: str, argv: Sequence[str], recipes_dir: str | os.PathLike | None = None) -> None:
+    """Run ``recipes/<name>.py`` (``sft`` or ``grpo``) in this process, exactly as its ``__main__`` would.
+
+    For tests and the GPU check: same parser, same ``main``; ``sys.argv`` is set so the run record
+    names the command line.
+    """
+    import importlib.util
+
+    from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
+
+    from .configs import SynRLScriptArguments
+
+    if name not in ("sft", "grpo"):
+        raise ValueError(f"unknown recipe {name!r}; valid: sft, grpo")
+    path = Path(recipes_dir or REPO / "recipes") / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"synrl_recipe_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = SFTConfig if name == "sft" else GRPOConfig
+    parsed = TrlParser((SynRLScriptArguments, config, ModelConfig)).parse_args_and_config(list(argv))
+    import torch
+
+    # Some libraries switch autograd off process-wide at import (lighteval's transformers model does).
+    torch.set_grad_enabled(True)
+    saved = sys.argv
+    sys.argv = [str(path), *argv]
+    try:
+        module.main(*parsed)
+    finally:
+        sys.argv = saved

@@ -1,0 +1,57 @@
+"""A real 2-process GRPO run on CPU (torchrun, gloo) through recipes/grpo.py and a real recipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synrl_hf.modeling import build_tiny_model
+from synrl_hf.training.testing import grpo_rows, write_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(), reason="no torchrun")
+def test_grpo_two_processes_with_torchrun(tmp_path):
+    model = build_tiny_model(tmp_path / "model", "qwen3_vl")
+    data = write_dataset(tmp_path / "synrl", {"grpo": grpo_rows(2, ("direction", "collision_count"))})
+    out = tmp_path / "out"
+    torchrun = Path(sys.executable).parent / "torchrun"
+    command = [
+        str(torchrun if torchrun.exists() else "torchrun"), "--nproc_per_node", "2", "--master_port", str(free_port()),
+        str(REPO / "recipes" / "grpo.py"),
+        "--config", str(REPO / "recipes" / "Qwen3-VL-4B-Instruct" / "grpo" / "config_round1.yaml"),
+        "--model_name_or_path", str(model), "--output_dir", str(out),
+        "--dataset_name", str(data), "--dataset_cache_dir", str(tmp_path / "cache"),
+        "--use_cpu", "true", "--bf16", "false", "--dtype", "float32", "--report_to", "none",
+        "--video_fps", "None", "--video_num_frames", "4", "--video_max_pixels", str(56 * 56),
+        "--max_steps", "2", "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1",
+        "--num_generations", "2", "--max_completion_length", "12", "--logging_steps", "1",
+        "--save_strategy", "no", "--activation_checkpointing", "false",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    run = json.loads((out / "synrl_run.json").read_text())
+    assert run["world_size"] == 2 and run["global_step"] == 2
+    assert run["training"]["completions_per_step"] == 4 and run["training"]["prompts_per_step"] == 2
+    logs = [json.loads(line) for line in (out / "synrl_logs.jsonl").read_text().splitlines()]
+    assert len([r for r in logs if "loss" in r]) == 2  # only rank 0 writes the log
+    # Completions of both ranks are gathered into the table: 2 prompts x 2 generations per step.
+    table = pd.read_parquet(sorted((out / "completions").glob("*.parquet"))[0])
+    assert len(table) == 4 and set(table["task"]) <= {"direction", "collision_count"}
+    assert (out / "model.safetensors").exists()
