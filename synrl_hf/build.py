@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from .families import CATEGORIES, FAMILIES, families_in, get_family
 from .families.base import PRESETS
-from .mixtures import DEFAULT_GENERAL_SHARE, MIXTURES, CoTSource, mixture_rows, mixture_sample
+from .mixtures import DEFAULT_GENERAL_SHARE, MIXTURE_PRESET, MIXTURES, CoTSource, mixture_rows, mixture_sample
 from .render import RENDERERS, check_resolution
 from .seeding import SPLITS
 from .version import GENERATOR_VERSION
@@ -64,7 +64,7 @@ def resolve_configs(configs: Iterable[str]) -> list[str]:
 
 
 def resolve_mixtures(configs: Iterable[str]) -> list[str]:
-    """The mixture configs (``sft``, ``grpo``) among config names, in that order."""
+    """The mixture configs (``sft``, ``grpo``, ``round2``) among config names, in that order."""
     configs = list(configs)
     return [name for name in MIXTURES if name in configs]
 
@@ -149,6 +149,9 @@ class BuildSpec:
         """The families the mixtures draw from, in registry order."""
         return tuple(f for f in FAMILIES if f in self.mixture_families) if self.mixture_families else tuple(FAMILIES)
 
+    def mixture_preset(self, name: str) -> str:
+        return MIXTURE_PRESET.get(name, self.preset)
+
     def mixture_spec(self, name: str) -> dict[str, Any]:
         """What a shard of mixture ``name`` depends on."""
         spec = {
@@ -157,7 +160,7 @@ class BuildSpec:
             "families": list(self.mixture_pool),
             "seed": self.seed,
             "resolution": self.resolution,
-            "preset": self.preset,
+            "preset": self.mixture_preset(name),
             "renderer": self.renderer,
             "params": {f: self.params[f] for f in self.mixture_pool if f in self.params},
             "shard_size": self.shard_size,
@@ -258,9 +261,9 @@ def shard_is_intact(out: Path, relpath: str, entry: dict[str, Any]) -> bool:
 def _generate_row(task: tuple) -> dict[str, Any]:
     from .sample import generate_sample
 
-    family, split, index, spec = task
+    family, split, index, preset, spec = task
     return generate_sample(
-        family, index, spec.seed, split, preset=spec.preset, params=spec.params.get(family), resolution=spec.resolution, renderer=spec.renderer
+        family, index, spec.seed, split, preset=preset, params=spec.params.get(family), resolution=spec.resolution, renderer=spec.renderer
     )
 
 
@@ -373,11 +376,11 @@ def build(
 
 
 def _chunk_tasks(chunk: Chunk, spec: BuildSpec) -> list[tuple]:
-    """(family, split, sample index, spec) of each row of ``chunk``."""
+    """(family, split, sample index, preset, spec) of each row of ``chunk``."""
     if chunk.family in MIXTURES:
         samples = (mixture_sample(chunk.family, i, spec.mixture_pool) for i in range(chunk.start, chunk.stop))
-        return [(family, "train", index, spec) for family, index in samples]
-    return [(chunk.family, chunk.split, index, spec) for index in range(chunk.start, chunk.stop)]
+        return [(family, "train", index, spec.mixture_preset(chunk.family), spec) for family, index in samples]
+    return [(chunk.family, chunk.split, index, spec.preset, spec) for index in range(chunk.start, chunk.stop)]
 
 
 def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:

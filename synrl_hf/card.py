@@ -201,7 +201,7 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
 
 def _mixture_section(manifest: dict[str, Any]) -> list[str]:
     """What the training mixtures hold and how their CoT was made (from the mixture shards' entries)."""
-    entries = {name: [e for e in manifest["shards"].values() if e["family"] == name] for name in ("sft", "grpo")}
+    entries = {name: [e for e in manifest["shards"].values() if e["family"] == name] for name in ("sft", "grpo", "round2")}
     if not any(entries.values()):
         return []
     parts = ["", "## Training mixtures", ""]
@@ -237,9 +237,14 @@ def _mixture_section(manifest: dict[str, Any]) -> list[str]:
         parts.append(
             f"- `grpo`: {sum(e['rows'] for e in entries['grpo'])} rows (prompt, solution and the reward columns `answer`, `answer_type`, `options`, `task`)."
         )
+    if entries["round2"]:
+        parts.append(
+            f"- `round2`: {sum(e['rows'] for e in entries['round2'])} GRPO rows for the paper's second RL round, at preset `round2` "
+            "(doubled duration, more state transitions)."
+        )
     parts.append(
-        "- Videos are disjoint between `sft`, `grpo` and the family configs: mixture rows use their own sample-index ranges "
-        "(`sft` from 10^9, `grpo` from 2·10^9), and each row's `task`, `index` and `seed` regenerate it."
+        "- Videos are disjoint between `sft`, `grpo`, `round2` and the family configs: mixture rows use their own sample-index "
+        "ranges (`sft` from 10^9, `grpo` from 2·10^9, `round2` from 3·10^9), and each row's `task`, `index`, `seed` and `preset` regenerate it."
     )
     return parts
 

@@ -37,7 +37,7 @@ def _positive(text: str) -> int:
 def add_build_parser(subparsers) -> None:
     p = subparsers.add_parser("build", help="render a dataset folder (parquet shards + card) that load_dataset reads")
     p.add_argument("--out", required=True, help="output folder (created; an existing build there is resumed/updated)")
-    p.add_argument("--configs", type=_csv, default=["short_term"], help="comma-separated: all, short_term, long_term, family ids, and the training mixtures sft, grpo")
+    p.add_argument("--configs", type=_csv, default=["short_term"], help="comma-separated: all, short_term, long_term, family ids, and the training mixtures sft, grpo, round2 (GRPO data at preset round2)")
     p.add_argument("--per-task", type=_non_negative, default=20, help="samples per family in each split")
     p.add_argument("--seed", type=int, default=0, help="base seed (per-sample seeds derive from it)")
     p.add_argument("--num-proc", type=_positive, default=1, help="worker processes")
@@ -48,7 +48,7 @@ def add_build_parser(subparsers) -> None:
     p.add_argument("--shard", default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")
     p.add_argument("--shard-size", type=_positive, default=None, help="rows per parquet shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    m = p.add_argument_group("training mixtures (--configs sft,grpo; train split only)")
+    m = p.add_argument_group("training mixtures (--configs sft,grpo,round2; train split only)")
     m.add_argument("--mixture-size", type=_non_negative, default=None,
                    help="synthetic rows per mixture config (the paper: sft 7700, grpo 7000); default: --per-task x the mixture's families")
     m.add_argument("--mixture-families", type=_csv, default=["all"], help="families the mixtures draw from (config names as in --configs; default all)")

@@ -54,8 +54,10 @@ __all__ = [
     "sft_row",
 ]
 
-MIXTURES = ("sft", "grpo")
-PURPOSE_OFFSET = {"sft": 1_000_000_000, "grpo": 2_000_000_000}
+MIXTURES = ("sft", "grpo", "round2")
+PURPOSE_OFFSET = {"sft": 1_000_000_000, "grpo": 2_000_000_000, "round2": 3_000_000_000}
+# The paper's second RL round trains on harder videos whatever the build's preset is.
+MIXTURE_PRESET = {"round2": "round2"}
 DEFAULT_GENERAL_SHARE = 0.15
 GENERAL_TASK = "general"
 _PLACEHOLDER = re.compile(r"\s*<(?:image|video)>\s*")
@@ -148,7 +150,7 @@ def mixture_rows(chunk, rows: list[dict[str, Any]], spec, cot: CoTSource, genera
     are; sft rows with verified CoT (template, or the model pipeline with a per-chunk checkpoint
     under ``<out>/cot/``) plus the general video QA reserved for the chunk. Returns (rows, features,
     what the manifest records about them)."""
-    if chunk.family == "grpo":
+    if chunk.family != "sft":  # grpo, round2: prompt + solution + reward columns as generated
         return rows, None, {"synthetic_rows": len(rows)}
     info: dict[str, Any] = {"cot_source": cot.source}
     if spec.cot == "template":

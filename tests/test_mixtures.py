@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from datasets import load_dataset
 
@@ -25,7 +26,7 @@ POOL = ("collision_count", "card_stack", "direction")
 
 
 def _spec(**kw):
-    base = dict(families=(), per_task=0, mixtures=("sft", "grpo"), mixture_families=POOL, mixture_size=6, resolution=64, splits=("train",))
+    base = dict(families=(), per_task=0, mixtures=("sft", "grpo", "round2"), mixture_families=POOL, mixture_size=6, resolution=64, splits=("train",))
     return BuildSpec(**{**base, **kw})
 
 
@@ -91,6 +92,17 @@ def test_grpo_rows_and_disjoint_videos(built):
     assert (row["task"], row["index"]) == (family_name, index) and row["id"] == f"{family_name}-s0-train-{index:06d}"
 
 
+def test_round2_is_harder_grpo_data_on_its_own_videos(built):
+    out, _, _, grpo, _ = built
+    round2 = _load(out, "round2", out.parent / "cache")
+    assert len(round2) == 6 and set(round2["preset"]) == {"round2"} and set(grpo["preset"]) == {"round1"}
+    assert not set(round2["seed"]) & set(grpo["seed"])
+    by_task = lambda rows: {t: np.mean([r["duration"] for r in rows if r["task"] == t]) for t in POOL}
+    harder, easier = by_task(round2), by_task(grpo)
+    assert all(harder[t] > easier[t] for t in POOL), (harder, easier)
+    assert "`round2`" in (out / "README.md").read_text()
+
+
 def test_chat_template_sees_exactly_one_video_per_video(built):
     pytest.importorskip("torch")
     from synrl_hf.modeling import build_tiny_processor, chat_inputs
@@ -120,7 +132,7 @@ def test_cli_without_general_qa_is_synthetic_only(tmp_path, capsys, monkeypatch)
     with pytest.raises(SystemExit):
         main(["build", "--out", "x", "--configs", "sft,bogus"])
     err = capsys.readouterr().err
-    assert "valid configs: all, short_term" in err and err.rstrip().endswith("sft, grpo")
+    assert "valid configs: all, short_term" in err and err.rstrip().endswith("sft, grpo, round2")
 
 
 def test_model_cot_build_filters_and_resumes(tmp_path):

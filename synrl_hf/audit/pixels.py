@@ -632,16 +632,24 @@ def _distance(scene: Scene) -> str:
     if kind == "trend":
         return trend
     grow = bool(re.search(r"\bgrow\b|farther apart", text))
-    first, _ = ramp_fit(gap[: turn + 1]) if turn is not None else ramp_fit(gap)
-    _, last = ramp_fit(gap[turn:]) if turn is not None else ramp_fit(gap)
+    visible = 0.01 * scene.width  # a change of distance smaller than 1% of the frame is not seen
+    start, _ = _change_bounds(smooth[: turn + 1] if turn is not None else smooth, visible)
+    _, stop = _change_bounds(smooth[turn:] if turn is not None else smooth, visible)
     if turn is not None:
-        last += turn
+        stop += turn
     if turn is None:
         if (trend == DISTANCE_TRENDS[0]) != grow:
             raise Unreadable(f"the distance read as '{trend}', the question asks when it {'grows' if grow else 'shrinks'}")
-        return _interval(first, last, scene.fps)
+        return _interval(start, stop, scene.fps)
     rising_first = trend == DISTANCE_TRENDS[2]
-    return _interval(first, turn, scene.fps) if rising_first == grow else _interval(turn, last, scene.fps)
+    return _interval(start, turn, scene.fps) if rising_first == grow else _interval(turn, stop, scene.fps)
+
+
+def _change_bounds(values: np.ndarray, visible: float) -> tuple[int, int]:
+    """First and last frame of the visible change of a 1-D signal: where it first moves ``visible``
+    away from its starting level (and last comes within it of its final level), traced back (forward)
+    at the local rate of change to where that change began (ended)."""
+    return _motion_bounds(np.stack([values, np.zeros_like(values)], axis=1), visible)
 
 
 def _motion_count(scene: Scene) -> str:
