@@ -1,7 +1,10 @@
 """How fast is generation? Prints clips/s and frames/s per family, on one core, end to end.
 
-    python benchmarks/bench_generate.py                      # every registered family, 6 clips each
+    python benchmarks/bench_generate.py                      # every registered family, about a minute
     python benchmarks/bench_generate.py --per-family 20 --families collision_count --json out.json
+
+Run it on an otherwise idle machine (it prints the load average it started at): other processes
+on the same cores show up as slower clips and, above all, as a smaller process speedup.
 
 End to end = build_scene (plan + simulate + ask) + render + H.264 encode + the row's metadata,
 which is what a dataset build does per clip. Sections:
@@ -10,8 +13,8 @@ which is what a dataset build does per clip. Sections:
 2. the Pillow renderer against the matplotlib (paper) renderer on the same timelines: render only
    and end to end;
 3. an estimate for the paper-scale dataset (14.7K clips, an even mix of the measured families);
-4. process scaling: the same clips with 1 and with N worker processes (``Pool.imap`` over
-   (family, index) tasks, as a build does), and the speedup.
+4. process scaling: the same clips with 1 and with N worker processes (``Pool.imap_unordered``
+   over (family, index) tasks, as a build does; pool start-up included), and the speedup.
 
 Not a test: it prints numbers and checks them against the targets in BENCHMARKS.md.
 """
@@ -130,6 +133,13 @@ def time_pool(tasks: list[tuple[str, int, int, str]], processes: int, progress: 
 
 
 # --- machine --------------------------------------------------------------------------------
+def _version(module: str) -> str:
+    try:
+        return __import__(module).__version__
+    except ImportError:
+        return "not installed"
+
+
 def machine_info() -> dict[str, Any]:
     import av
 
@@ -151,6 +161,9 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "av": av.__version__,
+        "numpy": np.__version__,
+        "pillow": _version("PIL"),
+        "matplotlib": _version("matplotlib"),
         "x264": x264.group(0).decode() if x264 else "unknown",
         "encoder_options": ENCODER_OPTIONS,
     }
@@ -305,7 +318,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     # --- print --------------------------------------------------------------------------------
     print(f"\nmachine: {machine['cpu']}, {machine['cores_usable']} usable cores, Python {machine['python']}, "
-          f"av {machine['av']}, {machine['x264']}, load average at start {machine['load_average'][0]:.2f}")
+          f"av {machine['av']}, {machine['x264']}, Pillow {machine['pillow']}, matplotlib {machine['matplotlib']}, "
+          f"load average at start {machine['load_average'][0]:.2f}")
     print(f"resolution {args.resolution}, preset {args.preset}, {per_family} clips per family, "
           f"section 1-2 pinned to CPU {one_core}\n")
     widths = [22, 10, 6, 7, 8, 13, 10, 10, 6, 8, 8]

@@ -27,7 +27,7 @@ ANGLE_STEP = 0.5  # degrees; sprites are cached per quantised angle
 PAD = 2  # pixels around a sprite's drawing, for anti-aliasing
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)  # a few sizes per clip; loading a size parses the font again
 def _font(px: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=max(px, 6))
 
