@@ -22,6 +22,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .publish import redact_token
+
 __all__ = ["add_push_model_parser", "check_checkpoint", "model_card", "push_model", "read_results", "run_push_model"]
 
 WEIGHTS = ("model.safetensors", "model-*-of-*.safetensors", "model.safetensors.index.json", "pytorch_model*.bin")
@@ -190,12 +192,6 @@ def _read_args(budget: dict[str, Any]) -> str:
     return f"fps={budget.get('fps') or 2.0}"
 
 
-def _redact(text: str, token: str | None) -> str:
-    if token:
-        text = text.replace(token, "***")
-    return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)
-
-
 def push_model(
     checkpoint: str | Path,
     repo_id: str,
@@ -232,7 +228,7 @@ def push_model(
             commit_message=commit_message or f"synrl push-model: {check['kind']} + processor + recipe ({len(operations)} files)",
         )
     except Exception as error:  # the Hub's errors vary; report them without the token
-        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {_redact(str(error), token)}") from None
+        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {redact_token(str(error), token)}") from None
     return info.commit_url
 
 

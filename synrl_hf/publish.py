@@ -31,7 +31,8 @@ def check_folder(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _redact(text: str, token: str | None) -> str:
+def redact_token(text: str, token: str | None) -> str:
+    """``text`` with the token (and anything shaped like a Hub token) masked: errors are printed."""
     if token:
         text = text.replace(token, "***")
     return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)
@@ -61,7 +62,7 @@ def push_dataset(folder: str | Path, repo_id: str, *, private: bool = False, tok
             repo_id, operations, repo_type="dataset", revision=revision, commit_message=f"synrl push: {len(local)} files, {len(stale)} stale removed"
         )
     except Exception as error:  # the Hub's errors vary; report them without the token
-        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {_redact(str(error), token)}; the local folder is unchanged") from None
+        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {redact_token(str(error), token)}; the local folder is unchanged") from None
     return info.commit_url
 
 
