@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= synrl
 PER_TASK ?= 20
+NUM_PROC ?= 2
 
 .PHONY: demo test test-fast bench clean
 
@@ -21,7 +22,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 
 # Render a small short-term dataset into ./synrl and load it the way users do.
 demo: $(VENV)/.gen
-	$(BIN)/synrl build --out $(OUT) --configs short_term --per-task $(PER_TASK) --seed 0
+	$(BIN)/synrl build --out $(OUT) --configs short_term --per-task $(PER_TASK) --seed 0 --num-proc $(NUM_PROC)
 	$(BIN)/python -c 'from datasets import load_dataset; ds = load_dataset("$(OUT)", "short_term"); print(ds); row = ds["train"][0]; print({k: row[k] for k in ("id", "task", "question", "answer", "answer_type", "duration")})'
 
 test: $(VENV)/.dev
