@@ -178,7 +178,8 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
         if family in previews:
             parts.append(f"\n  ![{family}]({previews[family]})\n")
     parts += _mixture_section(manifest)
-    parts += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
+    parts += ["", *render_audit_summary(folder, manifest)]
+    parts += ["## Fields", "", "| field | meaning |", "|---|---|"]
     parts += [f"| `{name}` | {meaning} |" for name, meaning in FIELDS]
     if any(e["family"] == "sft" for e in manifest["shards"].values()):
         parts += [f"| `{name}` | {meaning} |" for name, meaning in MIXTURE_FIELDS]
@@ -247,6 +248,39 @@ def _mixture_section(manifest: dict[str, Any]) -> list[str]:
         "ranges (`sft` from 10^9, `grpo` from 2·10^9, `round2` from 3·10^9), and each row's `task`, `index`, `seed` and `preset` regenerate it."
     )
     return parts
+
+
+def render_audit_summary(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """The "Audit" section: the summary table of ``audit/report.json`` (written by ``synrl audit``),
+    if that report was made for this very build (same shard hashes); nothing if there is none."""
+    import json
+
+    from .audit.common import manifest_fingerprint
+
+    path = Path(folder) / "audit" / "report.json"
+    if not path.is_file():
+        return []
+    try:
+        report = json.loads(path.read_text())
+        table, rows = report["table"], report["rows"]
+    except (ValueError, KeyError):
+        return []
+    if report.get("fingerprint") != manifest_fingerprint(manifest):
+        return ["## Audit", "", "An audit report exists for an earlier build of this folder; run `synrl audit` again.", ""]
+    verdict = "Every check passes." if report["passed"] else f"**{len(report['failures'])} check(s) fail:** " + "; ".join(report["failures"])
+    return [
+        "## Audit",
+        "",
+        f"`synrl audit` on config `{report['config']}` ({', '.join(report['splits'])}, {sum(rows.values())} rows): "
+        "answer balance, a blind (no-video) baseline, a single-frame baseline, answers re-derived from the decoded "
+        f"pixels, and regeneration from seeds. {verdict} Method and every disagreement: "
+        "[audit/report.md](audit/report.md); all numbers: [audit/report.json](audit/report.json).",
+        "",
+        "| " + " | ".join(table["columns"]) + " |",
+        "|" + "---|" * len(table["columns"]),
+        *("| " + " | ".join(row) + " |" for row in table["rows"]),
+        "",
+    ]
 
 
 def _base_seed(manifest: dict[str, Any], family: str) -> str:

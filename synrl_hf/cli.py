@@ -154,6 +154,7 @@ PLUGINS: list[tuple[str, str]] = [
     ("publish", "add_push_parser"),
     ("eval_cli", "add_eval_parser"),
     ("hub_model", "add_push_model_parser"),
+    ("audit", "add_audit_parser"),
 ]
 
 

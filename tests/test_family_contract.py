@@ -46,18 +46,19 @@ def test_scene_is_deterministic(family):
 
 @pytest.mark.parametrize("family", FAMILY_IDS)
 def test_same_sample_in_another_process_and_order(family):
-    """Metadata, question, answer and decoded frames agree, whatever the process and order."""
+    """Metadata, question, answer, MP4 bytes and decoded frames agree, whatever the process and order."""
     script = (
         "import json, hashlib; from synrl_hf import generate_sample, read_frames\n"
-        f"rows = {{i: generate_sample({family!r}, i, 5, 'test', resolution=128) for i in (2, 1)}}\n"
-        "print(json.dumps({i: [r['answer'], r['question'], json.dumps(r['events']), "
+        f"rows = {{i: generate_sample({family!r}, i, 5, 'test', resolution=96) for i in (2, 1)}}\n"
+        "print(json.dumps({i: [r['answer'], r['question'], json.dumps(r['events']), hashlib.sha256(r['video']['bytes']).hexdigest(), "
         "hashlib.sha256(read_frames(r['video']).frames.tobytes()).hexdigest()] for i, r in rows.items()}))"
     )
     other = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
     for index in (1, 2):
-        row = generate_sample(family, index, 5, "test", resolution=128)
+        row = generate_sample(family, index, 5, "test", resolution=96)
         frames = hashlib.sha256(read_frames(row["video"]).frames.tobytes()).hexdigest()
-        assert other[str(index)] == [row["answer"], row["question"], json.dumps(row["events"]), frames]
+        video = hashlib.sha256(row["video"]["bytes"]).hexdigest()
+        assert other[str(index)] == [row["answer"], row["question"], json.dumps(row["events"]), video, frames]
 
 
 @pytest.mark.parametrize("family", FAMILY_IDS)

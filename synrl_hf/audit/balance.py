@@ -103,7 +103,10 @@ def check_balance(family: str, rows: Sequence[dict[str, Any]]) -> CheckResult:
     letter = tests.get("letter")
     head = f"letters max {letter['largest_share']:.0%} (p={letter['p']:.3f}); " if letter else ""
     if failed:
-        parts = [f"{name}: {tests[name]['largest']!r} {tests[name]['largest_share']:.0%} of {tests[name]['n']} (p={tests[name]['p']:.4f})" for name in failed]
-        return CheckResult("balance", family, FAIL, head + "unbalanced " + "; ".join(parts), {"tests": tests, "failed": failed, "not_tested": dict(other)})
+        parts = [
+            f"{name}: {t['largest']!r} {t['largest_share']:.0%} of {t['n']} (p={t['p']:.4f})" for name, t in ((n, tests[n]) for n in failed)
+        ]
+        details = {"tests": tests, "failed": failed, "not_tested": dict(other)}
+        return CheckResult("balance", family, FAIL, head + "unbalanced " + "; ".join(parts), details)
     summary = head + f"lowest p {tests[worst]['p']:.3f} ({worst})"
     return CheckResult("balance", family, PASS, summary, {"tests": tests, "not_tested": dict(other), "threshold_p": P_FAIL})

@@ -162,7 +162,8 @@ def _breakdown(choices: Sequence[Choice], hits: np.ndarray) -> dict[str, Any]:
     out = {}
     for kind in sorted({c.answer_type for c in choices}):
         mask = np.array([c.answer_type == kind for c in choices])
-        out[kind] = {"n": int(mask.sum()), "accuracy": round(float(hits[mask].mean()), 3), "chance": round(float(np.mean([c.chance for c in np.array(choices)[mask]])), 3)}
+        chance = float(np.mean([c.chance for c, m in zip(choices, mask) if m]))
+        out[kind] = {"n": int(mask.sum()), "accuracy": round(float(hits[mask].mean()), 3), "chance": round(chance, 3)}
     return out
 
 

@@ -60,10 +60,20 @@ class Build:
         return [name for name in FAMILIES if name in present]
 
     def by_family(self) -> dict[str, list[dict[str, Any]]]:
+        """Rows per task family (rows of no family, e.g. a mixture's general video QA, are left out)."""
         out: dict[str, list[dict[str, Any]]] = {name: [] for name in self.families()}
         for row in self.rows:
-            out[row["task"]].append(row)
+            if row["task"] in out:
+                out[row["task"]].append(row)
         return out
+
+    def params_of(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """The parameter overrides ``row`` was generated with (a mixture shard keys them by family)."""
+        spec = self.spec_of(row["_file"])
+        params = spec.get("params") or {}
+        if "config" in spec:  # a training-mixture shard
+            params = params.get(row["task"], {})
+        return params or None
 
     def spec_of(self, relpath: str) -> dict[str, Any]:
         return self.manifest["shards"][relpath]["spec"]
@@ -159,7 +169,12 @@ def beats(successes: int, trials: int, reference: float) -> tuple[bool, float]:
     return (successes / trials - reference > MARGIN and p < ALPHA), p
 
 
-def monte_carlo_p(statistic: Callable[[np.ndarray], np.ndarray], sampler: Callable[[np.random.Generator, int], np.ndarray], observed: float, draws: int = 4000) -> float:
+def monte_carlo_p(
+    statistic: Callable[[np.ndarray], np.ndarray],
+    sampler: Callable[[np.random.Generator, int], np.ndarray],
+    observed: float,
+    draws: int = 4000,
+) -> float:
     """P(statistic >= observed) under ``sampler`` (which returns ``draws`` simulated count vectors)."""
     rng = np.random.default_rng(0)
     simulated = statistic(sampler(rng, draws))

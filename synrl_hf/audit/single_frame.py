@@ -22,8 +22,6 @@ import math
 import re
 from typing import Any, Sequence
 
-import numpy as np
-
 from ..motion import COMPASS, COMPASS_VECTORS
 from ..palette import COLORS
 from .blind import build_choices, evaluate, question_stem, tokens, vocabulary_of
@@ -280,6 +278,7 @@ def check_single_frame(family: str, rows: Sequence[dict[str, Any]]) -> CheckResu
         per_frame[which] = evaluate("single_frame", family, rows, build_choices(rows, features), prior_rule=False)
     best = max(FRAMES, key=lambda w: (per_frame[w].status == "fail", per_frame[w].details.get("model", 0.0)))
     result = per_frame[best]
-    details = {"best_frame": best, **result.details, "frames": {w: {k: r.details.get(k) for k in ("model", "majority", "chance", "p_model")} for w, r in per_frame.items()}}
+    frames = {w: {k: r.details.get(k) for k in ("model", "majority", "chance", "p_model")} for w, r in per_frame.items()}
+    details = {"best_frame": best, **result.details, "frames": frames}
     summary = f"best {best} frame: {result.summary}" if result.status != "skip" else result.summary
     return CheckResult("single_frame", family, result.status, summary, details)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import motion
 from ..questions import Question, draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
+from ..render.geometry import outline
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
@@ -48,24 +49,26 @@ class CollisionCount(Family):
         duration = (num_frames - 1) / FPS
         t = np.arange(num_frames) / FPS
         (obj,) = motion.random_objects(rng, 1, params.size)
-        # The outline itself touches the frame edge (the wall), a pixel or two inside it.
-        half_w, half_h = motion.half_extents(obj)
-        lo_x, lo_y = half_w + WALL_GAP, half_h + WALL_GAP
+        # The outline itself touches the frame edge (the wall), a pixel or two inside it. Per side:
+        # a triangle, pentagon or star reaches less far below its center than above it.
+        points = outline(obj.shape, obj.size, obj.height)
+        lo_x, hi_x = WALL_GAP - points[:, 0].min(), 1 - WALL_GAP - points[:, 0].max()
+        lo_y, hi_y = WALL_GAP - points[:, 1].min(), 1 - WALL_GAP - points[:, 1].max()
         for _ in range(5000):
             angle = rng.uniform(0, 2 * math.pi)
             speed = rng.uniform(*params.speed)
             vx, vy = speed * math.cos(angle), speed * math.sin(angle)
-            x0, y0 = rng.uniform(lo_x, 1 - lo_x), rng.uniform(lo_y, 1 - lo_y)
-            contacts = motion.bounce_contacts(x0, vx, lo_x, 1 - lo_x, duration, ("left", "right"), FPS)
-            contacts += motion.bounce_contacts(y0, vy, lo_y, 1 - lo_y, duration, ("top", "bottom"), FPS)
+            x0, y0 = rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)
+            contacts = motion.bounce_contacts(x0, vx, lo_x, hi_x, duration, ("left", "right"), FPS)
+            contacts += motion.bounce_contacts(y0, vy, lo_y, hi_y, duration, ("top", "bottom"), FPS)
             contacts.sort(key=lambda c: c.time)
             if len(contacts) == plan["count"] and _well_separated(contacts, num_frames):
                 break
         else:
             raise RuntimeError(f"could not realise {plan['count']} wall contacts in {duration:.1f} s")
         track = Track(
-            x=motion.bounce_axis(x0, vx, lo_x, 1 - lo_x, t),
-            y=motion.bounce_axis(y0, vy, lo_y, 1 - lo_y, t),
+            x=motion.bounce_axis(x0, vx, lo_x, hi_x, t),
+            y=motion.bounce_axis(y0, vy, lo_y, hi_y, t),
             angle=np.zeros(num_frames),
             visible=np.ones(num_frames, bool),
         )

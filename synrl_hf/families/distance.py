@@ -122,10 +122,13 @@ def _profile(rng, trend, params):
     change = rng.uniform(*params.change)
     level = rng.uniform(params.distance[0] + change / 2, params.distance[1] - change / 2)
     low, high = level - change / 2 + rng.uniform(0, change / 4), level + change / 2 - rng.uniform(0, change / 4)
+    # The middle key keeps a third of the change on either side of it, so both stretches of a
+    # monotone profile change visibly (else "when does it grow" would include a flat-looking part).
+    third = (high - low) / 3
     if trend == TRENDS[0]:
-        return low, rng.uniform(low, high), high
+        return low, rng.uniform(low + third, high - third), high
     if trend == TRENDS[1]:
-        return high, rng.uniform(low, high), low
+        return high, rng.uniform(low + third, high - third), low
     if trend == TRENDS[2]:
         return low, level + change / 2, level - change / 2 + rng.uniform(0, change / 4)
     return high, level - change / 2, level + change / 2 - rng.uniform(0, change / 4)

@@ -1,0 +1,303 @@
+"""``synrl audit``: checks that a built dataset keeps the rules that make it worth training on.
+
+Per family, five checks (SPEC §1 "Rules that make the data worth training on"):
+
+1. ``balance`` — answer letters, option texts, numbers and yes/no are near-uniform (``balance.py``);
+2. ``blind`` — a model that does not watch (question, options, duration, frame count) does no
+   better than the majority answer (``blind.py``);
+3. ``single_frame`` — the first, middle or last frame's state alone does not give the answer
+   (``single_frame.py``);
+4. ``pixels`` — for the perceptual families, the answer re-derived from the decoded MP4 (objects
+   found by color) equals the row's answer (``pixels.py``);
+5. ``determinism`` — rows regenerated from their seeds equal the stored rows, frames included
+   (``determinism.py``).
+
+``audit(folder)`` writes ``audit/report.md`` and ``audit/report.json`` into the dataset folder
+(atomically) and re-writes the dataset card, which then carries the summary table. The CLI exits
+with 1 when a check fails and 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..version import GENERATOR_VERSION, __version__
+from .balance import check_balance
+from .blind import check_blind
+from .common import FAIL, SKIP, Build, CheckResult, load_build, read_videos
+from .determinism import check_determinism, pick_rows
+from .pixels import PERCEPTUAL, check_pixels
+from .single_frame import check_single_frame
+
+CHECKS = ("balance", "blind", "single_frame", "pixels", "determinism")
+REPORT_DIR = "audit"
+REPORT_JSON = f"{REPORT_DIR}/report.json"
+REPORT_MD = f"{REPORT_DIR}/report.md"
+DEFAULT_DETERMINISM_SUBSET = 2
+
+__all__ = ["AuditReport", "CHECKS", "add_audit_parser", "audit", "run_audit"]
+
+
+@dataclass
+class AuditReport:
+    folder: str
+    config: str
+    splits: list[str]
+    fingerprint: str  # the build's shard hashes; a card shows the report only for this build
+    rows: dict[str, int]  # per family
+    results: list[CheckResult]
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == FAIL]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def result(self, family: str, check: str) -> CheckResult | None:
+        return next((r for r in self.results if r.family == family and r.check == check), None)
+
+    # -- rendering ---------------------------------------------------------------------------
+    def table(self) -> dict[str, Any]:
+        """The summary table (one row per family, one column per check) as cell strings."""
+        columns = ["family", "rows", *CHECKS]
+        rows = []
+        for family, count in self.rows.items():
+            cells = [f"`{family}`", str(count)]
+            for check in CHECKS:
+                result = self.result(family, check)
+                cells.append(_cell(result))
+            rows.append(cells)
+        return {"columns": columns, "rows": rows}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "synrl_hf_version": __version__,
+            "generator_version": GENERATOR_VERSION,
+            "folder": self.folder,
+            "config": self.config,
+            "splits": self.splits,
+            "fingerprint": self.fingerprint,
+            "passed": self.passed,
+            "failures": [f"{r.family}/{r.check}: {r.summary}" for r in self.failures],
+            "rows": self.rows,
+            "settings": self.settings,
+            "seconds": round(self.seconds, 1),
+            "table": self.table(),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def markdown(self) -> str:
+        verdict = "**PASSED**: every check holds for every family." if self.passed else (
+            f"**FAILED**: {len(self.failures)} check(s) fail — see below.")
+        lines = [
+            "# SynRL dataset audit",
+            "",
+            f"Config `{self.config}`, split(s) {', '.join(self.splits)}, {sum(self.rows.values())} rows, "
+            f"build `{self.fingerprint}`, synrl-hf {__version__} (generator {GENERATOR_VERSION}).",
+            "",
+            verdict,
+            "",
+            render_table(self.table()),
+            "",
+        ]
+        if self.failures:
+            lines += ["## Failures", ""]
+            for r in self.failures:
+                lines.append(f"- **{r.family} / {r.check}**: {r.summary}")
+                for d in r.details.get("disagreements", [])[:20]:
+                    lines.append(f"  - `{d['id']}` ({d['kind']}): row says `{d['answer']}`, pixels give `{d['derived']}` — {d['reason']}")
+                for d in r.details.get("rows", []):
+                    if not d.get("ok", True):
+                        what = ", ".join(d["fields_differ"]) or "frames"
+                        lines.append(f"  - `{d['id']}`: differs in {what}; frames equal: {d['frames_equal']}")
+            lines.append("")
+        lines += ["## How to read this", "", *_METHOD, ""]
+        return "\n".join(lines)
+
+
+_METHOD = [
+    "- **balance**: largest share of a correct letter and the Monte Carlo p-value of Pearson's chi-square "
+    "against a uniform pick among each row's options (also per question program for option texts and "
+    "numbers, and for yes/no); fails at p < 0.001.",
+    "- **blind**: held-out (5-fold) accuracy of a candidate scorer on what a model sees without watching "
+    "(question, options, their positions and lengths, duration, frame count), vs the majority answer's "
+    "held-out accuracy (floored at chance); fails when it is more than 5 points higher with a one-sided "
+    "binomial p < 0.01, or when the majority rule itself beats chance that way.",
+    "- **single_frame**: the same, from the state of the first, middle or last frame alone (objects' "
+    "positions, angles, visibility, appearance; the revealed long-term state), best of the three frames.",
+    "- **pixels**: answers re-derived from the decoded MP4 (objects found by color; events, tracks and "
+    "states never read); intervals agree at IoU >= 0.5 or endpoints within 2 frames; target 100%.",
+    "- **determinism**: rows regenerated from (task, index, split, base seed, preset, resolution, renderer) "
+    "equal the stored ones: metadata and every decoded frame.",
+    "- Sequence and interval answers are not scored by the blind and single-frame baselines (no finite "
+    "answer space a baseline could pick from); the pixel audit re-derives them.",
+]
+
+
+def _cell(result: CheckResult | None) -> str:
+    if result is None:
+        return "–"
+    d = result.details
+    mark = {"pass": "pass", "fail": "**FAIL**", "skip": "skip"}[result.status]
+    if result.status == SKIP:
+        return "–" if result.check == "pixels" else "skip"
+    if result.check == "balance":
+        letter = d.get("tests", {}).get("letter")
+        worst = min(d.get("tests", {}).values(), key=lambda t: t["p"], default=None)
+        text = f"max letter {letter['largest_share']:.0%}" if letter else "no letters"
+        return f"{mark} ({text}, min p {worst['p']:.3f})" if worst else mark
+    if result.check in ("blind", "single_frame"):
+        return f"{mark} ({d['model']:.0%} vs {d['reference']:.0%})"
+    if result.check == "pixels":
+        return f"{mark} ({d['agree']}/{d['n']})"
+    if result.check == "determinism":
+        return f"{mark} ({d['identical']}/{d['n']})"
+    return mark
+
+
+def render_table(table: dict[str, Any]) -> str:
+    head = "| " + " | ".join(table["columns"]) + " |"
+    rule = "|" + "---|" * len(table["columns"])
+    return "\n".join([head, rule, *("| " + " | ".join(row) + " |" for row in table["rows"])])
+
+
+# -- the audit ---------------------------------------------------------------------------------------
+def audit(
+    folder: str | Path,
+    *,
+    config: str = "all",
+    split: str | None = None,
+    sample_limit: int | None = None,
+    determinism_subset: int | Sequence[str] = DEFAULT_DETERMINISM_SUBSET,
+    checks: Sequence[str] = CHECKS,
+    write: bool = True,
+    update_card: bool = True,
+    progress: bool = False,
+) -> AuditReport:
+    """Audit the build in ``folder`` and (``write``) store the report in ``folder/audit/``.
+
+    ``split`` None audits every split of ``config``; ``sample_limit`` caps the rows per family;
+    ``determinism_subset`` is how many rows per family to regenerate (or their ids). With
+    ``update_card`` the dataset card is re-written so that it shows the summary table.
+    """
+    unknown = [c for c in checks if c not in CHECKS]
+    if unknown:
+        raise ValueError(f"unknown check(s) {unknown}; valid checks: {', '.join(CHECKS)}")
+    if isinstance(determinism_subset, bool) or (isinstance(determinism_subset, int) and determinism_subset < 0):
+        raise ValueError(f"determinism_subset must be a non-negative integer or a list of ids, got {determinism_subset!r}")
+    started = time.time()
+    build = load_build(folder, config, split, sample_limit)
+
+    def say(message: str) -> None:
+        if progress:
+            print(f"[synrl audit {time.time() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    results: list[CheckResult] = []
+    families = build.by_family()
+    for family, rows in families.items():
+        say(f"{family}: {len(rows)} rows")
+        if "balance" in checks:
+            results.append(check_balance(family, rows))
+        if "blind" in checks:
+            results.append(check_blind(family, rows))
+        if "single_frame" in checks:
+            results.append(check_single_frame(family, rows))
+        need_pixels = "pixels" in checks and family in PERCEPTUAL
+        if "pixels" in checks and not need_pixels:
+            results.append(CheckResult("pixels", family, SKIP, "not a perceptual family: its answers are states, not motion", {}))
+        chosen = pick_rows(rows, determinism_subset) if "determinism" in checks else []
+        if need_pixels or chosen:
+            videos = read_videos(build, rows if need_pixels else chosen)
+            if need_pixels:
+                results.append(check_pixels(family, rows, videos))
+            if "determinism" in checks:
+                results.append(check_determinism(family, build, rows, determinism_subset, videos))
+            del videos
+        for r in results:
+            if r.family == family and r.status == FAIL:
+                say(f"  {r.check} FAILS: {r.summary}")
+    report = AuditReport(
+        folder=str(build.folder),
+        config=build.config,
+        splits=build.splits,
+        fingerprint=build.fingerprint(),
+        rows={family: len(rows) for family, rows in families.items()},
+        results=results,
+        settings={
+            "sample_limit": sample_limit,
+            "determinism_subset": determinism_subset if isinstance(determinism_subset, int) else list(determinism_subset),
+            "checks": list(checks),
+        },
+        seconds=time.time() - started,
+    )
+    if write:
+        write_report(build, report)
+        if update_card:
+            from ..build import write_card
+
+            write_card(build.folder, build.manifest)
+    say("done: " + ("passed" if report.passed else f"{len(report.failures)} failing check(s)"))
+    return report
+
+
+def write_report(build: Build, report: AuditReport) -> None:
+    from ..build import atomic_write_bytes
+
+    atomic_write_bytes(build.folder / REPORT_JSON, json.dumps(report.to_dict(), indent=1, default=_json_default).encode())
+    atomic_write_bytes(build.folder / REPORT_MD, report.markdown().encode())
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# -- CLI ---------------------------------------------------------------------------------------------
+def add_audit_parser(subparsers) -> None:
+    from ..cli import _non_negative, _positive
+
+    p = subparsers.add_parser("audit", help="check a built dataset (balance, blind and single-frame baselines, pixels, determinism)")
+    p.add_argument("folder", help="a dataset folder made by `synrl build`")
+    p.add_argument("--config", default="all", help="which config to audit (default: all)")
+    p.add_argument("--split", default=None, help="which split (default: every split of the config)")
+    p.add_argument("--limit", type=_positive, default=None, help="at most this many rows per family")
+    p.add_argument("--determinism", type=_non_negative, default=DEFAULT_DETERMINISM_SUBSET, help="rows per family to regenerate and compare")
+    p.add_argument("--checks", default=",".join(CHECKS), help=f"comma-separated subset of: {', '.join(CHECKS)}")
+    p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")
+    p.add_argument("--no-card", action="store_true", help="do not re-write the dataset card")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(run=run_audit)
+
+
+def run_audit(args) -> int:
+    checks = [c.strip() for c in args.checks.split(",") if c.strip()]
+    report = audit(
+        args.folder, config=args.config, split=args.split, sample_limit=args.limit, determinism_subset=args.determinism,
+        checks=checks, update_card=not args.no_card, progress=not args.quiet and not args.json,
+    )
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1, default=_json_default))
+    else:
+        print(render_table(report.table()))
+        print()
+        if report.passed:
+            print(f"audit passed; report in {Path(report.folder) / REPORT_MD}")
+        else:
+            for r in report.failures:
+                print(f"FAIL {r.family}/{r.check}: {r.summary}")
+            print(f"audit FAILED; report in {Path(report.folder) / REPORT_MD}")
+    return 0 if report.passed else 1
