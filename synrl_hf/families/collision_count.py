@@ -72,6 +72,11 @@ class CollisionCount(Family):
             angle=np.zeros(num_frames),
             visible=np.ones(num_frames, bool),
         )
+        # A contact falls between two frames; draw its frame at the wall so every counted touch is seen.
+        wall_at = {"left": (track.x, lo_x), "right": (track.x, hi_x), "top": (track.y, lo_y), "bottom": (track.y, hi_y)}
+        for contact in contacts:
+            axis, bound = wall_at[contact.wall]
+            axis[contact.frame] = bound
         events = [Event(c.frame, "wall_contact", [obj.id], c.wall) for c in contacts]
         return Timeline(FPS, num_frames, [obj], {obj.id: track}, events)
 

@@ -1,0 +1,64 @@
+"""collision_count: answers re-derived from the track alone (velocity reversals), drawn contacts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from synrl_hf.render import geometry
+
+from short_term_checks import assert_drawn_where_tracked, chosen_option, render_and_decode, scenes_of_kind
+
+FAMILY = "collision_count"
+
+
+def reversals(track):
+    """Frames where the x or y velocity flips sign: the wall contacts, read off positions only."""
+    frames = []
+    for axis in (track.x, track.y):
+        velocity = np.sign(np.diff(axis))
+        flips = np.flatnonzero(velocity[1:] * velocity[:-1] < 0) + 1
+        frames += flips.tolist()
+    return sorted(frames)
+
+
+def touches_wall(scene, frame, tolerance=0.006):
+    obj = scene.timeline.objects[0]
+    track = scene.timeline.tracks[obj.id]
+    pts = geometry.outline(obj.shape, obj.size) + [track.x[frame], track.y[frame]]
+    gaps = [pts[:, 0].min(), 1 - pts[:, 0].max(), pts[:, 1].min(), 1 - pts[:, 1].max()]
+    return min(gaps) <= tolerance
+
+
+@pytest.mark.parametrize("kind", ["count", "count_choice"])
+def test_count_equals_velocity_reversals(kind):
+    for scene in scenes_of_kind(FAMILY, kind, count=30):
+        track = scene.timeline.tracks["obj0"]
+        counted = len(reversals(track))
+        answer = int(scene.question.answer) if kind == "count" else int(chosen_option(scene.question))
+        assert answer == counted, scene.seed
+        events = [e.frame for e in scene.timeline.events]
+        # Each event is drawn touching the wall, within a frame of where the path turns.
+        for event, turn in zip(events, reversals(track)):
+            assert abs(event - turn) <= 1 and touches_wall(scene, event), (scene.seed, event, turn)
+
+
+def test_when_spans_the_asked_contacts():
+    for scene in scenes_of_kind(FAMILY, "when", count=30):
+        start, end = json.loads(scene.question.answer)
+        turns = reversals(scene.timeline.tracks["obj0"])
+        starts = [t for t in turns if abs(t / 30 - start) <= 1.5 / 30]
+        ends = [t for t in turns if abs(t / 30 - end) <= 1.5 / 30]
+        assert starts and ends and end > start, (scene.seed, scene.question.answer, turns)
+
+
+def test_round2_counts_and_durations():
+    for scene in scenes_of_kind(FAMILY, "count", count=10, preset="round2"):
+        assert scene.timeline.duration >= 8 and int(scene.question.answer) == len(reversals(scene.timeline.tracks["obj0"]))
+
+
+def test_drawn_where_tracked():
+    row, frames = render_and_decode(FAMILY, 3)
+    assert_drawn_where_tracked(row, frames, [0, len(frames) // 2, len(frames) - 1])
