@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .families import CATEGORIES, FAMILIES, families_in, get_family
@@ -476,7 +475,3 @@ def config_files(manifest: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
         if name in by_family:
             configs[name] = {s: by_family[name].get(s, []) for s in SPLITS}
     return {name: {s: paths for s, paths in splits.items() if paths} for name, splits in configs.items()}
-
-
-def read_table(out: Path, relpath: str, columns: list[str] | None = None) -> pa.Table:
-    return pq.read_table(out / relpath, columns=columns)

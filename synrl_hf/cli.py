@@ -76,7 +76,7 @@ def run_build(args) -> int:
         "backend": args.cot_backend, "model": args.cot_model, "base_url": args.cot_base_url, "concurrency": args.cot_concurrency,
         "frames": args.cot_frames, "max_rounds": args.cot_max_rounds, "judge": args.cot_judge, "polish": not args.cot_no_polish,
     }
-    backend = None
+    backend_factory = None
     if "sft" in mixtures and args.cot == "model":
         import os
 
@@ -88,7 +88,7 @@ def run_build(args) -> int:
         if args.cot_backend == "openai" and not (args.cot_base_url or os.environ.get(ENV_BASE_URL)):
             raise ValueError(f"--cot model needs --cot-base-url, e.g. http://localhost:8000/v1 (or {ENV_BASE_URL})")
 
-        def backend():  # made only when some sft shard needs CoT (a resumed build may need none)
+        def backend_factory():  # made only when some sft shard needs CoT (a resumed build may need none)
             if args.cot_backend == "openai":
                 return make_backend("openai", model=args.cot_model, base_url=args.cot_base_url, api_key=args.cot_api_key)
             return make_backend("transformers", model=cot_options["model"])
@@ -116,7 +116,7 @@ def run_build(args) -> int:
     from .mixtures import CoTBackendError
 
     try:
-        manifest = build(spec, args.out, num_proc=args.num_proc, shard=shard, progress=not args.no_progress, cot_backend=backend)
+        manifest = build(spec, args.out, num_proc=args.num_proc, shard=shard, progress=not args.no_progress, cot_backend=backend_factory)
     except CoTBackendError as error:
         print(f"synrl build: error: {error}", file=sys.stderr)
         return 1

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
-
 SPLITS = ("train", "validation", "test")
 _SPLIT_BITS = 2
 _LOW_BITS = 63 - _SPLIT_BITS  # keeps every seed a non-negative int64
@@ -31,11 +29,3 @@ def sample_seed(base_seed: int, family: str, split: str, index: int) -> int:
     digest = hashlib.blake2b(f"{base_seed}/{family}/{index}".encode(), digest_size=8).digest()
     low = int.from_bytes(digest, "little") & ((1 << _LOW_BITS) - 1)
     return (SPLITS.index(split) << _LOW_BITS) | low
-
-
-def split_of_seed(seed: int) -> str:
-    return SPLITS[seed >> _LOW_BITS]
-
-
-def rng_for(seed: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(seed))

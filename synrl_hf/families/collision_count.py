@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import motion
-from ..questions import Question, draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
+from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
 from ..render.geometry import outline
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
