@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import sys
 import time
 import types
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.space_app import SPACE, free_port, load_app
 
 pytest.importorskip("gradio", reason="the Space needs the [space] extra (gradio)")
 pytest.importorskip("gradio_client")
@@ -22,23 +23,6 @@ pytest.importorskip("trl")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parents[1]
-SPACE = ROOT / "spaces" / "synrl-reasoning"
-
-
-def load_app():
-    """The Space's app.py as a module (once per process; it puts its own folder on sys.path)."""
-    if "synrl_space_app" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("synrl_space_app", SPACE / "app.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["synrl_space_app"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["synrl_space_app"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def launch(demo, app):

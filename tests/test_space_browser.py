@@ -4,15 +4,14 @@ message. Screenshots are kept under artifacts/space/."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import socket
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.space_app import free_port, load_app
 
 CHROMIUM = os.environ.get("SYNRL_CHROMIUM", "/usr/bin/chromium")
 if not Path(CHROMIUM).is_file():
@@ -24,7 +23,6 @@ pytest.importorskip("trl")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parents[1]
-SPACE = ROOT / "spaces" / "synrl-reasoning"
 ARTIFACTS = ROOT / "artifacts" / "space"
 FLAGS = [
     "--headless",
@@ -39,21 +37,6 @@ FLAGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 TIMEOUT_MS = 90_000
-
-
-def load_app():
-    if "synrl_space_app" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("synrl_space_app", SPACE / "app.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["synrl_space_app"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["synrl_space_app"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

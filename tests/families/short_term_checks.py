@@ -48,6 +48,21 @@ def constant_speed(track):
     return steps(track).max()
 
 
+def assert_position_unrelated_to_speed(scenes):
+    """Where an object is in the first, middle or last frame (distance from the frame center) does
+    not correlate with its speed: a single frame cannot tell a fast object from a slow one."""
+    speed, where = [], {0: [], 1: [], 2: []}
+    for scene in scenes:
+        tl = scene.timeline
+        for obj in tl.objects:
+            track = tl.tracks[obj.id]
+            speed.append(np.log(constant_speed(track)))
+            for i, f in enumerate((0, tl.num_frames // 2, tl.num_frames - 1)):
+                where[i].append(np.hypot(track.x[f] - 0.5, track.y[f] - 0.5))
+    for positions in where.values():
+        assert abs(np.corrcoef(speed, positions)[0, 1]) < 0.2
+
+
 def assert_never_overlap(timeline):
     objects = timeline.objects
     for i, a in enumerate(objects):

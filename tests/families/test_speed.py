@@ -7,6 +7,7 @@ import pytest
 from short_term_checks import (
     assert_drawn_where_tracked,
     assert_never_overlap,
+    assert_position_unrelated_to_speed,
     chosen_option,
     constant_speed,
     interval_frames,
@@ -100,18 +101,7 @@ def test_when_spans_the_burst():
 
 
 def test_no_single_frame_tells_the_speed():
-    """Where an object is within its region (first, middle or last frame) is unrelated to its speed."""
-    speed, where = [], {0: [], 1: [], 2: []}
-    for scene in scenes_of_kind(FAMILY, "extreme", count=60):
-        tl = scene.timeline
-        for obj in tl.objects:
-            track = tl.tracks[obj.id]
-            speed.append(np.log(constant_speed(track)))
-            for i, f in enumerate((0, tl.num_frames // 2, tl.num_frames - 1)):
-                # Distance from the frame center: a fast object is no more often near an edge.
-                where[i].append(np.hypot(track.x[f] - 0.5, track.y[f] - 0.5))
-    for positions in where.values():
-        assert abs(np.corrcoef(speed, positions)[0, 1]) < 0.2
+    assert_position_unrelated_to_speed(scenes_of_kind(FAMILY, "extreme", count=60))
 
 
 def test_drawn_pixels_follow_the_tracks():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import collections
 
-import numpy as np
 import pytest
 from short_term_checks import (
     assert_drawn_where_tracked,
     assert_never_overlap,
+    assert_position_unrelated_to_speed,
     chosen_option,
     constant_speed,
     render_and_decode,
@@ -55,17 +55,7 @@ def test_faster_count_is_the_drawn_count():
 
 
 def test_no_single_frame_tells_the_speed():
-    """Where an object is (first, middle or last frame) is unrelated to its speed."""
-    speed, where = [], {0: [], 1: [], 2: []}
-    for scene in scenes_of_kind(FAMILY, "rank", count=60):
-        tl = scene.timeline
-        for obj in tl.objects:
-            track = tl.tracks[obj.id]
-            speed.append(np.log(constant_speed(track)))
-            for i, f in enumerate((0, tl.num_frames // 2, tl.num_frames - 1)):
-                where[i].append(np.hypot(track.x[f] - 0.5, track.y[f] - 0.5))
-    for positions in where.values():
-        assert abs(np.corrcoef(speed, positions)[0, 1]) < 0.2
+    assert_position_unrelated_to_speed(scenes_of_kind(FAMILY, "rank", count=60))
 
 
 def test_drawn_pixels_follow_the_tracks():
