@@ -6,7 +6,7 @@ OUT ?= synrl
 PER_TASK ?= 20
 NUM_PROC ?= 2
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,15 @@ demo: $(VENV)/.gen
 	$(BIN)/synrl build --out $(OUT) --configs short_term --per-task $(PER_TASK) --seed 0 --num-proc $(NUM_PROC)
 	$(BIN)/python -c 'from datasets import load_dataset; ds = load_dataset("$(OUT)", "short_term"); print(ds); row = ds["train"][0]; print({k: row[k] for k in ("id", "task", "question", "answer", "answer_type", "duration")})'
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 bench: $(VENV)/.dev
-	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python perf/bench_generate.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -21,9 +21,10 @@ import json
 import multiprocessing
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -346,7 +347,9 @@ def build(
             todo.append(chunk)
     done_keys = set(chunks) - set(todo)
 
-    bar = tqdm(total=sum(c.size for c in chunks), initial=sum(c.size for c in done_keys), unit="clip", desc="synrl build", disable=not progress)
+    bar = tqdm(
+        total=sum(c.size for c in chunks), initial=sum(c.size for c in done_keys), unit="clip", desc="synrl build", disable=not progress
+    )
     tasks = [task for c in todo for task in _chunk_tasks(c, spec)]
     cot = CoTSource(spec, out, cot_backend)
     with _pool(num_proc) as pool:

@@ -267,7 +267,9 @@ def render_audit_summary(folder: Path, manifest: dict[str, Any]) -> list[str]:
         return []
     if report.get("fingerprint") != manifest_fingerprint(manifest):
         return ["## Audit", "", "An audit report exists for an earlier build of this folder; run `synrl audit` again.", ""]
-    verdict = "Every check passes." if report["passed"] else f"**{len(report['failures'])} check(s) fail:** " + "; ".join(report["failures"])
+    verdict = (
+        "Every check passes." if report["passed"] else f"**{len(report['failures'])} check(s) fail:** " + "; ".join(report["failures"])
+    )
     return [
         "## Audit",
         "",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from .seeding import SPLITS
 
@@ -37,7 +37,12 @@ def _positive(text: str) -> int:
 def add_build_parser(subparsers) -> None:
     p = subparsers.add_parser("build", help="render a dataset folder (parquet shards + card) that load_dataset reads")
     p.add_argument("--out", required=True, help="output folder (created; an existing build there is resumed/updated)")
-    p.add_argument("--configs", type=_csv, default=["short_term"], help="comma-separated: all, short_term, long_term, family ids, and the training mixtures sft, grpo, round2 (GRPO data at preset round2)")
+    p.add_argument(
+        "--configs",
+        type=_csv,
+        default=["short_term"],
+        help="comma-separated: all, short_term, long_term, family ids, and the training mixtures sft, grpo, round2 (GRPO data at preset round2)",
+    )
     p.add_argument("--per-task", type=_non_negative, default=20, help="samples per family in each split")
     p.add_argument("--seed", type=int, default=0, help="base seed (per-sample seeds derive from it)")
     p.add_argument("--num-proc", type=_positive, default=1, help="worker processes")
@@ -49,19 +54,53 @@ def add_build_parser(subparsers) -> None:
     p.add_argument("--shard-size", type=_positive, default=None, help="rows per parquet shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     m = p.add_argument_group("training mixtures (--configs sft,grpo,round2; train split only)")
-    m.add_argument("--mixture-size", type=_non_negative, default=None,
-                   help="synthetic rows per mixture config (the paper: sft 7700, grpo 7000); default: --per-task x the mixture's families")
-    m.add_argument("--mixture-families", type=_csv, default=["all"], help="families the mixtures draw from (config names as in --configs; default all)")
-    m.add_argument("--cot", choices=("template", "model"), default="template", help="sft CoT source: template (offline, default) or model (the four-stage pipeline)")
-    m.add_argument("--general-qa", default=None, metavar="PATH|ID", help="general video QA in LLaVA-Video format (folder or Hub dataset id) mixed into sft")
+    m.add_argument(
+        "--mixture-size",
+        type=_non_negative,
+        default=None,
+        help="synthetic rows per mixture config (the paper: sft 7700, grpo 7000); default: --per-task x the mixture's families",
+    )
+    m.add_argument(
+        "--mixture-families", type=_csv, default=["all"], help="families the mixtures draw from (config names as in --configs; default all)"
+    )
+    m.add_argument(
+        "--cot",
+        choices=("template", "model"),
+        default="template",
+        help="sft CoT source: template (offline, default) or model (the four-stage pipeline)",
+    )
+    m.add_argument(
+        "--general-qa",
+        default=None,
+        metavar="PATH|ID",
+        help="general video QA in LLaVA-Video format (folder or Hub dataset id) mixed into sft",
+    )
     m.add_argument("--general-share", type=float, default=0.15, help="share of general video QA in sft (default 0.15)")
-    m.add_argument("--cot-backend", choices=("openai", "transformers"), default="openai", help="model CoT: an OpenAI-compatible server or a local transformers model")
-    m.add_argument("--cot-base-url", default=None, help="model CoT: chat-completions base URL, e.g. http://localhost:8000/v1 (env SYNRL_COT_BASE_URL)")
-    m.add_argument("--cot-model", default=None, help="model CoT: model name on the server, or the transformers model folder / Hub id (env SYNRL_COT_MODEL)")
+    m.add_argument(
+        "--cot-backend",
+        choices=("openai", "transformers"),
+        default="openai",
+        help="model CoT: an OpenAI-compatible server or a local transformers model",
+    )
+    m.add_argument(
+        "--cot-base-url", default=None, help="model CoT: chat-completions base URL, e.g. http://localhost:8000/v1 (env SYNRL_COT_BASE_URL)"
+    )
+    m.add_argument(
+        "--cot-model",
+        default=None,
+        help="model CoT: model name on the server, or the transformers model folder / Hub id (env SYNRL_COT_MODEL)",
+    )
     m.add_argument("--cot-api-key", default=None, help="model CoT: API key (prefer env SYNRL_COT_API_KEY; never written anywhere)")
     m.add_argument("--cot-concurrency", type=_positive, default=8, help="model CoT: samples in flight")
-    m.add_argument("--cot-frames", type=_positive, default=16, help="model CoT: frames sent per video (the sampled-frame interval is the timestamp tolerance)")
-    m.add_argument("--cot-max-rounds", type=_positive, default=5, help="model CoT: generation + reflection rounds before a sample is filtered out")
+    m.add_argument(
+        "--cot-frames",
+        type=_positive,
+        default=16,
+        help="model CoT: frames sent per video (the sampled-frame interval is the timestamp tolerance)",
+    )
+    m.add_argument(
+        "--cot-max-rounds", type=_positive, default=5, help="model CoT: generation + reflection rounds before a sample is filtered out"
+    )
     m.add_argument("--cot-judge", action="store_true", help="model CoT: also ask the model to judge each reasoning that passes the rules")
     m.add_argument("--cot-no-polish", action="store_true", help="model CoT: skip the polishing stage")
     p.set_defaults(run=run_build)
@@ -73,8 +112,14 @@ def run_build(args) -> int:
     mixtures = tuple(resolve_mixtures(args.configs))
     pool = tuple(resolve_configs(args.mixture_families))
     cot_options = {
-        "backend": args.cot_backend, "model": args.cot_model, "base_url": args.cot_base_url, "concurrency": args.cot_concurrency,
-        "frames": args.cot_frames, "max_rounds": args.cot_max_rounds, "judge": args.cot_judge, "polish": not args.cot_no_polish,
+        "backend": args.cot_backend,
+        "model": args.cot_model,
+        "base_url": args.cot_base_url,
+        "concurrency": args.cot_concurrency,
+        "frames": args.cot_frames,
+        "max_rounds": args.cot_max_rounds,
+        "judge": args.cot_judge,
+        "polish": not args.cot_no_polish,
     }
     backend_factory = None
     if "sft" in mixtures and args.cot == "model":

@@ -9,7 +9,7 @@
 is part of the model's identity (results folder, sample cache). ``--model oracle`` answers every
 question with its gold answer in the benchmark's expected format: a check that conversion,
 parsing and metrics agree (every score should be 100). The lighteval tasks, converters and
-protocols live in ``evaluation/`` (see evaluation/README.md).
+protocols live in ``synrl_hf/evaluation/`` (see synrl_hf/evaluation/README.md).
 
 Wired into the ``synrl`` CLI through :func:`add_eval_parser`; runnable alone as
 ``python -m synrl_hf.eval_cli eval ...``.
@@ -33,7 +33,7 @@ def _positive_int(text: str) -> int:
 
 
 def _frames(text: str) -> str:
-    from evaluation.common.model import parse_frames
+    from synrl_hf.evaluation.common.model import parse_frames
 
     try:
         parse_frames(text)
@@ -43,7 +43,7 @@ def _frames(text: str) -> str:
 
 
 def _tasks(text: str) -> str:
-    from evaluation.benchmarks import resolve_tasks
+    from synrl_hf.evaluation.benchmarks import resolve_tasks
 
     try:
         resolve_tasks(text)
@@ -56,14 +56,20 @@ def add_eval_parser(subparsers) -> None:
     """Add ``eval`` and ``eval-convert`` to a ``synrl`` subparsers object."""
     p = subparsers.add_parser("eval", help="evaluate a video VLM on the paper's benchmarks (lighteval)")
     p.add_argument("--model", required=True, help="model folder or Hub id; 'oracle' answers with the gold answers (pipeline check)")
-    p.add_argument("--tasks", type=_tasks, default="all", help="comma-separated benchmarks or groups: grounding, reasoning, general, synrl, paper, all")
+    p.add_argument(
+        "--tasks", type=_tasks, default="all", help="comma-separated benchmarks or groups: grounding, reasoning, general, synrl, paper, all"
+    )
     p.add_argument("--frames", type=_frames, default="16", help="frames per video (16) or a sampling rate (2fps)")
     p.add_argument("--max-pixels", type=_positive_int, default=None, help="pixel budget per frame (default: the processor's)")
     p.add_argument("--min-pixels", type=_positive_int, default=None, help="minimum pixels per frame")
     p.add_argument("--output-dir", required=True, help="where results, details, summary.json and results.md go")
     p.add_argument("--data-dir", default="eval_data", help="converted benchmarks (one folder each, see eval-convert)")
     p.add_argument("--videos-root", default=None, help="override the videos root recorded at conversion")
-    p.add_argument("--fixtures", action="store_true", help="evaluate on the synthetic fixtures (written and converted under <output-dir>/fixtures) instead of --data-dir")
+    p.add_argument(
+        "--fixtures",
+        action="store_true",
+        help="evaluate on the synthetic fixtures (written and converted under <output-dir>/fixtures) instead of --data-dir",
+    )
     p.add_argument("--max-samples", type=_positive_int, default=None, help="at most this many questions per task (partial numbers!)")
     p.add_argument("--batch-size", type=_positive_int, default=1)
     p.add_argument("--max-new-tokens", type=_positive_int, default=None, help="cap every task's generation length")
@@ -77,8 +83,8 @@ def add_eval_parser(subparsers) -> None:
     p.set_defaults(run=run_eval)
 
     c = subparsers.add_parser("eval-convert", help="convert a benchmark's public annotation files into a local folder for `synrl eval`")
-    c.add_argument("benchmark", help="benchmark name (see evaluation/README.md)")
-    c.add_argument("--source", required=True, help="annotation file or folder, as published (see evaluation/README.md)")
+    c.add_argument("benchmark", help="benchmark name (see synrl_hf/evaluation/README.md)")
+    c.add_argument("--source", required=True, help="annotation file or folder, as published (see synrl_hf/evaluation/README.md)")
     c.add_argument("--videos-root", default=None, help="folder the videos are under (recorded; can be overridden at eval)")
     c.add_argument("--data-dir", default="eval_data", help="converted benchmarks root (writes <data-dir>/<benchmark>)")
     c.set_defaults(run=run_convert)
@@ -87,7 +93,7 @@ def add_eval_parser(subparsers) -> None:
 def _model(args):
     from lighteval.models.model_input import GenerationParameters
 
-    from evaluation.common.model import (
+    from synrl_hf.evaluation.common.model import (
         ScriptedModelConfig,
         ScriptedVideoModel,
         VideoVLM,
@@ -120,8 +126,8 @@ def _model(args):
 
 
 def run_eval(args) -> int:
-    from evaluation.common.fixtures import build_fixture_data
-    from evaluation.common.pipeline import evaluate
+    from synrl_hf.evaluation.common.fixtures import build_fixture_data
+    from synrl_hf.evaluation.common.pipeline import evaluate
 
     data_dir = args.data_dir
     if args.fixtures:
@@ -129,8 +135,13 @@ def run_eval(args) -> int:
         for report in reports.values():
             print(report.summary())
     outcome = evaluate(
-        _model(args), args.tasks, data_dir, args.output_dir,
-        videos_root=args.videos_root, max_samples=args.max_samples, bootstrap_iters=args.bootstrap_iters,
+        _model(args),
+        args.tasks,
+        data_dir,
+        args.output_dir,
+        videos_root=args.videos_root,
+        max_samples=args.max_samples,
+        bootstrap_iters=args.bootstrap_iters,
     )
     print((Path(args.output_dir) / "results.md").read_text())
     for name, reason in outcome.summary["skipped_tasks"].items():
@@ -139,7 +150,7 @@ def run_eval(args) -> int:
 
 
 def run_convert(args) -> int:
-    from evaluation.benchmarks import NAMES, get_benchmark
+    from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark
 
     if args.benchmark not in NAMES:
         print(f"unknown benchmark {args.benchmark!r}; valid: {', '.join(NAMES)}", file=sys.stderr)

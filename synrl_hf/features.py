@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datasets import Features, Json, List, Value, Video
 
-EVENT = {"frame": Value("int32"), "time": Value("float64"), "type": Value("string"), "objects": List(Value("string")), "detail": Value("string")}
+EVENT = {
+    "frame": Value("int32"),
+    "time": Value("float64"),
+    "type": Value("string"),
+    "objects": List(Value("string")),
+    "detail": Value("string"),
+}
 OPERATION = {
     "index": Value("int32"),
     "name": Value("string"),
@@ -15,8 +21,21 @@ OPERATION = {
     "end_time": Value("float64"),
 }
 STATE = {"frame": Value("int32"), "time": Value("float64"), "state": Value("string")}  # state: JSON
-OBJECT = {"id": Value("string"), "shape": Value("string"), "color": Value("string"), "rgb": List(Value("int32")), "size": Value("float64"), "label": Value("string")}
-TRACK = {"object": Value("string"), "x": List(Value("float32")), "y": List(Value("float32")), "angle": List(Value("float32")), "visible": List(Value("bool"))}
+OBJECT = {
+    "id": Value("string"),
+    "shape": Value("string"),
+    "color": Value("string"),
+    "rgb": List(Value("int32")),
+    "size": Value("float64"),
+    "label": Value("string"),
+}
+TRACK = {
+    "object": Value("string"),
+    "x": List(Value("float32")),
+    "y": List(Value("float32")),
+    "angle": List(Value("float32")),
+    "visible": List(Value("bool")),
+}
 
 SAMPLE_FEATURES = Features(
     {

@@ -137,23 +137,45 @@ def model_card(repo_id: str, check: dict[str, Any], results: dict[str, dict[str,
         for i, stage in enumerate(stages, 1):
             ds = stage.get("dataset", {})
             name = _STAGE_NAMES.get(stage.get("stage"), stage.get("stage"))
-            lines.append(f"| {i} | {name} | `{ds.get('name')}` / `{ds.get('config')}` | `{stage.get('init_model')}` | {stage.get('global_step')} |")
+            lines.append(
+                f"| {i} | {name} | `{ds.get('name')}` / `{ds.get('config')}` | `{stage.get('init_model')}` | {stage.get('global_step')} |"
+            )
     if run:
         budget = run.get("frame_budget", {})
         shown = ", ".join(f"{k}={v}" for k, v in budget.items() if v is not None and k != "backend")
-        lines += ["", f"Frames seen in training ({run.get('video_mode', 'video')} mode): {shown or 'processor defaults'}. "
-                  "Evaluate with the same budget: it is part of the result."]
+        lines += [
+            "",
+            f"Frames seen in training ({run.get('video_mode', 'video')} mode): {shown or 'processor defaults'}. "
+            "Evaluate with the same budget: it is part of the result.",
+        ]
         training = run.get("training", {})
-        keys = [k for k in ("learning_rate", "num_generations", "temperature", "beta", "loss_type",
-                            "completions_per_step", "prompts_per_step", "per_device_train_batch_size",
-                            "gradient_accumulation_steps", "max_completion_length", "num_train_epochs", "max_steps") if k in training]
+        keys = [
+            k
+            for k in (
+                "learning_rate",
+                "num_generations",
+                "temperature",
+                "beta",
+                "loss_type",
+                "completions_per_step",
+                "prompts_per_step",
+                "per_device_train_batch_size",
+                "gradient_accumulation_steps",
+                "max_completion_length",
+                "num_train_epochs",
+                "max_steps",
+            )
+            if k in training
+        ]
         if keys:
             lines += ["", f"Last stage ({run.get('stage')}) hyper-parameters, world size {run.get('world_size')}:", ""]
             lines += [f"- `{k}`: {training[k]}" for k in keys]
         if run.get("rewards"):
             lines.append(f"- rewards: {', '.join(run['rewards'])}")
-        lines += ["", "The recipe is in `synrl_recipe.yaml`, the full run record in `synrl_run.json`, the training log in "
-                  "`synrl_logs.jsonl`."]
+        lines += [
+            "",
+            "The recipe is in `synrl_recipe.yaml`, the full run record in `synrl_run.json`, the training log in `synrl_logs.jsonl`.",
+        ]
         versions = run.get("versions", {})
         if versions:
             lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))]
@@ -176,7 +198,9 @@ def model_card(repo_id: str, check: dict[str, Any], results: dict[str, dict[str,
         f"model, processor = load_model_and_processor({repo_id!r}, dtype='bfloat16')",
         f"frames = read_frames('clip.mp4', {_read_args(run.get('frame_budget') or {})})",
         "messages = [{'role': 'user', 'content': [{'type': 'video'}, {'type': 'text', 'text': 'How many times does the ball hit a wall?'}]}]",
-        "inputs = chat_inputs(processor, messages, [frames]" + (f", max_pixels={(run.get('frame_budget') or {}).get('max_pixels')}" if (run.get("frame_budget") or {}).get("max_pixels") else "") + ")",
+        "inputs = chat_inputs(processor, messages, [frames]"
+        + (f", max_pixels={(run.get('frame_budget') or {}).get('max_pixels')}" if (run.get("frame_budget") or {}).get("max_pixels") else "")
+        + ")",
         "out = model.generate(**inputs, max_new_tokens=1024, suppress_tokens=vision_pad_token_ids(processor))",
         "print(processor.batch_decode(out[:, inputs['input_ids'].shape[1]:], skip_special_tokens=True)[0])",
         "```",
@@ -212,7 +236,9 @@ def push_model(
         raise ValueError(f"repo id {repo_id!r} must look like 'org/name'")
     table = read_results(results, folder)
     card = model_card(repo_id, check, table).encode()
-    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in check["files"] if name != RESULTS_FILE]
+    operations = [
+        CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in check["files"] if name != RESULTS_FILE
+    ]
     if table:
         operations.append(CommitOperationAdd(path_in_repo=RESULTS_FILE, path_or_fileobj=json.dumps(table, indent=2).encode()))
     operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card))
@@ -245,7 +271,9 @@ def add_push_model_parser(subparsers) -> None:
 
 def run_push_model(args) -> int:
     try:
-        url = push_model(args.checkpoint, args.repo_id, private=args.private, revision=args.revision, results=args.results, create_pr=args.create_pr)
+        url = push_model(
+            args.checkpoint, args.repo_id, private=args.private, revision=args.revision, results=args.results, create_pr=args.create_pr
+        )
     except RuntimeError as error:
         print(f"synrl push-model: error: {error}")
         return 1

@@ -45,8 +45,9 @@ simulate). ``when_question`` / ``op_interval`` ask for the interval of an operat
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -372,7 +373,7 @@ def op_interval(text: str, timeline: Timeline, k: int) -> Question:
 
 
 def when_question(rng: np.random.Generator, timeline: Timeline, k: int, caption: str | None = None) -> Question:
-    """"When is the k-th operation performed?" (k is 1-based); the caption, if given and unique among
+    """ "When is the k-th operation performed?" (k is 1-based); the caption, if given and unique among
     the operations' captions, may name it instead."""
     texts = [
         f"When is the {ordinal(k)} operation performed?",

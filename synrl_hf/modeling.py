@@ -8,17 +8,17 @@ The pixel budget always comes from the caller (a recipe, an eval config): nothin
 
 API
 ---
-``build_tiny_model(output_dir, family="qwen2_5_vl", *, seed=0, image_size=56, text_config=None, vision_config=None) -> Path``
+``build_tiny_model(output_dir, model_type="qwen2_5_vl", *, seed=0, image_size=56, text_config=None, vision_config=None) -> Path``
     Save a randomly initialised 2-layer Qwen2.5-VL (``"qwen2_5_vl"``) or Qwen3-VL (``"qwen3_vl"``)
     and its processor to ``output_dir``; no network. Loads with :func:`load_model` /
     :func:`load_processor` (or ``AutoModelForImageTextToText`` / ``AutoProcessor``).
     ``text_config`` / ``vision_config`` override sizes (e.g. a bigger random model for GPU checks;
     keep ``mrope_section`` summing to ``head_dim / 2`` and vision ``out_hidden_size`` equal to the
     text ``hidden_size``).
-``build_tiny_processor(family="qwen2_5_vl", *, image_size=56) -> ProcessorMixin``
+``build_tiny_processor(model_type="qwen2_5_vl", *, image_size=56) -> ProcessorMixin``
     Just the processor: byte-level ``Qwen2Tokenizer`` (256 byte tokens, no merges) + the Qwen
     special tokens, ``<think>``/``</think>``/``<answer>``/``</answer>`` as normal tokens (so
-    ``skip_special_tokens=True`` keeps them), TRL's shipped chat template for the family.
+    ``skip_special_tokens=True`` keeps them), TRL's shipped chat template for the model type.
 ``load_model(name_or_path, *, dtype="auto", device_map=None, attn_implementation=None, **kwargs)``
     ``AutoModelForImageTextToText.from_pretrained`` (a folder or a Hub id). ``dtype`` may be a string.
     A local LoRA-adapter folder is loaded onto its base model and merged (``merge_adapter=False``
@@ -26,7 +26,7 @@ API
 ``load_processor(name_or_path, **kwargs)`` / ``load_model_and_processor(name_or_path, **kwargs)``
     ``AutoProcessor.from_pretrained``; the pair. The processor's tokenizer gets ``padding_side="left"``
     only when asked (``padding_side=...``).
-``model_family(model_or_config_or_processor) -> "qwen2_5_vl" | "qwen3_vl" | str``
+``model_type_of(model_or_config_or_processor) -> "qwen2_5_vl" | "qwen3_vl" | str``
     Which Qwen-VL generation a model/config/processor belongs to (``model_type`` of the config).
 ``video_size(processor, num_frames, *, max_pixels=None, min_pixels=None) -> dict | None``
     The processor's ``size`` override for a per-frame pixel budget. Qwen2.5-VL's video processor
@@ -57,14 +57,15 @@ Example::
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .video import VideoFrames
 
 __all__ = [
-    "FAMILIES",
+    "MODEL_TYPES",
     "QWEN_SPECIAL_TOKENS",
     "REASONING_TOKENS",
     "build_tiny_model",
@@ -74,13 +75,13 @@ __all__ = [
     "load_model",
     "load_model_and_processor",
     "load_processor",
-    "model_family",
+    "model_type_of",
     "video_inputs",
     "video_size",
     "vision_pad_token_ids",
 ]
 
-FAMILIES = ("qwen2_5_vl", "qwen3_vl")
+MODEL_TYPES = ("qwen2_5_vl", "qwen3_vl")
 
 # Qwen's special tokens, in Qwen's order (their ids follow the byte tokens in the tiny vocab).
 QWEN_SPECIAL_TOKENS = (
@@ -121,19 +122,19 @@ def byte_level_vocab() -> dict[str, int]:
     return {chr(code): byte for byte, code in enumerate(codes)}
 
 
-def _check_family(family: str) -> str:
-    if family not in FAMILIES:
-        raise ValueError(f"unknown model family {family!r}; valid: {', '.join(FAMILIES)}")
-    return family
+def _check_model_type(model_type: str) -> str:
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"unknown model type {model_type!r}; valid: {', '.join(MODEL_TYPES)}")
+    return model_type
 
 
-def _chat_template(family: str) -> str:
+def _chat_template(model_type: str) -> str:
     from trl import chat_template_utils
 
-    return {"qwen2_5_vl": chat_template_utils.qwen2_5_vl_chat_template, "qwen3_vl": chat_template_utils.qwen3_vl_chat_template}[family]
+    return {"qwen2_5_vl": chat_template_utils.qwen2_5_vl_chat_template, "qwen3_vl": chat_template_utils.qwen3_vl_chat_template}[model_type]
 
 
-def build_tiny_processor(family: str = "qwen2_5_vl", *, image_size: int = 56):
+def build_tiny_processor(model_type: str = "qwen2_5_vl", *, image_size: int = 56):
     """A Qwen-VL processor that needs no download, sized for ``image_size``-pixel frames.
 
     The image/video processors keep the real patch sizes (14 for Qwen2.5-VL, 16 for Qwen3-VL) with a
@@ -149,7 +150,7 @@ def build_tiny_processor(family: str = "qwen2_5_vl", *, image_size: int = 56):
         Qwen3VLVideoProcessor,
     )
 
-    _check_family(family)
+    _check_model_type(model_type)
     tokenizer = Qwen2Tokenizer(
         vocab=byte_level_vocab(),
         merges=[],
@@ -162,7 +163,7 @@ def build_tiny_processor(family: str = "qwen2_5_vl", *, image_size: int = 56):
     tokenizer.add_tokens([AddedToken(token, special=False, normalized=False) for token in REASONING_TOKENS])
     tokenizer.model_max_length = 32768
     pixels = image_size * image_size
-    if family == "qwen2_5_vl":
+    if model_type == "qwen2_5_vl":
         factor = 28
         image_processor = Qwen2VLImageProcessor(size={"shortest_edge": factor * factor, "longest_edge": pixels})
         video_processor = Qwen2VLVideoProcessor(size={"shortest_edge": factor * factor, "longest_edge": pixels})
@@ -177,20 +178,29 @@ def build_tiny_processor(family: str = "qwen2_5_vl", *, image_size: int = 56):
             size={"shortest_edge": factor * factor, "longest_edge": 64 * pixels}, image_mean=[0.5] * 3, image_std=[0.5] * 3
         )
         cls = Qwen3VLProcessor
-    return cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor, chat_template=_chat_template(family))
+    return cls(
+        image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor, chat_template=_chat_template(model_type)
+    )
 
 
-def _tiny_config(family: str, processor, text_overrides: dict | None = None, vision_overrides: dict | None = None):
+def _tiny_config(model_type: str, processor, text_overrides: dict | None = None, vision_overrides: dict | None = None):
     from transformers import Qwen2_5_VLConfig, Qwen3VLConfig
 
     tok = processor.tokenizer
-    ids = {name: tok.convert_tokens_to_ids(token) for name, token in (
-        ("image_token_id", "<|image_pad|>"),
-        ("video_token_id", "<|video_pad|>"),
-        ("vision_start_token_id", "<|vision_start|>"),
-        ("vision_end_token_id", "<|vision_end|>"),
-    )}
-    special = {"bos_token_id": tok.convert_tokens_to_ids("<|endoftext|>"), "eos_token_id": tok.eos_token_id, "pad_token_id": tok.pad_token_id}
+    ids = {
+        name: tok.convert_tokens_to_ids(token)
+        for name, token in (
+            ("image_token_id", "<|image_pad|>"),
+            ("video_token_id", "<|video_pad|>"),
+            ("vision_start_token_id", "<|vision_start|>"),
+            ("vision_end_token_id", "<|vision_end|>"),
+        )
+    }
+    special = {
+        "bos_token_id": tok.convert_tokens_to_ids("<|endoftext|>"),
+        "eos_token_id": tok.eos_token_id,
+        "pad_token_id": tok.pad_token_id,
+    }
     hidden, heads, head_dim = 64, 4, 16  # mrope_section sums to head_dim / 2
     text = dict(
         vocab_size=_TINY_VOCAB_SIZE,
@@ -203,10 +213,18 @@ def _tiny_config(family: str, processor, text_overrides: dict | None = None, vis
         rope_parameters={"rope_type": "default", "rope_theta": 1_000_000.0, "mrope_section": [2, 3, 3]},
         **special,
     )
-    if family == "qwen2_5_vl":
+    if model_type == "qwen2_5_vl":
         vision = dict(
-            depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=hidden,
-            patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1],
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=hidden,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            window_size=56,
+            fullatt_block_indexes=[1],
         )
         text.update(text_overrides or {})
         vision.update({"out_hidden_size": text["hidden_size"], **(vision_overrides or {})})
@@ -214,8 +232,16 @@ def _tiny_config(family: str, processor, text_overrides: dict | None = None, vis
     text["head_dim"] = head_dim
     text["rope_parameters"] = {"rope_type": "default", "rope_theta": 5_000_000.0, "mrope_section": [4, 2, 2], "mrope_interleaved": True}
     vision = dict(
-        depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=hidden,
-        patch_size=16, spatial_merge_size=2, temporal_patch_size=2, num_position_embeddings=64, deepstack_visual_indexes=[1],
+        depth=2,
+        hidden_size=32,
+        intermediate_size=64,
+        num_heads=2,
+        out_hidden_size=hidden,
+        patch_size=16,
+        spatial_merge_size=2,
+        temporal_patch_size=2,
+        num_position_embeddings=64,
+        deepstack_visual_indexes=[1],
     )
     text.update(text_overrides or {})
     vision.update({"out_hidden_size": text["hidden_size"], **(vision_overrides or {})})
@@ -224,23 +250,23 @@ def _tiny_config(family: str, processor, text_overrides: dict | None = None, vis
 
 def build_tiny_model(
     output_dir: str | os.PathLike,
-    family: str = "qwen2_5_vl",
+    model_type: str = "qwen2_5_vl",
     *,
     seed: int = 0,
     image_size: int = 56,
     text_config: dict | None = None,
     vision_config: dict | None = None,
 ) -> Path:
-    """Save a randomly initialised tiny ``family`` model + processor (+ generation config) to ``output_dir``.
+    """Save a randomly initialised tiny ``model_type`` model + processor (+ generation config) to ``output_dir``.
 
     Same ``seed`` → same weights. Takes a second or two on a CPU; the folder is ~1 MB.
     """
     import torch
     from transformers import AutoModelForImageTextToText, GenerationConfig
 
-    _check_family(family)
-    processor = build_tiny_processor(family, image_size=image_size)
-    config = _tiny_config(family, processor, text_config, vision_config)
+    _check_model_type(model_type)
+    processor = build_tiny_processor(model_type, image_size=image_size)
+    config = _tiny_config(model_type, processor, text_config, vision_config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = AutoModelForImageTextToText.from_config(config, dtype=torch.float32)
@@ -326,7 +352,7 @@ def load_model_and_processor(name_or_path: str | os.PathLike, *, processor_kwarg
     return load_model(name_or_path, **model_kwargs), load_processor(name_or_path, **(processor_kwargs or {}))
 
 
-def model_family(obj: Any) -> str:
+def model_type_of(obj: Any) -> str:
     """``model_type`` of a model, config or processor's model: "qwen2_5_vl", "qwen3_vl", ..."""
     config = getattr(obj, "config", obj)
     model_type = getattr(config, "model_type", None)
@@ -335,7 +361,7 @@ def model_family(obj: Any) -> str:
     video_processor = getattr(obj, "video_processor", None)
     if video_processor is not None:
         return "qwen3_vl" if _per_clip_budget(video_processor) else "qwen2_5_vl"
-    raise TypeError(f"cannot tell the model family of {type(obj).__name__}")
+    raise TypeError(f"cannot tell the model type of {type(obj).__name__}")
 
 
 # --- video inputs ---------------------------------------------------------------------------------
@@ -375,7 +401,7 @@ def video_size(processor, num_frames: int, *, max_pixels: int | None = None, min
 
 def video_inputs(
     processor,
-    videos: "Sequence[VideoFrames] | VideoFrames",
+    videos: Sequence[VideoFrames] | VideoFrames,
     text: str | Sequence[str],
     *,
     max_pixels: int | None = None,
@@ -422,7 +448,7 @@ def video_inputs(
 def chat_inputs(
     processor,
     messages: list,
-    videos: "Sequence[VideoFrames] | VideoFrames",
+    videos: Sequence[VideoFrames] | VideoFrames,
     *,
     add_generation_prompt: bool = True,
     chat_template: str | None = None,

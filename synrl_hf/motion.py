@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .palette import COLORS, SHAPES
-from .render.geometry import outline
+from .shapes import outline
 from .timeline import SceneObject
 
 MARGIN = 0.02  # free space between any object and the frame edge, so nothing is ever cut off
@@ -19,12 +19,12 @@ MIN_EVENT_GAP = 3  # frames between two counted events, so each is drawn on its 
 
 COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
 # Unit vectors on screen (y down): north is up.
-COMPASS_VECTORS = {
-    name: (math.sin(math.radians(45 * i)), -math.cos(math.radians(45 * i))) for i, name in enumerate(COMPASS)
-}
+COMPASS_VECTORS = {name: (math.sin(math.radians(45 * i)), -math.cos(math.radians(45 * i))) for i, name in enumerate(COMPASS)}
 
 
-def random_objects(rng: np.random.Generator, count: int, size: tuple[float, float], *, shapes=SHAPES, marker: bool = False) -> list[SceneObject]:
+def random_objects(
+    rng: np.random.Generator, count: int, size: tuple[float, float], *, shapes=SHAPES, marker: bool = False
+) -> list[SceneObject]:
     """``count`` objects with distinct colors (so a question can name each by color)."""
     colors = rng.choice(list(COLORS), size=count, replace=False)
     return [
@@ -98,7 +98,9 @@ def bounce_contacts(p0: float, v: float, lo: float, hi: float, duration: float, 
     return contacts
 
 
-def piecewise_path(waypoints: list[tuple[float, float]], frames_per_leg: list[int], start_hold: int = 0, end_hold: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def piecewise_path(
+    waypoints: list[tuple[float, float]], frames_per_leg: list[int], start_hold: int = 0, end_hold: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Constant-speed legs between waypoints, with optional still frames before and after."""
     xs, ys = [np.full(start_hold, waypoints[0][0])], [np.full(start_hold, waypoints[0][1])]
     for (x0, y0), (x1, y1), n in zip(waypoints, waypoints[1:], frames_per_leg):
@@ -160,7 +162,9 @@ def center_bounds(box: Box, obj: SceneObject) -> Box:
     return x0 + pad, y0 + pad, x1 - pad, y1 - pad
 
 
-def place_in_box(rng: np.random.Generator, rel_x: np.ndarray, rel_y: np.ndarray, box: Box, obj: SceneObject) -> tuple[np.ndarray, np.ndarray] | None:
+def place_in_box(
+    rng: np.random.Generator, rel_x: np.ndarray, rel_y: np.ndarray, box: Box, obj: SceneObject
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Translate a relative path to a uniformly drawn spot inside ``box`` (None if it cannot fit)."""
     lo_x, lo_y, hi_x, hi_y = center_bounds(box, obj)
     lo_x, hi_x = lo_x - rel_x.min(), hi_x - rel_x.max()

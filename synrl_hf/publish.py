@@ -59,10 +59,16 @@ def push_dataset(folder: str | Path, repo_id: str, *, private: bool = False, tok
         operations = [CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(folder / rel)) for rel in local]
         operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
         info = api.create_commit(
-            repo_id, operations, repo_type="dataset", revision=revision, commit_message=f"synrl push: {len(local)} files, {len(stale)} stale removed"
+            repo_id,
+            operations,
+            repo_type="dataset",
+            revision=revision,
+            commit_message=f"synrl push: {len(local)} files, {len(stale)} stale removed",
         )
     except Exception as error:  # the Hub's errors vary; report them without the token
-        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {redact_token(str(error), token)}; the local folder is unchanged") from None
+        raise RuntimeError(
+            f"upload of {folder} to {repo_id} failed: {redact_token(str(error), token)}; the local folder is unchanged"
+        ) from None
     return info.commit_url
 
 

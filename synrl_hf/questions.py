@@ -7,8 +7,8 @@ option list is checked to hold exactly one correct, distinct entry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -126,8 +126,7 @@ ANSWER_INSTRUCTIONS = {
 }
 
 REASONING_INSTRUCTION = (
-    "Think about the video step by step inside <think> </think> tags, then give the final answer "
-    "inside <answer> </answer> tags."
+    "Think about the video step by step inside <think> </think> tags, then give the final answer inside <answer> </answer> tags."
 )
 
 
@@ -136,6 +135,4 @@ def prompt_text(question: Question) -> str:
 
 
 def ordinal(n: int) -> str:
-    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth"}.get(
-        n, f"{n}th"
-    )
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth"}.get(n, f"{n}th")

@@ -19,7 +19,8 @@ import functools
 import math
 import numbers
 import re
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from synrl_hf.questions import ANSWER_TYPES
 
@@ -225,9 +226,7 @@ def score_sequence(predicted: str | None, answer: str) -> float:
 
 _SECONDS = r"(?:\s*(?:s|sec|secs|second|seconds))?"
 _TIME = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+))" + _SECONDS
-_INTERVAL = re.compile(
-    r"(?:from\s+)?[\[(]?\s*" + _TIME + r"\s*(?:,|-|–|—|to|until)\s*" + _TIME + r"\s*[\])]?"
-)
+_INTERVAL = re.compile(r"(?:from\s+)?[\[(]?\s*" + _TIME + r"\s*(?:,|-|–|—|to|until)\s*" + _TIME + r"\s*[\])]?")
 
 
 def parse_interval(text: str) -> tuple[float, float] | None:
@@ -358,11 +357,7 @@ def accuracy_reward(
         truth = _ground_truth(answers[i], solutions[i], i)
         predicted = extract_answer(completion_text(completion))
         sample_options = list(options[i]) if options[i] is not None else None
-        scores.append(
-            score_answer(
-                predicted, truth, answer_types[i], options=sample_options, interval_threshold=interval_threshold
-            )
-        )
+        scores.append(score_answer(predicted, truth, answer_types[i], options=sample_options, interval_threshold=interval_threshold))
     _log_accuracy(kwargs.get("log_metric"), scores, answer_types, tasks)
     return scores
 

@@ -15,8 +15,7 @@ def _rows(families: tuple[str, ...], starts: list[int], step: int, stop: int | N
     for start in starts:
         index = start
         while stop is None or index < stop:
-            for row in iter_samples(list(families), 1, seed, split, start=index, **options):
-                yield row
+            yield from iter_samples(list(families), 1, seed, split, start=index, **options)
             index += step
 
 
@@ -50,5 +49,13 @@ def streaming_dataset(
         _rows,
         features=SAMPLE_FEATURES,
         # A list in gen_kwargs is split across shards (datasets' rule); everything else is a tuple.
-        gen_kwargs={"families": families, "starts": list(range(num_shards)), "step": num_shards, "stop": per_task, "seed": seed, "split": split, "options": options},
+        gen_kwargs={
+            "families": families,
+            "starts": list(range(num_shards)),
+            "step": num_shards,
+            "stop": per_task,
+            "seed": seed,
+            "split": split,
+            "options": options,
+        },
     )

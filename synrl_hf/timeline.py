@@ -55,7 +55,7 @@ class Track:
     style_changes: list[StyleChange] = field(default_factory=list)
 
     @classmethod
-    def still(cls, num_frames: int, x: float, y: float, angle: float = 0.0, visible: bool = True) -> "Track":
+    def still(cls, num_frames: int, x: float, y: float, angle: float = 0.0, visible: bool = True) -> Track:
         return cls(
             x=np.full(num_frames, float(x)),
             y=np.full(num_frames, float(y)),
@@ -157,9 +157,7 @@ class Timeline:
                 }
                 for op in self.operations
             ],
-            "states": [
-                {"frame": s.frame, "time": self.time(s.frame), "state": json.dumps(s.state, sort_keys=True)} for s in self.states
-            ],
+            "states": [{"frame": s.frame, "time": self.time(s.frame), "state": json.dumps(s.state, sort_keys=True)} for s in self.states],
             "objects": [
                 {
                     "id": o.id,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterable, Union
+from typing import Any
 
 import numpy as np
 
-VideoSource = Union[str, os.PathLike, bytes, dict]
+VideoSource = str | os.PathLike | bytes | dict
 
 # No macroblock-tree / rate-control lookahead: with it, single-threaded x264 gave different
 # bitstreams for identical input from one process (and one run) to the next; without it the same

@@ -30,7 +30,9 @@ def wrong(completion: str, answer: str) -> str:
 
 
 class ScriptedServer:
-    def __init__(self, scripts: dict[str, tuple[str, str, str]] | None = None, *, delay: float = 0.0, fail_first: int = 0, status: int = 503):
+    def __init__(
+        self, scripts: dict[str, tuple[str, str, str]] | None = None, *, delay: float = 0.0, fail_first: int = 0, status: int = 503
+    ):
         self.scripts = dict(scripts or {})  # key in the prompt -> (behavior, good completion, bad completion)
         self.delay, self.fail_first, self.status = delay, fail_first, status
         self.judge_verdicts: list[str] = []
@@ -57,11 +59,16 @@ class ScriptedServer:
                 if server.delay:
                     time.sleep(server.delay)
                 text = server.reply(body)
-                self._send(200, {
-                    "id": f"chatcmpl-{number}", "object": "chat.completion", "model": body.get("model"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": len(text.split()), "total_tokens": 100 + len(text.split())},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{number}",
+                        "object": "chat.completion",
+                        "model": body.get("model"),
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 100, "completion_tokens": len(text.split()), "total_tokens": 100 + len(text.split())},
+                    },
+                )
 
             def _send(self, code, payload):
                 data = json.dumps(payload).encode()
@@ -78,7 +85,7 @@ class ScriptedServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
-    def __enter__(self) -> "ScriptedServer":
+    def __enter__(self) -> ScriptedServer:
         self.thread.start()
         return self
 

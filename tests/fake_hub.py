@@ -45,7 +45,9 @@ class FakeHub:
             return httpx2.Response(404, headers={"X-Error-Code": "RepoNotFound"}, json={"error": "Repository not found"})
         if action == "preupload":
             files = json.loads(request.content)["files"]
-            return httpx2.Response(200, json={"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]})
+            return httpx2.Response(
+                200, json={"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]}
+            )
         if action == "commit":
             if self.fail_commits:
                 return httpx2.Response(500, json={"error": self.fail_message})
@@ -55,7 +57,14 @@ class FakeHub:
                     self.repos[repo][item["value"]["path"]] = base64.b64decode(item["value"]["content"])
                 elif item["key"] == "deletedFile":
                     self.repos[repo].pop(item["value"]["path"], None)
-            return httpx2.Response(200, json={"success": True, "commitOid": "0" * 40, "commitUrl": f"https://huggingface.co/{'' if kind == 'models' else kind + '/'}{repo}/commit/{'0' * 40}"})
+            return httpx2.Response(
+                200,
+                json={
+                    "success": True,
+                    "commitOid": "0" * 40,
+                    "commitUrl": f"https://huggingface.co/{'' if kind == 'models' else kind + '/'}{repo}/commit/{'0' * 40}",
+                },
+            )
         if action == "tree":
             entries = [{"type": "file", "path": p, "size": len(b), "oid": "0" * 40} for p, b in sorted(self.repos[repo].items())]
             return httpx2.Response(200, json=entries)

@@ -30,7 +30,12 @@ def _shards(out: Path) -> dict[str, float]:
 
 def test_cli_build_then_load_dataset_by_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["build", "--out", "synrl", "--configs", "collision_count,direction", "--per-task", "2", "--resolution", "128", "--no-progress"]) == 0
+    assert (
+        main(
+            ["build", "--out", "synrl", "--configs", "collision_count,direction", "--per-task", "2", "--resolution", "128", "--no-progress"]
+        )
+        == 0
+    )
     ds = load_dataset("synrl", "collision_count", cache_dir=str(tmp_path / "cache"))
     assert {s: len(ds[s]) for s in ds} == {"train": 2, "validation": 2, "test": 2}
     everything = load_dataset(str(tmp_path / "synrl"), "all", cache_dir=str(tmp_path / "cache"))
@@ -46,7 +51,7 @@ def test_cli_build_then_load_dataset_by_name(tmp_path, monkeypatch):
     # The object is drawn where its track says, in the decoded pixels of the loaded row.
     track, obj = row["tracks"][0], row["objects"][0]
     frame = clip.frames[10].astype(int)
-    mask = (np.abs(frame - np.array(obj["rgb"])).sum(axis=2) < 90)
+    mask = np.abs(frame - np.array(obj["rgb"])).sum(axis=2) < 90
     ys, xs = np.nonzero(mask)
     assert abs(xs.mean() - track["x"][10]) < 2.5 and abs(ys.mean() - track["y"][10]) < 2.5
 
@@ -122,7 +127,10 @@ def test_two_processes_and_slices_give_the_same_dataset(tmp_path):
         build(_spec(), sliced, shard=(i, 3), progress=False)
     assert not (sliced / "README.md").exists()
     merged = merge(sliced)
-    key = lambda m: sorted((e["family"], e["split"], e["start"], e["rows"]) for e in m["shards"].values())
+
+    def key(m):
+        return sorted((e["family"], e["split"], e["start"], e["rows"]) for e in m["shards"].values())
+
     assert key(one) == key(two) == key(merged)
     a = load_dataset(str(tmp_path / "one"), "all", cache_dir=str(tmp_path / "c1"))["test"]
     b = load_dataset(str(tmp_path / "two"), "all", cache_dir=str(tmp_path / "c2"))["test"]
@@ -165,7 +173,9 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, message):
     out = tmp_path / "synrl"
     proc = subprocess.run(
         [sys.executable, "-m", "synrl_hf.cli", "build", "--out", str(out), "--per-task", "1", *args],
-        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr

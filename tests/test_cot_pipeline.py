@@ -21,7 +21,6 @@ from synrl_hf.cot import template_completion
 from synrl_hf.cot.backends import BackendError, OpenAIBackend
 from synrl_hf.cot.pipeline import PipelineConfig, load_checkpoint, run_pipeline
 from synrl_hf.sample import scene_row
-
 from tests.cot_server import ScriptedServer, wrong
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,7 +103,9 @@ def test_hard_failures_are_not_checkpointed_and_the_next_run_redoes_them(tmp_pat
     assert all("sk-do-not-leak" not in message for message in result.errors.values())
     assert len(load_checkpoint(tmp_path / "c.jsonl")) == 1
     with ScriptedServer(scripts) as server:
-        again = run_pipeline(rows, OpenAIBackend(server.base_url, "m"), tmp_path / "c.jsonl", config=PipelineConfig(polish=False), verbose=False)
+        again = run_pipeline(
+            rows, OpenAIBackend(server.base_url, "m"), tmp_path / "c.jsonl", config=PipelineConfig(polish=False), verbose=False
+        )
         assert len(server.requests) == 1  # only the failed sample is redone
     assert again.stats["accepted"] == 2 and again.stats["resumed_from_checkpoint"] == 1
     for path in tmp_path.iterdir():

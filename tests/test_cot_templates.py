@@ -44,7 +44,9 @@ def test_every_question_kind_is_narrated(family):
     assert seen >= kinds, f"{family}: kinds never drawn: {kinds - seen}"
 
 
-@pytest.mark.parametrize("family", ["card_stack", "chip_container", "file_system", "math_symbols", "shell_game", "sliding_puzzle", "direction", "event_order"])
+@pytest.mark.parametrize(
+    "family", ["card_stack", "chip_container", "file_system", "math_symbols", "shell_game", "sliding_puzzle", "direction", "event_order"]
+)
 def test_round2_longer_videos(family):
     for index in range(3):
         scene = build_scene(family, index, seed=5, preset="round2")

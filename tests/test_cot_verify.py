@@ -110,7 +110,10 @@ def test_format_problems_are_reported():
 # --- direction: multiple choice, letter or option text ----------------------------------------
 
 DIRECTION = row(
-    "direction", "first_leg", "B", "multiple_choice",
+    "direction",
+    "first_leg",
+    "B",
+    "multiple_choice",
     events=[(0.5, "start", ["obj0"], "north-east"), (2.1, "turn", ["obj0"], "south"), (3.6, "stop", ["obj0"], "")],
     options=["west", "north-east", "south", "east"],
 )
@@ -129,7 +132,13 @@ def test_hedged_answer_fails():
 
 # --- intervals: answer within one frame interval ------------------------------------------------
 
-WHEN = row("direction", "when", "[0.50, 2.10]", "interval", events=[(0.5, "start", ["obj0"], "north-east"), (2.1, "turn", ["obj0"], "south"), (3.6, "stop", ["obj0"], "")])
+WHEN = row(
+    "direction",
+    "when",
+    "[0.50, 2.10]",
+    "interval",
+    events=[(0.5, "start", ["obj0"], "north-east"), (2.1, "turn", ["obj0"], "south"), (3.6, "stop", ["obj0"], "")],
+)
 
 
 def test_interval_answer_tolerance():
@@ -149,12 +158,21 @@ def _ops(spans):
     ]
 
 
-CARD_STATES = [{"stack": ["7", "3", "A"], "discard": []}, {"stack": ["3", "7", "A"], "discard": []}, {"stack": ["7", "A"], "discard": ["3"]}, {"stack": ["A", "7"], "discard": ["3"]}]
+CARD_STATES = [
+    {"stack": ["7", "3", "A"], "discard": []},
+    {"stack": ["3", "7", "A"], "discard": []},
+    {"stack": ["7", "A"], "discard": ["3"]},
+    {"stack": ["A", "7"], "discard": ["3"]},
+]
 CARDS = row(
-    "card_stack", "top_start", "C", "multiple_choice",
+    "card_stack",
+    "top_start",
+    "C",
+    "multiple_choice",
     operations=_ops([("swap_top", 2.2, 2.8), ("pop", 3.0, 3.7), ("top_to_bottom", 3.9, 4.6)]),
     events=[(2.2, "swap_top", [], "swap top two"), (3.0, "pop", [], "pop"), (3.9, "top_to_bottom", [], "top card to bottom")],
-    states=[{"frame": 0, "time": 0.0, "state": json.dumps(CARD_STATES[0])}] + [{"frame": round(b * FPS), "time": b, "state": json.dumps(s)} for b, s in zip((2.8, 3.7, 4.6), CARD_STATES[1:])],
+    states=[{"frame": 0, "time": 0.0, "state": json.dumps(CARD_STATES[0])}]
+    + [{"frame": round(b * FPS), "time": b, "state": json.dumps(s)} for b, s in zip((2.8, 3.7, 4.6), CARD_STATES[1:])],
     options=["3", "A", "7", "K"],
     num_frames=200,
 )
@@ -173,7 +191,10 @@ def test_retrodiction_may_revisit_earlier_operations():
 
 
 def test_operation_introduced_out_of_order_fails():
-    text = GOOD_CARDS.replace("from 3.00 s to 3.70 s \"pop\";\nfrom 3.90 s to 4.60 s \"top card to bottom\"", "from 3.90 s to 4.60 s \"top card to bottom\";\nfrom 3.00 s to 3.70 s \"pop\"")
+    text = GOOD_CARDS.replace(
+        'from 3.00 s to 3.70 s "pop";\nfrom 3.90 s to 4.60 s "top card to bottom"',
+        'from 3.90 s to 4.60 s "top card to bottom";\nfrom 3.00 s to 3.70 s "pop"',
+    )
     result = verify(text, CARDS)
     assert result.failed == ["order"]
 
@@ -193,10 +214,14 @@ SHELL_STATES = [
     {"cups": [0, 1, 3, 2], "under": {"red": 1, "green": 3}},  # swap 1 and 2 again: it moves back
 ]
 SHELL = row(
-    "shell_game", "swap_count", "2", "number",
+    "shell_game",
+    "swap_count",
+    "2",
+    "number",
     operations=_ops([("swap", 2.2, 2.8), ("swap", 3.0, 3.6), ("swap", 3.8, 4.5)]),
     events=[(2.2, "swap", [], "swap 1 and 2"), (3.0, "swap", [], "swap 3 and 4"), (3.8, "swap", [], "swap 1 and 2")],
-    states=[{"frame": 0, "time": 0.0, "state": json.dumps(SHELL_STATES[0])}] + [{"frame": round(b * FPS), "time": b, "state": json.dumps(s)} for b, s in zip((2.8, 3.6, 4.5), SHELL_STATES[1:])],
+    states=[{"frame": 0, "time": 0.0, "state": json.dumps(SHELL_STATES[0])}]
+    + [{"frame": round(b * FPS), "time": b, "state": json.dumps(s)} for b, s in zip((2.8, 3.6, 4.5), SHELL_STATES[1:])],
     objects=[{"id": "ball0", "color": "red", "shape": "circle"}, {"id": "ball1", "color": "green", "shape": "circle"}],
     num_frames=200,
 )

@@ -9,16 +9,16 @@ import sys
 
 import pytest
 
-from evaluation.benchmarks import NAMES, get_benchmark, groups, resolve_tasks
-from evaluation.common.converters import read_rows
-from evaluation.common.fixtures import build_fixture_data
-from evaluation.common.model import (
+from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark, groups, resolve_tasks
+from synrl_hf.evaluation.common.converters import read_rows
+from synrl_hf.evaluation.common.fixtures import build_fixture_data
+from synrl_hf.evaluation.common.model import (
     ScriptedModelConfig,
     ScriptedVideoModel,
     oracle_answer,
 )
-from evaluation.common.pipeline import evaluate
-from evaluation.common.tasks import doc_spec, task_config
+from synrl_hf.evaluation.common.pipeline import evaluate
+from synrl_hf.evaluation.common.tasks import doc_spec, task_config
 
 SCRIPT = {
     # NExT-GQA. q0 gold B span [0,1]: pred [.5,1.5] IoU 1/3 IoP .5; q3 gold E spans [1,2],[2,3]: pred [1.5,3]
@@ -39,34 +39,57 @@ SCRIPT = {
     ("tomato", "direction-2"): "The answer is C",
     ("tomato", "rotation-3"): "I think the answer is three rotations",
     # TemporalBench. video 0: GT A, B, A all right; video 1: GT B, A, B, the middle one wrong.
-    ("temporalbench", "0"): "A", ("temporalbench", "1"): "B.", ("temporalbench", "2"): "A) the square",
-    ("temporalbench", "3"): "B", ("temporalbench", "4"): "B", ("temporalbench", "5"): "b",
+    ("temporalbench", "0"): "A",
+    ("temporalbench", "1"): "B.",
+    ("temporalbench", "2"): "A) the square",
+    ("temporalbench", "3"): "B",
+    ("temporalbench", "4"): "B",
+    ("temporalbench", "5"): "b",
     # Video-TT, gold B.
-    ("videott", "q0"): "B", ("videott", "q1"): "The best answer is B.", ("videott", "q2"): "Hmm, A or B",
+    ("videott", "q0"): "B",
+    ("videott", "q1"): "The best answer is B.",
+    ("videott", "q2"): "Hmm, A or B",
     # VCR-Bench: number, MC letter, text.
     ("vcrbench", "0"): "Let me count.\nThe final answer is: 1",
     ("vcrbench", "1"): "It moves right.\nThe final answer is: (B) right",
     ("vcrbench", "2"): "The final answer is: bright",
     # CVBench: A, YES, D.
-    ("cvbench", "1"): "A", ("cvbench", "2"): "Yes, they do.", ("cvbench", "3"): "Video 2 is darker, so B.",
+    ("cvbench", "1"): "A",
+    ("cvbench", "2"): "Yes, they do.",
+    ("cvbench", "3"): "Video 2 is darker, so B.",
     # TVBench: golds A, B, A, B.
-    ("tvbench", "action_count_0"): "A", ("tvbench", "action_count_1"): "right",
-    ("tvbench", "moving_direction_0"): "B", ("tvbench", "moving_direction_1"): "C",
+    ("tvbench", "action_count_0"): "A",
+    ("tvbench", "action_count_1"): "right",
+    ("tvbench", "moving_direction_0"): "B",
+    ("tvbench", "moving_direction_1"): "C",
     # MINERVA: golds A, C, E.
-    ("minerva", "k0"): "The answer is A.", ("minerva", "k1"): "I'd say B, but final answer: C", ("minerva", "k2"): "unsure",
+    ("minerva", "k0"): "The answer is A.",
+    ("minerva", "k1"): "I'd say B, but final answer: C",
+    ("minerva", "k2"): "unsure",
     # Video-MME: short A, short B, medium C, long D, long A.
-    ("videomme", "000-1"): "A", ("videomme", "001-1"): "C", ("videomme", "002-1"): "The best answer is C",
-    ("videomme", "003-1"): "D. 4.", ("videomme", "004-1"): "it is impossible to say how many squares appear in this particular clip",
+    ("videomme", "000-1"): "A",
+    ("videomme", "001-1"): "C",
+    ("videomme", "002-1"): "The best answer is C",
+    ("videomme", "003-1"): "D. 4.",
+    ("videomme", "004-1"): "it is impossible to say how many squares appear in this particular clip",
     # MVBench: golds A, C per task.
-    ("mvbench", "action_sequence_0"): "(A) Sat down.", ("mvbench", "action_sequence_1"): "C",
-    ("mvbench", "moving_count_0"): "B. Stood up.", ("mvbench", "moving_count_1"): "(C)",
-    ("mvbench", "action_antonym_0"): "Sat down.", ("mvbench", "action_antonym_1"): "Best option: (C)",
+    ("mvbench", "action_sequence_0"): "(A) Sat down.",
+    ("mvbench", "action_sequence_1"): "C",
+    ("mvbench", "moving_count_0"): "B. Stood up.",
+    ("mvbench", "moving_count_1"): "(C)",
+    ("mvbench", "action_antonym_0"): "Sat down.",
+    ("mvbench", "action_antonym_1"): "Best option: (C)",
     # VideoMMMU: Perception A, B; Comprehension B, C; Adaptation C and open "42".
-    ("videommmu", "validation_Perception_0"): "(A)", ("videommmu", "validation_Perception_1"): "(C)",
-    ("videommmu", "validation_Comprehension_0"): "B", ("videommmu", "validation_Comprehension_1"): "(C)",
-    ("videommmu", "validation_Adaptation_0"): "(D)", ("videommmu", "validation_Adaptation_1"): "The result is 42.",
+    ("videommmu", "validation_Perception_0"): "(A)",
+    ("videommmu", "validation_Perception_1"): "(C)",
+    ("videommmu", "validation_Comprehension_0"): "B",
+    ("videommmu", "validation_Comprehension_1"): "(C)",
+    ("videommmu", "validation_Adaptation_0"): "(D)",
+    ("videommmu", "validation_Adaptation_1"): "The result is 42.",
     # AoTBench: A, B, A.
-    ("aotbench", "aot-0"): "A", ("aotbench", "aot-1"): "Answer: B", ("aotbench", "aot-2"): "backward",
+    ("aotbench", "aot-0"): "A",
+    ("aotbench", "aot-1"): "Answer: B",
+    ("aotbench", "aot-2"): "backward",
 }
 # Vinoground: pos -> A, neg -> B. Pair 0 all right; pair 1 video/neg wrong; pair 2 text/pos wrong.
 for _pair in range(3):
@@ -134,10 +157,20 @@ def test_every_video_decoded_with_the_budget(run):
 
 
 def test_nextgqa(run):
-    assert _m(run, "nextgqa") == pytest.approx({
-        "mIoU": 1 / 3, "mIoP": 13 / 18, "R@0.3": 2 / 3, "R@0.5": 1 / 3, "R@0.7": 0.0, "IoP@0.3": 1.0, "IoP@0.5": 1.0,
-        "acc": 2 / 3, "acc_gqa": 2 / 3,
-    }, abs=1e-9)
+    assert _m(run, "nextgqa") == pytest.approx(
+        {
+            "mIoU": 1 / 3,
+            "mIoP": 13 / 18,
+            "R@0.3": 2 / 3,
+            "R@0.5": 1 / 3,
+            "R@0.7": 0.0,
+            "IoP@0.3": 1.0,
+            "IoP@0.5": 1.0,
+            "acc": 2 / 3,
+            "acc_gqa": 2 / 3,
+        },
+        abs=1e-9,
+    )
 
 
 def test_charades_sta_skips_the_missing_video(run):
@@ -147,7 +180,9 @@ def test_charades_sta_skips_the_missing_video(run):
 
 
 def test_rextime(run):
-    assert _m(run, "rextime") == pytest.approx({"mIoU": 0.75, "mIoP": 1.0, "R@0.3": 1.0, "R@0.5": 1.0, "R@0.7": 0.5, "acc": 0.5, "acc_gqa": 0.5})
+    assert _m(run, "rextime") == pytest.approx(
+        {"mIoU": 0.75, "mIoP": 1.0, "R@0.3": 1.0, "R@0.5": 1.0, "R@0.7": 0.5, "acc": 0.5, "acc_gqa": 0.5}
+    )
 
 
 def test_temporalbench_binary_and_multiple_binary(run):
@@ -167,17 +202,20 @@ def test_videomme_duration_buckets(run):
     assert (m["acc_short"], m["acc_medium"], m["acc_long"]) == pytest.approx((0.5, 1.0, 0.5))
 
 
-@pytest.mark.parametrize("task, expected", [
-    ("tomato", {"acc": 0.5, "acc_count": 0.0, "acc_direction": 1.0, "acc_rotation": 0.0}),
-    ("videott", {"acc": 2 / 3}),
-    ("vcrbench", {"acc": 2 / 3}),
-    ("cvbench", {"acc": 2 / 3, "acc_Cross-video Anomaly Detection": 0.5, "acc_Multi-video Temporal Reasoning": 1.0}),
-    ("tvbench", {"acc": 0.5, "acc_action_count": 1.0, "acc_moving_direction": 0.0, "acc_mean": 0.5}),
-    ("minerva", {"acc": 2 / 3, "acc_Counting": 0.5, "acc_Temporal Reasoning": 1.0}),
-    ("mvbench", {"acc": 4 / 6, "acc_action_sequence": 1.0, "acc_moving_count": 0.5, "acc_action_antonym": 0.5, "acc_mean": 2 / 3}),
-    ("videommmu", {"acc": 4 / 6, "acc_Perception": 0.5, "acc_Comprehension": 1.0, "acc_Adaptation": 0.5}),
-    ("aotbench", {"acc": 2 / 3}),
-])
+@pytest.mark.parametrize(
+    "task, expected",
+    [
+        ("tomato", {"acc": 0.5, "acc_count": 0.0, "acc_direction": 1.0, "acc_rotation": 0.0}),
+        ("videott", {"acc": 2 / 3}),
+        ("vcrbench", {"acc": 2 / 3}),
+        ("cvbench", {"acc": 2 / 3, "acc_Cross-video Anomaly Detection": 0.5, "acc_Multi-video Temporal Reasoning": 1.0}),
+        ("tvbench", {"acc": 0.5, "acc_action_count": 1.0, "acc_moving_direction": 0.0, "acc_mean": 0.5}),
+        ("minerva", {"acc": 2 / 3, "acc_Counting": 0.5, "acc_Temporal Reasoning": 1.0}),
+        ("mvbench", {"acc": 4 / 6, "acc_action_sequence": 1.0, "acc_moving_count": 0.5, "acc_action_antonym": 0.5, "acc_mean": 2 / 3}),
+        ("videommmu", {"acc": 4 / 6, "acc_Perception": 0.5, "acc_Comprehension": 1.0, "acc_Adaptation": 0.5}),
+        ("aotbench", {"acc": 2 / 3}),
+    ],
+)
 def test_multiple_choice_benchmarks(run, task, expected):
     m = _m(run, task)
     assert {k: m[k] for k in expected} == pytest.approx(expected)
@@ -208,12 +246,12 @@ def test_task_config_is_a_stable_cache_key(fixture_data, tmp_path):
     assert a.__str__(lite=True) == b.__str__(lite=True)  # no memory addresses: lighteval's cache can hit
     # different data -> different fingerprint (the task's hf_revision), so cached answers are not reused
     source, videos = bench.write_fixture(tmp_path / "raw")
-    rows = (source / "test-00000-of-00001.parquet")
+    rows = source / "test-00000-of-00001.parquet"
     import pyarrow.parquet as pq
 
     table = pq.read_table(rows).to_pylist()
     table[0]["question"] = "A different question?"
-    from evaluation.common.converters import write_parquet
+    from synrl_hf.evaluation.common.converters import write_parquet
 
     write_parquet(rows, table)
     bench.convert(source, videos, tmp_path / "data" / "tomato")
@@ -233,5 +271,7 @@ def test_missing_videos_skip_the_task_not_the_run(fixture_data, tmp_path):
     assert "not converted" in outcome.summary["skipped_tasks"]["aotbench"]
     assert "not run" in (tmp_path / "out" / "results.md").read_text()
     # ... and the videos root can be fixed at evaluation time without re-converting
-    outcome = evaluate(model, "minerva", tmp_path / "data", tmp_path / "out2", videos_root=tmp_path / "raw" / "minerva_videos", bootstrap_iters=0)
+    outcome = evaluate(
+        model, "minerva", tmp_path / "data", tmp_path / "out2", videos_root=tmp_path / "raw" / "minerva_videos", bootstrap_iters=0
+    )
     assert outcome.summary["tasks"]["minerva"]["evaluated"] == 3

@@ -9,16 +9,33 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.benchmarks import NAMES, get_benchmark
 from synrl_hf.eval_cli import main
+from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_eval_fixtures_all_16_tasks_with_the_oracle(tmp_path, capsys):
     """`synrl eval --fixtures --model oracle --tasks all`: every protocol agrees with itself."""
-    assert main(["eval", "--fixtures", "--model", "oracle", "--tasks", "all", "--frames", "4",
-                 "--output-dir", str(tmp_path), "--bootstrap-iters", "0"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--fixtures",
+                "--model",
+                "oracle",
+                "--tasks",
+                "all",
+                "--frames",
+                "4",
+                "--output-dir",
+                str(tmp_path),
+                "--bootstrap-iters",
+                "0",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["tasks"]) == set(NAMES)
     for name, task in summary["tasks"].items():
@@ -29,7 +46,9 @@ def test_eval_fixtures_all_16_tasks_with_the_oracle(tmp_path, capsys):
 
 def test_eval_convert(tmp_path, capsys):
     source, videos = get_benchmark("videomme").write_fixture(tmp_path / "raw")
-    assert main(["eval-convert", "videomme", "--source", str(source), "--videos-root", str(videos), "--data-dir", str(tmp_path / "data")]) == 0
+    assert (
+        main(["eval-convert", "videomme", "--source", str(source), "--videos-root", str(videos), "--data-dir", str(tmp_path / "data")]) == 0
+    )
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"missing_videos": 0, "rows": 5}
     assert (tmp_path / "data" / "videomme" / "conversion.json").is_file()
     assert main(["eval-convert", "video_mme", "--source", str(source)]) == 2
@@ -46,13 +65,19 @@ def test_bad_arguments_exit_2(tmp_path):
 def test_frame_budget_is_part_of_the_model_identity():
     from lighteval.utils.cache_management import SampleCache
 
-    from evaluation.common.model import VideoVLMConfig, parse_frames
+    from synrl_hf.evaluation.common.model import VideoVLMConfig, parse_frames
 
     assert parse_frames("16") == (16, None) and parse_frames("2fps") == (None, 2.0)
-    configs = [VideoVLMConfig(model_path="Qwen/Qwen3-VL-4B-Instruct", frames=f, fps=r, max_pixels=p)
-               for f, r, p in ((16, None, None), (32, None, None), (None, 2.0, None), (16, None, 200704))]
-    assert [c.model_name for c in configs] == ["Qwen/Qwen3-VL-4B-Instruct@16f", "Qwen/Qwen3-VL-4B-Instruct@32f",
-                                               "Qwen/Qwen3-VL-4B-Instruct@2fps", "Qwen/Qwen3-VL-4B-Instruct@16f-200704px"]
+    configs = [
+        VideoVLMConfig(model_path="Qwen/Qwen3-VL-4B-Instruct", frames=f, fps=r, max_pixels=p)
+        for f, r, p in ((16, None, None), (32, None, None), (None, 2.0, None), (16, None, 200704))
+    ]
+    assert [c.model_name for c in configs] == [
+        "Qwen/Qwen3-VL-4B-Instruct@16f",
+        "Qwen/Qwen3-VL-4B-Instruct@32f",
+        "Qwen/Qwen3-VL-4B-Instruct@2fps",
+        "Qwen/Qwen3-VL-4B-Instruct@16f-200704px",
+    ]
     hashes = {SampleCache.get_model_hash(None, c) for c in configs}
     assert len(hashes) == 4
 
@@ -64,8 +89,33 @@ def test_tiny_qwen_model_end_to_end(tmp_path, family, task):
 
     model_dir = build_tiny_model(tmp_path / "tiny", family)
     out = tmp_path / "out"
-    assert main(["eval", "--fixtures", "--model", str(model_dir), "--tasks", task, "--frames", "4", "--max-pixels", "3136",
-                 "--max-new-tokens", "6", "--batch-size", "2", "--device", "cpu", "--output-dir", str(out), "--bootstrap-iters", "0"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--fixtures",
+                "--model",
+                str(model_dir),
+                "--tasks",
+                task,
+                "--frames",
+                "4",
+                "--max-pixels",
+                "3136",
+                "--max-new-tokens",
+                "6",
+                "--batch-size",
+                "2",
+                "--device",
+                "cpu",
+                "--output-dir",
+                str(out),
+                "--bootstrap-iters",
+                "0",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "tiny@4f-3136px"
     evaluated = summary["tasks"][task]["evaluated"]
@@ -76,22 +126,23 @@ def test_tiny_qwen_model_end_to_end(tmp_path, family, task):
 
 
 def test_lighteval_custom_tasks_file(tmp_path, monkeypatch):
-    """`--custom-tasks evaluation/tasks.py`: TASKS_TABLE lists the converted benchmarks."""
+    """`--custom-tasks synrl_hf/evaluation/tasks.py`: TASKS_TABLE lists the converted benchmarks."""
     from lighteval.tasks.registry import Registry
 
     bench = get_benchmark("aotbench")
     source, videos = bench.write_fixture(tmp_path / "raw")
     bench.convert(source, videos, tmp_path / "data" / "aotbench")
     monkeypatch.setenv("SYNRL_EVAL_DATA", str(tmp_path / "data"))
-    module = Registry.create_custom_tasks_module(str(ROOT / "evaluation" / "tasks.py"))
+    module = Registry.create_custom_tasks_module(str(ROOT / "synrl_hf" / "evaluation" / "tasks.py"))
     assert [c.name for c in module.TASKS_TABLE] == ["aotbench"]
 
 
 def test_gpu_eval_check_cpu_smoke():
     """scripts/gpu_eval_check.sh --cpu-smoke (the GPU mode itself needs a lent GPU)."""
     env = {**os.environ, "PYTHON": sys.executable}
-    result = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_eval_check.sh"), "--cpu-smoke"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "gpu_eval_check.sh"), "--cpu-smoke"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| budget | samples | frames |" in result.stdout
     rows = [line for line in result.stdout.splitlines() if line.startswith("| 4 |") or line.startswith("| 8 |")]
@@ -101,16 +152,25 @@ def test_gpu_eval_check_cpu_smoke():
 def test_video_model_batches_by_generation_length_and_survives_a_corrupt_clip(tmp_path):
     from lighteval.tasks.requests import Doc
 
-    from evaluation.common.converters import write_clip
-    from evaluation.common.model import VideoVLM, VideoVLMConfig
+    from synrl_hf.evaluation.common.converters import write_clip
+    from synrl_hf.evaluation.common.model import VideoVLM, VideoVLMConfig
     from synrl_hf.modeling import build_tiny_model
 
     model_dir = build_tiny_model(tmp_path / "tiny", "qwen2_5_vl")
     good = write_clip(tmp_path / "good.mp4", seconds=1, seed=1)
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"not a video")
-    docs = [Doc(query=f"q{i}", choices=["A"], gold_index=0, generation_size=size, task_name="t|0",
-                specific={"id": str(i), "videos": [str(path)]}) for i, (size, path) in enumerate([(3, good), (5, good), (3, bad), (3, good)])]
+    docs = [
+        Doc(
+            query=f"q{i}",
+            choices=["A"],
+            gold_index=0,
+            generation_size=size,
+            task_name="t|0",
+            specific={"id": str(i), "videos": [str(path)]},
+        )
+        for i, (size, path) in enumerate([(3, good), (5, good), (3, bad), (3, good)])
+    ]
     model = VideoVLM(VideoVLMConfig(model_path=str(model_dir), frames=2, batch_size=4, device="cpu", cache_dir=str(tmp_path / "cache")))
     responses = VideoVLM.greedy_until.__wrapped__(model, docs)
     # a batch's rows share one output length, so a size-3 doc batched with the size-5 one would get 5

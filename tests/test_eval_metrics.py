@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from evaluation.common import parsing as P
-from evaluation.common.metrics import (
+from synrl_hf.evaluation.common import parsing as P
+from synrl_hf.evaluation.common.metrics import (
     AllCorrectByGroup,
     GroupMean,
     Mean,
@@ -56,13 +56,19 @@ def test_group_mean_with_mean_over_groups():
     items = [{"group": "a", "score": 1}, {"group": "a", "score": 0}, {"group": "b", "score": 1}]
     assert GroupMean("acc_", with_mean=True).compute_corpus(items) == {"acc_a": 0.5, "acc_b": 1.0, "acc_mean": 0.75}
     ordered = GroupMean("acc_", groups=("short", "medium", "long")).compute_corpus(
-        [{"group": "long", "score": 1}, {"group": "short", "score": 0}])
+        [{"group": "long", "score": 1}, {"group": "short", "score": 0}]
+    )
     assert list(ordered) == ["acc_short", "acc_long"]
 
 
 def test_multiple_binary_accuracy_groups_by_video():
-    items = [{"group": "v0", "score": 1}, {"group": "v0", "score": 1}, {"group": "v1", "score": 1}, {"group": "v1", "score": 0},
-             {"group": "v2", "score": 0}]
+    items = [
+        {"group": "v0", "score": 1},
+        {"group": "v0", "score": 1},
+        {"group": "v1", "score": 1},
+        {"group": "v1", "score": 0},
+        {"group": "v2", "score": 0},
+    ]
     assert AllCorrectByGroup("mba").compute_corpus(items) == {"mba": pytest.approx(1 / 3)}
 
 
@@ -81,14 +87,17 @@ def test_vinoground_text_video_group_scores():
 # --- parsers: each follows its benchmark's reference code, never guesses ----------------------
 
 
-@pytest.mark.parametrize("text, span", [
-    ("The event happens in the 1.0 - 3.0 seconds.", (1.0, 3.0)),
-    ("from 4 to 2.5 seconds", (2.5, 4.0)),  # swapped
-    ("Start: 1 seconds.\nEnd: 3 seconds.", (1.0, 3.0)),  # keyword sentences
-    ("It starts at 00:01:05 - 00:01:10", (65.0, 70.0)),  # clock times
-    ("I don't know.", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        ("The event happens in the 1.0 - 3.0 seconds.", (1.0, 3.0)),
+        ("from 4 to 2.5 seconds", (2.5, 4.0)),  # swapped
+        ("Start: 1 seconds.\nEnd: 3 seconds.", (1.0, 3.0)),  # keyword sentences
+        ("It starts at 00:01:05 - 00:01:10", (65.0, 70.0)),  # clock times
+        ("I don't know.", None),
+        ("", None),
+    ],
+)
 def test_extract_span(text, span):
     assert P.extract_span(text) == span
 

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from synrl_hf import FAMILIES, build_scene, generate_sample, read_frames
+from synrl_hf import FAMILIES, build_scene, generate_sample, read_frames, shapes
 from synrl_hf.questions import LETTERS
-from synrl_hf.render import geometry
 
 N_SCENES = 200
 
@@ -70,7 +69,7 @@ def test_objects_fully_in_frame(family, scenes):
             for frame in np.flatnonzero(track.visible):
                 shape, _, size = track.style_at(obj, int(frame))
                 height = obj.height if obj.height is not None else None
-                pts = geometry.outline(shape, size, height if shape in geometry.RECTANGLES else None, float(track.angle[frame]))
+                pts = shapes.outline(shape, size, height if shape in shapes.RECTANGLES else None, float(track.angle[frame]))
                 xs, ys = pts[:, 0] + track.x[frame], pts[:, 1] + track.y[frame]
                 assert xs.min() >= 0 and xs.max() <= 1 and ys.min() >= 0 and ys.max() <= 1, (scene.seed, obj.id, int(frame))
 

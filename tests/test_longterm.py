@@ -27,7 +27,9 @@ def rotate_apply(state, name, args):
 
 
 def toy_moves(state):
-    return [("rotate", {"n": n}) for n in (1, 2)] + [("swap", {"i": i, "j": j}) for i in range(len(state)) for j in range(i + 1, len(state))]
+    return [("rotate", {"n": n}) for n in (1, 2)] + [
+        ("swap", {"i": i, "j": j}) for i in range(len(state)) for j in range(i + 1, len(state))
+    ]
 
 
 def test_schedule_phases_and_spans():
@@ -81,7 +83,9 @@ def test_animator_eases_between_waypoints_and_holds():
     assert (steps > 0).all() and steps[0] < steps[4] and steps[-1] < steps[5]  # eased in and out
     assert (anim.x["b"] == 0.8).all()
     # Waypoints are followed by arc length, and a new object appears where its path starts.
-    anim.shift(25, 35, {"a": (0.5, 0.5)}, {"a": (0.5, 0.5), "c": (0.9, 0.9)}, {"c": longterm.lane_path((0.1, 0.9), (0.9, 0.9), 0.7, axis="y")})
+    anim.shift(
+        25, 35, {"a": (0.5, 0.5)}, {"a": (0.5, 0.5), "c": (0.9, 0.9)}, {"c": longterm.lane_path((0.1, 0.9), (0.9, 0.9), 0.7, axis="y")}
+    )
     assert (anim.x["c"][25], anim.y["c"][25]) == (0.1, 0.9) and (anim.x["c"][35], anim.y["c"][35]) == (0.9, 0.9)
     assert np.isclose(anim.y["c"][30], 0.7)  # mid-way along the lane
     # A sub-span: still until 40 % of the operation, done at 60 %.
@@ -158,7 +162,9 @@ def test_finish_adds_captions_metadata_and_events():
     anim.shift(*sched.spans[0], {"dot": (0.3, 0.5)}, {"dot": (0.6, 0.5)})
     anim.shift(*sched.spans[1], {"dot": (0.6, 0.5)}, {"dot": (0.6, 0.5)})
     dot = SceneObject(id="dot", shape="circle", color="red", size=0.1)
-    tl = longterm.finish(sched, ops, states, [dot], {"dot": anim.track("dot", np.ones(sched.num_frames, bool))}, ["rotate 1", "swap 1 and 2"], anim.moved)
+    tl = longterm.finish(
+        sched, ops, states, [dot], {"dot": anim.track("dot", np.ones(sched.num_frames, bool))}, ["rotate 1", "swap 1 and 2"], anim.moved
+    )
     assert [o.id for o in tl.objects] == ["dot", "caption0", "caption1"]
     for k, (start, end) in enumerate(sched.spans):
         visible = tl.tracks[f"caption{k}"].visible

@@ -18,7 +18,6 @@ from synrl_hf.cot.backends import OpenAIBackend
 from synrl_hf.features import SAMPLE_FEATURES
 from synrl_hf.mixtures import GeneralQA, general_range, mixture_sample
 from synrl_hf.rewards import extract_answer
-
 from tests.cot_server import ScriptedServer, wrong
 
 FIXTURE = Path(__file__).parent / "fixtures" / "llava_video"
@@ -26,7 +25,9 @@ POOL = ("collision_count", "card_stack", "direction")
 
 
 def _spec(**kw):
-    base = dict(families=(), per_task=0, mixtures=("sft", "grpo", "round2"), mixture_families=POOL, mixture_size=6, resolution=64, splits=("train",))
+    base = dict(
+        families=(), per_task=0, mixtures=("sft", "grpo", "round2"), mixture_families=POOL, mixture_size=6, resolution=64, splits=("train",)
+    )
     return BuildSpec(**{**base, **kw})
 
 
@@ -97,7 +98,10 @@ def test_round2_is_harder_grpo_data_on_its_own_videos(built):
     round2 = _load(out, "round2", out.parent / "cache")
     assert len(round2) == 6 and set(round2["preset"]) == {"round2"} and set(grpo["preset"]) == {"round1"}
     assert not set(round2["seed"]) & set(grpo["seed"])
-    by_task = lambda rows: {t: np.mean([r["duration"] for r in rows if r["task"] == t]) for t in POOL}
+
+    def by_task(rows):
+        return {t: np.mean([r["duration"] for r in rows if r["task"] == t]) for t in POOL}
+
     harder, easier = by_task(round2), by_task(grpo)
     assert all(harder[t] > easier[t] for t in POOL), (harder, easier)
     assert "`round2`" in (out / "README.md").read_text()
@@ -121,8 +125,24 @@ def test_chat_template_sees_exactly_one_video_per_video(built):
 
 def test_cli_without_general_qa_is_synthetic_only(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["build", "--out", "synrl", "--configs", "sft,grpo", "--cot", "template", "--per-task", "1", "--mixture-families", "motion_count,shell_game",
-            "--resolution", "64", "--splits", "train", "--no-progress"]
+    args = [
+        "build",
+        "--out",
+        "synrl",
+        "--configs",
+        "sft,grpo",
+        "--cot",
+        "template",
+        "--per-task",
+        "1",
+        "--mixture-families",
+        "motion_count,shell_game",
+        "--resolution",
+        "64",
+        "--splits",
+        "train",
+        "--no-progress",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "no --general-qa given" in printed and "sft: 2 rows" in printed and "grpo: 2 rows" in printed
@@ -144,8 +164,15 @@ def test_model_cot_build_filters_and_resumes(tmp_path):
         scene = build_scene(family, index, 0, "train")
         good = template_completion(scene)
         scripts[scene.question.full_text] = ("bad" if i == 1 else "good", good, wrong(good, scene.question.answer))
-    spec = _spec(mixtures=("sft",), mixture_families=pool, mixture_size=size, cot="model", general_qa=str(FIXTURE), general_share=0.25,
-                 cot_options={"backend": "openai", "model": "scripted-vlm", "frames": 4, "max_rounds": 3, "concurrency": 2})
+    spec = _spec(
+        mixtures=("sft",),
+        mixture_families=pool,
+        mixture_size=size,
+        cot="model",
+        general_qa=str(FIXTURE),
+        general_share=0.25,
+        cot_options={"backend": "openai", "model": "scripted-vlm", "frames": 4, "max_rounds": 3, "concurrency": 2},
+    )
     with ScriptedServer(scripts) as server:
         backend = OpenAIBackend(server.base_url, "scripted-vlm", backoff=0.01)
         manifest = build(spec, tmp_path / "synrl", progress=False, cot_backend=backend)
@@ -191,8 +218,25 @@ def test_cli_model_cot_reads_the_endpoint_from_the_environment(tmp_path, monkeyp
         monkeypatch.setenv("SYNRL_COT_MODEL", "env-vlm")
         monkeypatch.setenv("SYNRL_COT_API_KEY", "sk-env-secret-7")
         out = tmp_path / "synrl"
-        args = ["build", "--out", str(out), "--configs", "sft", "--cot", "model", "--mixture-families", ",".join(pool), "--mixture-size", "2",
-                "--cot-frames", "4", "--cot-no-polish", "--resolution", "64", "--no-progress"]
+        args = [
+            "build",
+            "--out",
+            str(out),
+            "--configs",
+            "sft",
+            "--cot",
+            "model",
+            "--mixture-families",
+            ",".join(pool),
+            "--mixture-size",
+            "2",
+            "--cot-frames",
+            "4",
+            "--cot-no-polish",
+            "--resolution",
+            "64",
+            "--no-progress",
+        ]
         assert main(args) == 0
         assert server.headers[0]["Authorization"] == "Bearer sk-env-secret-7"
     assert "CoT [openai:env-vlm]: 2 accepted" in capsys.readouterr().out

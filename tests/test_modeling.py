@@ -7,24 +7,25 @@ import pytest
 import torch
 
 from synrl_hf.modeling import (
-    FAMILIES,
+    MODEL_TYPES,
     build_tiny_model,
     build_tiny_processor,
     chat_inputs,
     load_model_and_processor,
-    model_family,
+    model_type_of,
     video_size,
     vision_pad_token_ids,
 )
 from synrl_hf.sample import generate_sample
 from synrl_hf.video import read_frames
 
+
 @pytest.fixture(scope="module")
 def row():
     return generate_sample("direction", 0, resolution=64)
 
 
-@pytest.fixture(scope="module", params=FAMILIES)
+@pytest.fixture(scope="module", params=MODEL_TYPES)
 def tiny(request, tmp_path_factory):
     folder = build_tiny_model(tmp_path_factory.mktemp(request.param), request.param)
     model, processor = load_model_and_processor(folder)
@@ -33,7 +34,7 @@ def tiny(request, tmp_path_factory):
 
 def test_tiny_model_round_trips_offline(tiny):
     family, folder, model, processor = tiny
-    assert model_family(model) == family and model_family(model.config) == family
+    assert model_type_of(model) == family and model_type_of(model.config) == family
     assert (folder / "config.json").exists() and (folder / "chat_template.jinja").exists()
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
     # Same seed, same weights.
@@ -113,7 +114,7 @@ def test_generation_with_suppressed_pads(tiny, row):
     assert len(pads) == 2
     torch.manual_seed(0)
     out = model.generate(**inputs, max_new_tokens=6, do_sample=True, suppress_tokens=pads)
-    new = out[:, inputs["input_ids"].shape[1]:]
+    new = out[:, inputs["input_ids"].shape[1] :]
     assert not np.isin(new.numpy(), pads).any()
 
 

@@ -8,7 +8,6 @@ from datasets import load_dataset
 from synrl_hf.build import BuildSpec, build
 from synrl_hf.cli import main
 from synrl_hf.publish import push_dataset
-
 from tests.fake_hub import fake_hub
 
 TOKEN = "hf_abcdefghijklmnopqrstuvwxyz123456"

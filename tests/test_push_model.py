@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from huggingface_hub.utils import set_client_factory
-from huggingface_hub.utils._http import default_client_factory
 import torch
 import yaml
+from huggingface_hub.utils import set_client_factory
+from huggingface_hub.utils._http import default_client_factory
 
 from synrl_hf.hub_model import add_push_model_parser, check_checkpoint, push_model, read_results
 from synrl_hf.modeling import build_tiny_model, load_model_and_processor, load_processor
-
 from tests.fake_hub import fake_hub
 
 TOKEN = "hf_abcdefghijklmnopqrstuvwxyz123456"
@@ -33,13 +32,30 @@ RUN = {
     "dataset": {"name": "synrl-hf/synrl", "config": "grpo", "split": "train"},
     "frame_budget": {"fps": 4.0, "num_frames": None, "max_frames": 64, "max_pixels": 100352, "min_pixels": None, "backend": "auto"},
     "video_mode": "video",
-    "training": {"learning_rate": 1e-6, "num_generations": 8, "temperature": 1.0, "beta": 0.0, "completions_per_step": 512, "prompts_per_step": 64},
+    "training": {
+        "learning_rate": 1e-6,
+        "num_generations": 8,
+        "temperature": 1.0,
+        "beta": 0.0,
+        "completions_per_step": 512,
+        "prompts_per_step": 64,
+    },
     "world_size": 8,
     "rewards": ["accuracy"],
     "versions": {"trl": "1.16.0"},
     "stages": [
-        {"stage": "sft", "init_model": "Qwen/Qwen3-VL-4B-Instruct", "dataset": {"name": "synrl-hf/synrl", "config": "sft"}, "global_step": 240},
-        {"stage": "grpo", "init_model": "data/Qwen3-VL-4B-SynRL-SFT", "dataset": {"name": "synrl-hf/synrl", "config": "grpo"}, "global_step": 14},
+        {
+            "stage": "sft",
+            "init_model": "Qwen/Qwen3-VL-4B-Instruct",
+            "dataset": {"name": "synrl-hf/synrl", "config": "sft"},
+            "global_step": 240,
+        },
+        {
+            "stage": "grpo",
+            "init_model": "data/Qwen3-VL-4B-SynRL-SFT",
+            "dataset": {"name": "synrl-hf/synrl", "config": "grpo"},
+            "global_step": 14,
+        },
     ],
 }
 
@@ -63,9 +79,20 @@ def test_push_full_model_round_trips(tmp_path, online):
         url = push_model(ckpt, "org/Qwen3-VL-4B-SynRL", private=True, results={"TOMATO": {"acc": 0.388}, "MVBench": {"acc": 0.654}})
     assert url.endswith("/commit/" + "0" * 40) and hub.private["org/Qwen3-VL-4B-SynRL"]
     files = hub.repos["org/Qwen3-VL-4B-SynRL"]
-    assert {"model.safetensors", "config.json", "generation_config.json", "processor_config.json", "tokenizer.json",
-            "tokenizer_config.json", "chat_template.jinja", "synrl_run.json", "synrl_recipe.yaml", "synrl_logs.jsonl",
-            "synrl_eval.json", "README.md"} <= set(files)
+    assert {
+        "model.safetensors",
+        "config.json",
+        "generation_config.json",
+        "processor_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+        "synrl_run.json",
+        "synrl_recipe.yaml",
+        "synrl_logs.jsonl",
+        "synrl_eval.json",
+        "README.md",
+    } <= set(files)
     assert not any(p.startswith(("checkpoint-", "completions")) or p == "training_args.bin" for p in files)
     card = files["README.md"].decode()
     meta = yaml.safe_load(card.split("---")[1])
@@ -153,14 +180,47 @@ def test_recipe_push_to_hub_uploads_the_run(tmp_path, online):
     data = write_dataset(tmp_path / "synrl", {"sft": sft_rows(2)})
     recipe = Path(__file__).resolve().parents[1] / "recipes" / "Qwen2.5-VL-7B-Instruct" / "sft" / "config_synrl.yaml"
     with fake_hub() as hub:
-        run_recipe("sft", [
-            "--config", str(recipe), "--model_name_or_path", str(model), "--output_dir", str(tmp_path / "out"),
-            "--dataset_name", str(data), "--dataset_cache_dir", str(tmp_path / "cache"),
-            "--use_cpu", "true", "--bf16", "false", "--dtype", "float32", "--report_to", "none",
-            "--video_fps", "None", "--video_num_frames", "4", "--video_max_pixels", str(56 * 56),
-            "--max_steps", "1", "--per_device_train_batch_size", "2", "--save_strategy", "no",
-            "--activation_checkpointing", "false", "--push_to_hub", "true", "--hub_model_id", "org/tiny-sft",
-        ])
+        run_recipe(
+            "sft",
+            [
+                "--config",
+                str(recipe),
+                "--model_name_or_path",
+                str(model),
+                "--output_dir",
+                str(tmp_path / "out"),
+                "--dataset_name",
+                str(data),
+                "--dataset_cache_dir",
+                str(tmp_path / "cache"),
+                "--use_cpu",
+                "true",
+                "--bf16",
+                "false",
+                "--dtype",
+                "float32",
+                "--report_to",
+                "none",
+                "--video_fps",
+                "None",
+                "--video_num_frames",
+                "4",
+                "--video_max_pixels",
+                str(56 * 56),
+                "--max_steps",
+                "1",
+                "--per_device_train_batch_size",
+                "2",
+                "--save_strategy",
+                "no",
+                "--activation_checkpointing",
+                "false",
+                "--push_to_hub",
+                "true",
+                "--hub_model_id",
+                "org/tiny-sft",
+            ],
+        )
     files = hub.repos["org/tiny-sft"]
     assert {"model.safetensors", "processor_config.json", "synrl_run.json", "synrl_recipe.yaml"} <= set(files)
     assert json.loads(files["synrl_run.json"])["stage"] == "sft"

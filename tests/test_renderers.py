@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synrl_hf import FAMILIES, build_scene
+from synrl_hf import FAMILIES, build_scene, shapes
 from synrl_hf.palette import BACKGROUND, COLORS, INK
-from synrl_hf.render import geometry, get_renderer
+from synrl_hf.render import get_renderer
 from synrl_hf.timeline import SceneObject, StyleChange, Timeline, Track
 
 pytest.importorskip("matplotlib")
@@ -30,9 +30,7 @@ def timeline_slice(timeline: Timeline, frames: list[int]) -> Timeline:
     tracks = {}
     for oid, track in timeline.tracks.items():
         # A change at frame f applies to the kept frames at or after f.
-        changes = [
-            StyleChange(int(np.searchsorted(idx, c.frame)), c.shape, c.color, c.size) for c in track.style_changes
-        ]
+        changes = [StyleChange(int(np.searchsorted(idx, c.frame)), c.shape, c.color, c.size) for c in track.style_changes]
         tracks[oid] = Track(track.x[idx], track.y[idx], track.angle[idx], track.visible[idx], changes)
     return Timeline(timeline.fps, len(idx), list(timeline.objects), tracks)
 
@@ -73,7 +71,7 @@ def drawn_geometry(obj: SceneObject, track: Track, frame: int, resolution: int):
     width = size * resolution
     height = obj.height * resolution if obj.height is not None else width
     center = np.array([track.x[frame], track.y[frame]]) * resolution
-    points = geometry.outline(shape, width, height, float(track.angle[frame])) + center
+    points = shapes.outline(shape, width, height, float(track.angle[frame])) + center
     return shape, color, width, center, points
 
 
@@ -108,9 +106,9 @@ def expected_centroid(obj: SceneObject, track: Track, frame: int, resolution: in
     samples = np.stack([xs.ravel(), ys.ravel()], axis=1)
     inside = Path(points).contains_points(samples)
     if obj.marker:
-        marker = geometry.marker_center(width, float(track.angle[frame])) + center
+        marker = shapes.marker_center(width, float(track.angle[frame])) + center
         # The dot's ink outline blends into the color over about half a pixel: that is not the color either.
-        inside &= np.hypot(*(samples - marker).T) > geometry.MARKER_RADIUS * width + 0.5
+        inside &= np.hypot(*(samples - marker).T) > shapes.MARKER_RADIUS * width + 0.5
     return samples[inside].mean(axis=0)
 
 
@@ -231,7 +229,7 @@ def test_backends_draw_the_same_geometry(family: str, resolution: int) -> None:
 
 
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
-@pytest.mark.parametrize("shape", [s for s in geometry.SHAPES if s != "text"])
+@pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s != "text"])
 def test_every_shape_same_geometry(shape: str, resolution: int) -> None:
     """Each outline, turned, with a marker or a label where the shape takes one, moving sub-pixel."""
     height = 0.3 if shape in ("card", "box", "cup") else None
@@ -305,7 +303,7 @@ def test_rotation_is_clockwise_on_screen(backend: str, resolution: int) -> None:
     assert marker is not None
     dx, dy = marker - center
     assert dx > 0.2 * obj.size * resolution and abs(dy) <= 1.0, (dx, dy)
-    assert np.abs(marker - (center + geometry.marker_center(obj.size * resolution, 90.0))).max() <= 1.0
+    assert np.abs(marker - (center + shapes.marker_center(obj.size * resolution, 90.0))).max() <= 1.0
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

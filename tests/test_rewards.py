@@ -134,9 +134,7 @@ def test_multiple_choice_bad_ground_truth_is_a_data_error():
 # --- numbers --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "predicted", ["3", " 3 ", "3.0", "3.00", "+3", "three", " Three ", "3 times", "three rotations", "3.", "thrice"]
-)
+@pytest.mark.parametrize("predicted", ["3", " 3 ", "3.0", "3.00", "+3", "three", " Three ", "3 times", "three rotations", "3.", "thrice"])
 def test_number_matches(predicted):
     assert score_number(predicted, "3") == 1.0
 
@@ -247,9 +245,7 @@ def test_interval_formats(predicted):
     assert score_interval(predicted, "[2.00, 6.00]") == pytest.approx(2 / 6)
 
 
-@pytest.mark.parametrize(
-    "predicted", ["[8, 4]", "[-1, 4]", "-2 - 6", "[nan, 6]", "[2, inf]", "[2, 6, 8]", "2", "at 4", "", "[a, b]"]
-)
+@pytest.mark.parametrize("predicted", ["[8, 4]", "[-1, 4]", "-2 - 6", "[nan, 6]", "[2, inf]", "[2, 6, 8]", "2", "at 4", "", "[a, b]"])
 def test_interval_invalid_predictions_score_zero(predicted):
     assert score_interval(predicted, "[2.00, 6.00]") == 0.0
 
@@ -357,9 +353,7 @@ def test_tool_output_cannot_supply_the_answer():
     assert accuracy_reward([completion], answer=["B"], answer_type=["multiple_choice"]) == [0.0]
 
 
-@pytest.mark.parametrize(
-    "completion", [None, 3, 2.5, b"<answer>B</answer>", [None, 1], [{"role": "assistant"}], object()]
-)
+@pytest.mark.parametrize("completion", [None, 3, 2.5, b"<answer>B</answer>", [None, 1], [{"role": "assistant"}], object()])
 def test_non_text_completions_score_zero(completion):
     assert accuracy_reward([completion], answer=["B"], answer_type=["multiple_choice"]) == [0.0]
     assert format_reward([completion]) == [0.0]

@@ -32,12 +32,35 @@ REPO = Path(__file__).resolve().parents[1]
 RECIPES = {"qwen2_5_vl": "Qwen2.5-VL-7B-Instruct", "qwen3_vl": "Qwen3-VL-4B-Instruct"}
 MODEL_DIRS = sorted(p.parent.parent for p in (REPO / "recipes").glob("*/grpo/config_round1.yaml"))
 TINY = [  # what makes the real recipes run in seconds on 2 CPU cores
-    "--use_cpu", "true", "--bf16", "false", "--dtype", "float32", "--report_to", "none",
-    "--video_fps", "None", "--video_num_frames", "4", "--video_max_pixels", str(56 * 56),
-    "--max_steps", "2", "--logging_steps", "1", "--save_strategy", "no", "--activation_checkpointing", "false",
-    "--gradient_accumulation_steps", "1", "--dataloader_num_workers", "0",
+    "--use_cpu",
+    "true",
+    "--bf16",
+    "false",
+    "--dtype",
+    "float32",
+    "--report_to",
+    "none",
+    "--video_fps",
+    "None",
+    "--video_num_frames",
+    "4",
+    "--video_max_pixels",
+    str(56 * 56),
+    "--max_steps",
+    "2",
+    "--logging_steps",
+    "1",
+    "--save_strategy",
+    "no",
+    "--activation_checkpointing",
+    "false",
+    "--gradient_accumulation_steps",
+    "1",
+    "--dataloader_num_workers",
+    "0",
 ]
 GRPO_TINY = ["--per_device_train_batch_size", "4", "--num_generations", "2", "--max_completion_length", "12"]
+
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
@@ -202,11 +225,13 @@ class ForwardLog:
         self.calls = []
 
         def forward(module, *args, **kwargs):
-            self.calls.append({
-                "keys": {k for k, v in kwargs.items() if v is not None},
-                "grad": torch.is_grad_enabled(),
-                "use_cache": kwargs.get("use_cache"),
-            })
+            self.calls.append(
+                {
+                    "keys": {k for k, v in kwargs.items() if v is not None},
+                    "grad": torch.is_grad_enabled(),
+                    "use_cache": kwargs.get("use_cache"),
+                }
+            )
             return original(module, *args, **kwargs)
 
         monkeypatch.setattr(cls, "forward", forward)
@@ -229,9 +254,19 @@ def random_reward(completions, **kwargs):
 def make_trainer(model_dir, dataset, tmp_path, video_mode="video", **overrides):
     model, processor = load_model_and_processor(model_dir, processor_kwargs={"padding_side": "left"})
     settings = dict(
-        output_dir=str(tmp_path / "out"), use_cpu=True, bf16=False, report_to="none", max_steps=1,
-        per_device_train_batch_size=4, num_generations=2, max_completion_length=8, learning_rate=1e-2,
-        logging_steps=1, save_strategy="no", gradient_checkpointing=False, beta=0.0,
+        output_dir=str(tmp_path / "out"),
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=2,
+        max_completion_length=8,
+        learning_rate=1e-2,
+        logging_steps=1,
+        save_strategy="no",
+        gradient_checkpointing=False,
+        beta=0.0,
     )
     settings.update(overrides)
     return VideoGRPOTrainer(
@@ -316,15 +351,38 @@ def test_sft_then_grpo_rounds_through_the_real_recipes(dataset, models, family, 
     sft_out, r1_out, r2_out = tmp_path / "sft", tmp_path / "round1", tmp_path / "round2"
     common = [*data_args(dataset, tmp_path), *TINY]
 
-    run_recipe("sft", ["--config", str(recipe / "sft" / "config_synrl.yaml"), "--model_name_or_path", str(models[family]),
-                       "--output_dir", str(sft_out), "--per_device_train_batch_size", "2", *common])
+    run_recipe(
+        "sft",
+        [
+            "--config",
+            str(recipe / "sft" / "config_synrl.yaml"),
+            "--model_name_or_path",
+            str(models[family]),
+            "--output_dir",
+            str(sft_out),
+            "--per_device_train_batch_size",
+            "2",
+            *common,
+        ],
+    )
     sft_logs = [r for r in read_logs(sft_out) if "loss" in r]
     assert len(sft_logs) == 2 and all(math.isfinite(r["loss"]) for r in sft_logs)
     assert (sft_out / "synrl_recipe.yaml").read_text() == (recipe / "sft" / "config_synrl.yaml").read_text()
 
     log = ForwardLog(monkeypatch, family)
-    run_recipe("grpo", ["--config", str(recipe / "grpo" / "config_round1.yaml"), "--model_name_or_path", str(sft_out),
-                        "--output_dir", str(r1_out), *GRPO_TINY, *common])
+    run_recipe(
+        "grpo",
+        [
+            "--config",
+            str(recipe / "grpo" / "config_round1.yaml"),
+            "--model_name_or_path",
+            str(sft_out),
+            "--output_dir",
+            str(r1_out),
+            *GRPO_TINY,
+            *common,
+        ],
+    )
     assert log.loss_calls and all({"pixel_values_videos", "video_grid_thw", "mm_token_type_ids"} <= c["keys"] for c in log.loss_calls)
     steps = [r for r in read_logs(r1_out) if "loss" in r]
     assert len(steps) == 2
@@ -341,8 +399,19 @@ def test_sft_then_grpo_rounds_through_the_real_recipes(dataset, models, family, 
     assert {"completion", "accuracy_reward", "task", "answer_type", "answer"} <= set(table.columns)
 
     if family == "qwen2_5_vl":  # round 2 from round 1 on the round2 config
-        run_recipe("grpo", ["--config", str(recipe / "grpo" / "config_round2.yaml"), "--model_name_or_path", str(r1_out),
-                            "--output_dir", str(r2_out), *GRPO_TINY, *common])
+        run_recipe(
+            "grpo",
+            [
+                "--config",
+                str(recipe / "grpo" / "config_round2.yaml"),
+                "--model_name_or_path",
+                str(r1_out),
+                "--output_dir",
+                str(r2_out),
+                *GRPO_TINY,
+                *common,
+            ],
+        )
         final = r2_out
     else:
         final = r1_out
@@ -368,10 +437,37 @@ def test_lora_sft_then_lora_grpo(dataset, models, tmp_path):
     recipe = REPO / "recipes" / RECIPES["qwen3_vl"]
     lora = ["--use_peft", "true", "--lora_r", "4", "--lora_alpha", "8", "--learning_rate", "1e-2"]
     sft, grpo = tmp_path / "sft_lora", tmp_path / "grpo_lora"
-    run_recipe("sft", ["--config", str(recipe / "sft" / "config_synrl.yaml"), "--model_name_or_path", str(models["qwen3_vl"]),
-                       "--output_dir", str(sft), "--per_device_train_batch_size", "2", *lora, *data_args(dataset, tmp_path), *TINY])
-    run_recipe("grpo", ["--config", str(recipe / "grpo" / "config_round1.yaml"), "--model_name_or_path", str(sft),
-                        "--output_dir", str(grpo), *lora, *GRPO_TINY, *data_args(dataset, tmp_path), *TINY])
+    run_recipe(
+        "sft",
+        [
+            "--config",
+            str(recipe / "sft" / "config_synrl.yaml"),
+            "--model_name_or_path",
+            str(models["qwen3_vl"]),
+            "--output_dir",
+            str(sft),
+            "--per_device_train_batch_size",
+            "2",
+            *lora,
+            *data_args(dataset, tmp_path),
+            *TINY,
+        ],
+    )
+    run_recipe(
+        "grpo",
+        [
+            "--config",
+            str(recipe / "grpo" / "config_round1.yaml"),
+            "--model_name_or_path",
+            str(sft),
+            "--output_dir",
+            str(grpo),
+            *lora,
+            *GRPO_TINY,
+            *data_args(dataset, tmp_path),
+            *TINY,
+        ],
+    )
     for out in (sft, grpo):
         assert (out / "adapter_config.json").exists() and (out / "adapter_model.safetensors").exists()
         assert not (out / "model.safetensors").exists() and (out / "processor_config.json").exists()
@@ -398,7 +494,10 @@ def test_gpu_check_cpu_smoke(tmp_path):
     out = tmp_path / "gpu_check.json"
     result = subprocess.run(
         ["bash", str(REPO / "scripts" / "gpu_check.sh"), "--cpu-smoke", "--out", str(out), "--workdir", str(tmp_path / "work")],
-        capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "PYTHON": sys.executable},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -26,8 +26,9 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the helper modules next to this file
@@ -38,7 +39,6 @@ except ImportError:  # a clone that was not pip-installed: the repo root is two 
     sys.path.insert(0, str(HERE.parent.parent))
 
 import gradio as gr  # noqa: E402
-
 from inference import (  # noqa: E402
     TINY_MODEL,
     GenerationSettings,
@@ -232,8 +232,7 @@ def build_demo(
         state = _sample_state(row, path)
         video = gr.Video(value=str(path), subtitles=subtitles(row["events"], row["operations"], row["duration"]) or None)
         status = (
-            f"Generated **{row['task']}** ({preset}, seed {seed}): {row['duration']:.1f} s, "
-            f"{len(row['events'])} events. Press **Ask**."
+            f"Generated **{row['task']}** ({preset}, seed {seed}): {row['duration']:.1f} s, {len(row['events'])} events. Press **Ask**."
         )
         return (video, row["question"], state, events_table(row["events"]), _plot_for(state), *blank, status)
 

@@ -14,9 +14,10 @@ import os
 import re
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 from synrl_hf.questions import ANSWER_INSTRUCTIONS, REASONING_INSTRUCTION

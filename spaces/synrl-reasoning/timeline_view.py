@@ -6,7 +6,8 @@ Everything here reads the public row fields of a synrl sample (``events``, ``ope
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 TABLE_HEADERS = ["time (s)", "frame", "event", "objects", "detail"]
 

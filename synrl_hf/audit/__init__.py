@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..version import GENERATOR_VERSION, __version__
 from .balance import check_balance
@@ -96,8 +97,11 @@ class AuditReport:
         }
 
     def markdown(self) -> str:
-        verdict = "**PASSED**: every check holds for every family." if self.passed else (
-            f"**FAILED**: {len(self.failures)} check(s) fail — see below.")
+        verdict = (
+            "**PASSED**: every check holds for every family."
+            if self.passed
+            else (f"**FAILED**: {len(self.failures)} check(s) fail — see below.")
+        )
         lines = [
             "# SynRL dataset audit",
             "",
@@ -275,7 +279,9 @@ def add_audit_parser(subparsers) -> None:
     p.add_argument("--config", default="all", help="which config to audit (default: all)")
     p.add_argument("--split", default=None, help="which split (default: every split of the config)")
     p.add_argument("--limit", type=_positive, default=None, help="at most this many rows per family")
-    p.add_argument("--determinism", type=_non_negative, default=DEFAULT_DETERMINISM_SUBSET, help="rows per family to regenerate and compare")
+    p.add_argument(
+        "--determinism", type=_non_negative, default=DEFAULT_DETERMINISM_SUBSET, help="rows per family to regenerate and compare"
+    )
     p.add_argument("--checks", default=",".join(CHECKS), help=f"comma-separated subset of: {', '.join(CHECKS)}")
     p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")
     p.add_argument("--no-card", action="store_true", help="do not re-write the dataset card")
@@ -286,8 +292,14 @@ def add_audit_parser(subparsers) -> None:
 def run_audit(args) -> int:
     checks = [c.strip() for c in args.checks.split(",") if c.strip()]
     report = audit(
-        args.folder, config=args.config, split=args.split, sample_limit=args.limit, determinism_subset=args.determinism,
-        checks=checks, update_card=not args.no_card, progress=not args.quiet and not args.json,
+        args.folder,
+        config=args.config,
+        split=args.split,
+        sample_limit=args.limit,
+        determinism_subset=args.determinism,
+        checks=checks,
+        update_card=not args.no_card,
+        progress=not args.quiet and not args.json,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, default=_json_default))

@@ -22,7 +22,8 @@ make a stricter level necessary so that a balanced build does not fail on noise)
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,8 @@ def check_balance(family: str, rows: Sequence[dict[str, Any]]) -> CheckResult:
     if yes_no:
         tests["yes_no"] = _per_row_uniform([["yes", "no"]] * len(yes_no), [r["answer"] for r in yes_no])
         tests["yes_no"]["by_kind"] = {
-            kind: dict(Counter(r["answer"] for r in yes_no if r["question_type"] == kind)) for kind in sorted({r["question_type"] for r in yes_no})
+            kind: dict(Counter(r["answer"] for r in yes_no if r["question_type"] == kind))
+            for kind in sorted({r["question_type"] for r in yes_no})
         }
     other = Counter(r["answer_type"] for r in rows if r["answer_type"] in ("sequence", "interval"))
     failed = [name for name, t in tests.items() if t["n"] >= MIN_ROWS and t["p"] < P_FAIL]

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..questions import LETTERS
-from .common import FAIL, PASS, SKIP, Choice, CheckResult, beats, cross_validate
+from .common import FAIL, PASS, SKIP, CheckResult, Choice, beats, cross_validate
 
 MIN_ROWS = 12
 CHOICE_TYPES = ("multiple_choice", "yes_no", "number")
@@ -115,10 +116,19 @@ def blind_features(row: dict[str, Any], texts: list[str], context: dict[str, flo
         numeric = all(v is not None for v in numbers)
         mean_len, std_len = np.mean(lengths), np.std(lengths) or 1.0
         for i, text in enumerate(texts):
-            f = {f"pos={i}": 1.0, "len": lengths[i], "len_z": (lengths[i] - mean_len) / std_len, "len_rank": _ranks(lengths)[i],
-                 "words": float(len(words[i])), "sim_question": _jaccard(words[i], stem_words), "sim_others": float(similar[i]),
-                 "sim_rank": _ranks(similar)[i], "sim3_others": float(similar3[i]), "sim3_rank": _ranks(similar3)[i],
-                 "in_question": float(text.lower() in stem.lower())}
+            f = {
+                f"pos={i}": 1.0,
+                "len": lengths[i],
+                "len_z": (lengths[i] - mean_len) / std_len,
+                "len_rank": _ranks(lengths)[i],
+                "words": float(len(words[i])),
+                "sim_question": _jaccard(words[i], stem_words),
+                "sim_others": float(similar[i]),
+                "sim_rank": _ranks(similar)[i],
+                "sim3_others": float(similar3[i]),
+                "sim3_rank": _ranks(similar3)[i],
+                "in_question": float(text.lower() in stem.lower()),
+            }
             if numeric:
                 f["num_rank"] = _ranks(numbers)[i]
                 f["num_rank_x_duration"] = f["num_rank"] * float(row["duration"])
@@ -134,8 +144,12 @@ def blind_features(row: dict[str, Any], texts: list[str], context: dict[str, flo
     mentioned = {int(t) for t in tokens(stem) if t.isdigit()}
     for i, value in enumerate(values):
         rank = i / max(len(values) - 1, 1)
-        f = {f"value={value}": 1.0, "value_rank": rank, "value_x_duration": rank * float(row["duration"]),
-             "value_mentioned": float(value in mentioned)}
+        f = {
+            f"value={value}": 1.0,
+            "value_rank": rank,
+            "value_x_duration": rank * float(row["duration"]),
+            "value_mentioned": float(value in mentioned),
+        }
         f.update({f"{k}|value_rank": v * rank for k, v in context.items()})
         out.append(f)
     return out
@@ -154,7 +168,9 @@ def build_choices(rows: Sequence[dict[str, Any]], features) -> list[Choice]:
         if row["answer_type"] not in CHOICE_TYPES:
             continue
         texts, keys, correct = candidates(row, support)
-        out.append(Choice(row["id"], f"{row['answer_type']}:{row['question_type']}", keys, features(row, texts), correct, row["answer_type"]))
+        out.append(
+            Choice(row["id"], f"{row['answer_type']}:{row['question_type']}", keys, features(row, texts), correct, row["answer_type"])
+        )
     return out
 
 
@@ -170,15 +186,24 @@ def _breakdown(choices: Sequence[Choice], hits: np.ndarray) -> dict[str, Any]:
 def evaluate(check: str, family: str, rows: Sequence[dict[str, Any]], choices: Sequence[Choice], *, prior_rule: bool) -> CheckResult:
     skipped = dict(Counter(r["answer_type"] for r in rows if r["answer_type"] not in CHOICE_TYPES))
     if len(choices) < MIN_ROWS:
-        return CheckResult(check, family, SKIP, f"only {len(choices)} choice rows (need {MIN_ROWS})", {"n": len(choices), "not_scored": skipped})
+        return CheckResult(
+            check, family, SKIP, f"only {len(choices)} choice rows (need {MIN_ROWS})", {"n": len(choices), "not_scored": skipped}
+        )
     cv = cross_validate(choices)
     reference = max(cv["majority"], cv["chance"])
     model_fails, p_model = beats(cv["model_hits"], cv["n"], reference)
     prior_fails, p_prior = beats(cv["majority_hits"], cv["n"], cv["chance"]) if prior_rule else (False, 1.0)
     details = {
-        "n": cv["n"], "chance": round(cv["chance"], 3), "majority": round(cv["majority"], 3), "model": round(cv["model"], 3),
-        "reference": round(reference, 3), "p_model": round(p_model, 5), "p_majority_vs_chance": round(p_prior, 5),
-        "models_picked": dict(Counter(cv["picked"])), "by_answer_type": _breakdown(choices, cv["hits"]), "not_scored": skipped,
+        "n": cv["n"],
+        "chance": round(cv["chance"], 3),
+        "majority": round(cv["majority"], 3),
+        "model": round(cv["model"], 3),
+        "reference": round(reference, 3),
+        "p_model": round(p_model, 5),
+        "p_majority_vs_chance": round(p_prior, 5),
+        "models_picked": dict(Counter(cv["picked"])),
+        "by_answer_type": _breakdown(choices, cv["hits"]),
+        "not_scored": skipped,
     }
     summary = f"{cv['model']:.0%} vs majority {cv['majority']:.0%} / chance {cv['chance']:.0%} (n={cv['n']}, p={p_model:.3f})"
     if model_fails or prior_fails:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,9 +42,32 @@ class CheckResult:
 
 # -- reading a build --------------------------------------------------------------------------------
 META_COLUMNS = [
-    "id", "task", "category", "primitive", "question_type", "fps", "num_frames", "duration", "width", "height",
-    "question", "options", "answer", "answer_type", "events", "operations", "states", "objects", "tracks",
-    "difficulty", "preset", "split", "index", "seed", "generator_version", "renderer",
+    "id",
+    "task",
+    "category",
+    "primitive",
+    "question_type",
+    "fps",
+    "num_frames",
+    "duration",
+    "width",
+    "height",
+    "question",
+    "options",
+    "answer",
+    "answer_type",
+    "events",
+    "operations",
+    "states",
+    "objects",
+    "tracks",
+    "difficulty",
+    "preset",
+    "split",
+    "index",
+    "seed",
+    "generator_version",
+    "renderer",
 ]
 
 

@@ -12,7 +12,8 @@ version cannot be expected to match and are skipped with that reason.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +21,26 @@ from ..seeding import sample_seed
 from ..version import GENERATOR_VERSION
 from .common import FAIL, PASS, SKIP, Build, CheckResult
 
-FIELDS = ("question", "options", "answer", "answer_type", "question_type", "primitive", "category", "fps", "num_frames",
-          "width", "height", "events", "operations", "states", "objects", "difficulty", "preset", "seed")
+FIELDS = (
+    "question",
+    "options",
+    "answer",
+    "answer_type",
+    "question_type",
+    "primitive",
+    "category",
+    "fps",
+    "num_frames",
+    "width",
+    "height",
+    "events",
+    "operations",
+    "states",
+    "objects",
+    "difficulty",
+    "preset",
+    "seed",
+)
 TRACK_TOLERANCE = 0.01  # pixels / degrees: tracks are stored as float32
 
 
@@ -49,10 +68,15 @@ def compare(row: dict[str, Any], fresh: dict[str, Any], video: bytes, base_seed:
     stored_tracks = {t["object"]: t for t in row["tracks"]}
     for track in fresh["tracks"]:
         mine = stored_tracks.get(track["object"])
-        if mine is None or any(
-            len(mine[k]) != len(track[k]) or not np.allclose(np.asarray(mine[k], float), np.asarray(track[k], float), atol=TRACK_TOLERANCE)
-            for k in ("x", "y", "angle")
-        ) or list(mine["visible"]) != list(track["visible"]):
+        if (
+            mine is None
+            or any(
+                len(mine[k]) != len(track[k])
+                or not np.allclose(np.asarray(mine[k], float), np.asarray(track[k], float), atol=TRACK_TOLERANCE)
+                for k in ("x", "y", "angle")
+            )
+            or list(mine["visible"]) != list(track["visible"])
+        ):
             differs.append(f"tracks[{track['object']}]")
     if len(stored_tracks) != len(fresh["tracks"]):
         differs.append("tracks")
@@ -65,8 +89,12 @@ def compare(row: dict[str, Any], fresh: dict[str, Any], video: bytes, base_seed:
     if not frames_equal and stored.shape == regenerated.shape:
         first_diff = int(np.flatnonzero((stored != regenerated).reshape(len(stored), -1).any(axis=1))[0])
     return {
-        "id": row["id"], "fields_differ": differs, "frames_equal": frames_equal, "bytes_equal": video == fresh["video"]["bytes"],
-        "first_differing_frame": first_diff, "ok": not differs and frames_equal,
+        "id": row["id"],
+        "fields_differ": differs,
+        "frames_equal": frames_equal,
+        "bytes_equal": video == fresh["video"]["bytes"],
+        "first_differing_frame": first_diff,
+        "ok": not differs and frames_equal,
     }
 
 
@@ -85,15 +113,26 @@ def check_determinism(
             continue
         spec = build.spec_of(row["_file"])
         fresh = generate_sample(
-            row["task"], row["index"], spec["seed"], row["split"], preset=row["preset"], params=build.params_of(row),
-            resolution=spec["resolution"], renderer=spec["renderer"],
+            row["task"],
+            row["index"],
+            spec["seed"],
+            row["split"],
+            preset=row["preset"],
+            params=build.params_of(row),
+            resolution=spec["resolution"],
+            renderer=spec["renderer"],
         )
         results.append(compare(row, fresh, videos[row["id"]], spec["seed"]))
     if not results:
         return CheckResult("determinism", family, SKIP, skipped[0]["reason"], {"skipped": skipped})
     bad = [r for r in results if not r["ok"]]
-    details = {"n": len(results), "identical": len(results) - len(bad), "bytes_equal": sum(r["bytes_equal"] for r in results),
-               "rows": results, "skipped": skipped}
+    details = {
+        "n": len(results),
+        "identical": len(results) - len(bad),
+        "bytes_equal": sum(r["bytes_equal"] for r in results),
+        "rows": results,
+        "skipped": skipped,
+    }
     summary = f"{len(results) - len(bad)}/{len(results)} regenerated rows identical (frames and metadata)"
     if bad:
         summary += "; differ: " + ", ".join(f"{r['id']} ({', '.join(r['fields_differ']) or 'frames'})" for r in bad[:3])

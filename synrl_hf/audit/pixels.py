@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +36,16 @@ from ..questions import LETTERS, format_interval, ordinal
 from .common import FAIL, PASS, SKIP, CheckResult, named_objects
 
 PERCEPTUAL = (
-    "direction", "collision_count", "rotation_count", "trajectory_shape", "speed", "acceleration",
-    "velocity_comparison", "relative_position", "distance", "motion_count",
+    "direction",
+    "collision_count",
+    "rotation_count",
+    "trajectory_shape",
+    "speed",
+    "acceleration",
+    "velocity_comparison",
+    "relative_position",
+    "distance",
+    "motion_count",
 )
 COLOR_TOLERANCE = 60
 DARK = 100  # max channel below this: the rotation marker's ink ring (every palette color has a channel >= 130)
@@ -338,8 +347,10 @@ def _collision_count(scene: Scene) -> str:
     near = 0.004 * w + step / 2 + 2.5
     contacts: list[float] = []
     walls = (
-        (track.x0, p[:, 0], -1), (w - 1 - track.x1, p[:, 0], 1),
-        (track.y0, p[:, 1], -1), (w - 1 - track.y1, p[:, 1], 1),
+        (track.x0, p[:, 0], -1),
+        (w - 1 - track.x1, p[:, 0], 1),
+        (track.y0, p[:, 1], -1),
+        (w - 1 - track.y1, p[:, 1], 1),
     )
     n = len(p)
     for gap, coord, sign in walls:
@@ -396,7 +407,13 @@ def _rotation_count(scene: Scene) -> str:
     return _interval(bounds[k - 1], bounds[k], scene.fps)
 
 
-SHAPE_NAMES = {"linear": "a straight line", "circular": "a circle", "zigzag": "a zigzag", "spiral": "a spiral", "figure_eight": "a figure eight"}
+SHAPE_NAMES = {
+    "linear": "a straight line",
+    "circular": "a circle",
+    "zigzag": "a zigzag",
+    "spiral": "a spiral",
+    "figure_eight": "a figure eight",
+}
 
 
 def classify_path(points: np.ndarray) -> tuple[str, dict[str, float]]:
@@ -421,7 +438,12 @@ def classify_path(points: np.ndarray) -> tuple[str, dict[str, float]]:
     extent = float(np.hypot(*np.ptp(points, axis=0)))
     closure = float(np.hypot(*(points[-1] - points[0]))) / max(extent, 1e-9)
     straight = float(np.hypot(*(points[-1] - points[0]))) / length
-    stats = {"turning": round(total, 1), "abs_turning": round(absolute, 1), "closure": round(closure, 3), "straightness": round(straight, 3)}
+    stats = {
+        "turning": round(total, 1),
+        "abs_turning": round(absolute, 1),
+        "closure": round(closure, 3),
+        "straightness": round(straight, 3),
+    }
     if abs(total) > 540:
         return "spiral", stats
     if abs(total) > 200:
@@ -486,7 +508,7 @@ def segments(p: np.ndarray, count: int) -> list[tuple[int, int]]:
 
 
 def _all_speeds(scene: Scene) -> list[float]:
-    objects = [o for o in scene.row["objects"]]
+    objects = list(scene.row["objects"])
     return [float(speeds(scene.track(o)).mean()) for o in objects]
 
 
@@ -520,15 +542,23 @@ def _speed(scene: Scene) -> str:
 
 
 TRENDS = {
-    "speeding up": "It speeds up", "slowing down": "It slows down", "constant": "It keeps a constant speed",
-    "up then down": "It speeds up, then slows down", "down then up": "It slows down, then speeds up",
+    "speeding up": "It speeds up",
+    "slowing down": "It slows down",
+    "constant": "It keeps a constant speed",
+    "up then down": "It speeds up, then slows down",
+    "down then up": "It slows down, then speeds up",
 }
 CHECK_WORDS = {  # the "check" question's wording → the trend it asks about
-    "first speed up and then slow down": "up then down", "get faster and then slower": "up then down",
-    "first slow down and then speed up": "down then up", "get slower and then faster": "down then up",
-    "speeding up": "speeding up", "get faster over time": "speeding up",
-    "slowing down": "slowing down", "get slower over time": "slowing down",
-    "constant speed": "constant", "steady throughout": "constant",
+    "first speed up and then slow down": "up then down",
+    "get faster and then slower": "up then down",
+    "first slow down and then speed up": "down then up",
+    "get slower and then faster": "down then up",
+    "speeding up": "speeding up",
+    "get faster over time": "speeding up",
+    "slowing down": "slowing down",
+    "get slower over time": "slowing down",
+    "constant speed": "constant",
+    "steady throughout": "constant",
 }
 
 
@@ -710,10 +740,16 @@ def _motion_count(scene: Scene) -> str:
 
 
 DERIVE: dict[str, Callable[[Scene], str]] = {
-    "direction": _direction, "collision_count": _collision_count, "rotation_count": _rotation_count,
-    "trajectory_shape": _trajectory_shape, "speed": _speed, "acceleration": _acceleration,
-    "velocity_comparison": _velocity_comparison, "relative_position": _relative_position,
-    "distance": _distance, "motion_count": _motion_count,
+    "direction": _direction,
+    "collision_count": _collision_count,
+    "rotation_count": _rotation_count,
+    "trajectory_shape": _trajectory_shape,
+    "speed": _speed,
+    "acceleration": _acceleration,
+    "velocity_comparison": _velocity_comparison,
+    "relative_position": _relative_position,
+    "distance": _distance,
+    "motion_count": _motion_count,
 }
 
 
@@ -776,8 +812,13 @@ def check_pixels(family: str, rows: Sequence[dict[str, Any]], videos: dict[str, 
         by_kind.setdefault(r["kind"], [0, 0])
         by_kind[r["kind"]][0] += r["agree"]
         by_kind[r["kind"]][1] += 1
-    details = {"n": len(results), "agree": agree, "agreement": round(agree / max(len(results), 1), 4),
-               "by_kind": {k: f"{a}/{n}" for k, (a, n) in sorted(by_kind.items())}, "disagreements": wrong}
+    details = {
+        "n": len(results),
+        "agree": agree,
+        "agreement": round(agree / max(len(results), 1), 4),
+        "by_kind": {k: f"{a}/{n}" for k, (a, n) in sorted(by_kind.items())},
+        "disagreements": wrong,
+    }
     summary = f"{agree}/{len(results)} answers re-derived from pixels ({agree / max(len(results), 1):.0%})"
     if wrong:
         summary += "; disagree: " + ", ".join(r["id"] for r in wrong[:5]) + (" …" if len(wrong) > 5 else "")

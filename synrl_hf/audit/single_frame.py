@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..motion import COMPASS, COMPASS_VECTORS
 from ..palette import COLORS
@@ -59,11 +60,19 @@ def frame_view(row: dict[str, Any], frame: int) -> list[dict[str, Any]]:
     out = []
     for obj in row["objects"]:
         t = tracks[obj["id"]]
-        out.append({
-            "id": obj["id"], "label": obj["label"], "name_color": obj["color"], "name_shape": obj["shape"],
-            **look[obj["id"]], "visible": bool(t["visible"][frame]),
-            "x": t["x"][frame] / row["width"], "y": t["y"][frame] / row["height"], "angle": math.radians(t["angle"][frame]),
-        })
+        out.append(
+            {
+                "id": obj["id"],
+                "label": obj["label"],
+                "name_color": obj["color"],
+                "name_shape": obj["shape"],
+                **look[obj["id"]],
+                "visible": bool(t["visible"][frame]),
+                "x": t["x"][frame] / row["width"],
+                "y": t["y"][frame] / row["height"],
+                "angle": math.radians(t["angle"][frame]),
+            }
+        )
     return out
 
 
@@ -123,7 +132,7 @@ class FrameFeatures:
 
     def __init__(self, rows: Sequence[dict[str, Any]], which: str):
         self.which = which
-        self.vocabulary = vocabulary_of(rows) - {c for c in COLORS} - {o["shape"] for r in rows for o in r["objects"]}
+        self.vocabulary = vocabulary_of(rows) - set(COLORS) - {o["shape"] for r in rows for o in r["objects"]}
         counts: dict[str, int] = {}
         for row in rows:
             state = revealed_state(row, which)
@@ -140,17 +149,36 @@ class FrameFeatures:
         named = _named_in_frame(question_stem(row), drawn)
         target = named[0] if named else None
         other = named[1] if len(named) > 1 else None
-        f: dict[str, float] = {"visible_objects": float(sum(o["visible"] for o in drawn)),
-                               "visible_labels": float(sum(o["visible"] and bool(o["label"]) for o in drawn))}
+        f: dict[str, float] = {
+            "visible_objects": float(sum(o["visible"] for o in drawn)),
+            "visible_labels": float(sum(o["visible"] and bool(o["label"]) for o in drawn)),
+        }
         for shape in sorted({o["shape"] for o in drawn}):
             f[f"visible_{shape}"] = float(sum(o["visible"] and o["shape"] == shape for o in drawn))
         if target is not None:
-            f.update({"t_visible": float(target["visible"]), "t_x": target["x"], "t_y": target["y"], "t_dx": target["x"] - 0.5,
-                      "t_dy": target["y"] - 0.5, "t_edge": min(target["x"], target["y"], 1 - target["x"], 1 - target["y"]),
-                      "t_sin": math.sin(target["angle"]), "t_cos": math.cos(target["angle"]), "t_size": target["size"] / row["width"]})
+            f.update(
+                {
+                    "t_visible": float(target["visible"]),
+                    "t_x": target["x"],
+                    "t_y": target["y"],
+                    "t_dx": target["x"] - 0.5,
+                    "t_dy": target["y"] - 0.5,
+                    "t_edge": min(target["x"], target["y"], 1 - target["x"], 1 - target["y"]),
+                    "t_sin": math.sin(target["angle"]),
+                    "t_cos": math.cos(target["angle"]),
+                    "t_size": target["size"] / row["width"],
+                }
+            )
         if target is not None and other is not None:
-            f.update({"o_x": other["x"], "o_y": other["y"], "to_dx": target["x"] - other["x"], "to_dy": target["y"] - other["y"],
-                      "to_dist": math.hypot(target["x"] - other["x"], target["y"] - other["y"])})
+            f.update(
+                {
+                    "o_x": other["x"],
+                    "o_y": other["y"],
+                    "to_dx": target["x"] - other["x"],
+                    "to_dy": target["y"] - other["y"],
+                    "to_dist": math.hypot(target["x"] - other["x"], target["y"] - other["y"]),
+                }
+            )
         state = revealed_state(row, self.which)
         leaves = flatten(state) if state is not None else {}
         f["state_shown"] = float(state is not None)
@@ -212,9 +240,20 @@ class FrameFeatures:
             for n, ref in enumerate(refs[:2]):
                 rank_x = sum(ref["x"] > x for x in xs) / max(len(xs) - 1, 1) if ref["visible"] else -1.0
                 rank_y = sum(ref["y"] > y for y in ys) / max(len(ys) - 1, 1) if ref["visible"] else -1.0
-                f.update({f"r{n}_found": 1.0, f"r{n}_visible": float(ref["visible"]), f"r{n}_x": ref["x"], f"r{n}_y": ref["y"],
-                          f"r{n}_rank_x": rank_x, f"r{n}_rank_y": rank_y, f"r{n}_sin": math.sin(ref["angle"]), f"r{n}_cos": math.cos(ref["angle"]),
-                          f"r{n}_size": ref["size"] / row["width"], f"r{n}_is_target": float(target is not None and ref["id"] == target["id"])})
+                f.update(
+                    {
+                        f"r{n}_found": 1.0,
+                        f"r{n}_visible": float(ref["visible"]),
+                        f"r{n}_x": ref["x"],
+                        f"r{n}_y": ref["y"],
+                        f"r{n}_rank_x": rank_x,
+                        f"r{n}_rank_y": rank_y,
+                        f"r{n}_sin": math.sin(ref["angle"]),
+                        f"r{n}_cos": math.cos(ref["angle"]),
+                        f"r{n}_size": ref["size"] / row["width"],
+                        f"r{n}_is_target": float(target is not None and ref["id"] == target["id"]),
+                    }
+                )
                 if target is not None:
                     f[f"r{n}_dist_target"] = math.hypot(ref["x"] - target["x"], ref["y"] - target["y"])
             pair_distance.append(math.hypot(refs[0]["x"] - refs[1]["x"], refs[0]["y"] - refs[1]["y"]) if len(refs) >= 2 else None)

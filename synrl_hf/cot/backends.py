@@ -49,10 +49,12 @@ class BackendError(RuntimeError):
 class Backend(Protocol):
     name: str
 
-    def chat(self, messages: list[dict], video: "VideoFrames | None" = None, *, max_tokens: int = 1024, temperature: float = 0.7) -> Reply: ...
+    def chat(
+        self, messages: list[dict], video: VideoFrames | None = None, *, max_tokens: int = 1024, temperature: float = 0.7
+    ) -> Reply: ...
 
 
-def frames_to_parts(video: "VideoFrames", *, quality: int = 85) -> list[dict]:
+def frames_to_parts(video: VideoFrames, *, quality: int = 85) -> list[dict]:
     """OpenAI content parts for sampled frames: "Frame at 1.33 s:" then the frame as a JPEG data URL."""
     from PIL import Image
 
@@ -129,7 +131,7 @@ class OpenAIBackend:
         base = min(self.max_backoff, self.backoff * (2**attempt))
         return base * (0.5 + random.random() / 2)  # jitter: concurrent workers do not retry in step
 
-    def chat(self, messages: list[dict], video: "VideoFrames | None" = None, *, max_tokens: int = 1024, temperature: float = 0.7) -> Reply:
+    def chat(self, messages: list[dict], video: VideoFrames | None = None, *, max_tokens: int = 1024, temperature: float = 0.7) -> Reply:
         import httpx
 
         if video is not None:
@@ -172,7 +174,9 @@ class TransformersBackend:
     each frame; ``None`` keeps the processor's default.
     """
 
-    def __init__(self, model: str, *, dtype: str = "auto", device_map: Any = None, max_pixels: int | None = None, processor=None, model_obj=None):
+    def __init__(
+        self, model: str, *, dtype: str = "auto", device_map: Any = None, max_pixels: int | None = None, processor=None, model_obj=None
+    ):
         from ..modeling import load_model, load_processor
 
         self.model_name = str(model)
@@ -182,7 +186,7 @@ class TransformersBackend:
         self.name = f"transformers:{os.path.basename(self.model_name.rstrip('/')) or self.model_name}"
         self._lock = threading.Lock()
 
-    def chat(self, messages: list[dict], video: "VideoFrames | None" = None, *, max_tokens: int = 1024, temperature: float = 0.7) -> Reply:
+    def chat(self, messages: list[dict], video: VideoFrames | None = None, *, max_tokens: int = 1024, temperature: float = 0.7) -> Reply:
         import torch
 
         from ..modeling import chat_inputs, vision_pad_token_ids

@@ -28,10 +28,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .backends import Backend, BackendError
 from .verify import Check, Verification, frame_interval, verify
@@ -91,14 +92,27 @@ def timeline_text(row: dict[str, Any]) -> str:
     lines = [f"Clip: {float(row['duration']):.2f} s, {row['num_frames']} frames at {row['fps']} fps (times below are exact)."]
     objects = row.get("objects") or []
     if objects:
-        lines.append("Objects: " + "; ".join(f"{o['id']} = {o['color']} {o['shape']}" + (f" labelled {o['label']!r}" if o.get("label") else "") for o in objects[:40]))
+        lines.append(
+            "Objects: "
+            + "; ".join(
+                f"{o['id']} = {o['color']} {o['shape']}" + (f" labelled {o['label']!r}" if o.get("label") else "") for o in objects[:40]
+            )
+        )
     events = row.get("events") or []
     lines.append("Events:" if events else "Events: none recorded (the answer lies in how things move; describe that).")
-    lines += [f"- {e['time']:.2f} s: {e['type']}" + (f" [{', '.join(e['objects'])}]" if e.get("objects") else "") + (f" {e['detail']}" if e.get("detail") else "") for e in events]
+    lines += [
+        f"- {e['time']:.2f} s: {e['type']}"
+        + (f" [{', '.join(e['objects'])}]" if e.get("objects") else "")
+        + (f" {e['detail']}" if e.get("detail") else "")
+        for e in events
+    ]
     operations = row.get("operations") or []
     if operations:
         lines.append("Operations (each animated from its start to its end):")
-        lines += [f"- operation {op['index'] + 1}: {op['start_time']:.2f} s to {op['end_time']:.2f} s, {op['name']} {op['args']}" for op in operations]
+        lines += [
+            f"- operation {op['index'] + 1}: {op['start_time']:.2f} s to {op['end_time']:.2f} s, {op['name']} {op['args']}"
+            for op in operations
+        ]
     states = row.get("states") or []
     if states:
         lines.append("States (the initial one, then the one after each operation; only one of the first and last is ever shown):")
@@ -116,22 +130,24 @@ def _answer_line(row: dict[str, Any]) -> str:
 
 
 def generation_prompt(row: dict[str, Any], tolerance: float) -> str:
-    return "\n".join([
-        "Question, as the viewer sees it:",
-        str(row["question"]),
-        "",
-        f"Correct answer: {_answer_line(row)}",
-        "",
-        "Ground-truth record of the video (from the program that made it):",
-        timeline_text(row),
-        "",
-        "Write the reasoning a careful viewer of these frames would give, arriving at the correct answer.",
-        "- Narrate what happens in the order it happens, citing times in seconds with two decimals (\"at 1.30 s\").",
-        f"- Cite only times of the events or operations above (or 0.00 s and the end of the clip); a cited time more than {tolerance:.2f} s off is wrong.",
-        "- For a counting question, list each counted event with its time and state the total (e.g. \"4 wall contacts\").",
-        "- Never mention the record, metadata, object ids or that you were given the answer.",
-        f"- Reply exactly as <think>your reasoning</think><answer>{row['answer']}</answer>.",
-    ])
+    return "\n".join(
+        [
+            "Question, as the viewer sees it:",
+            str(row["question"]),
+            "",
+            f"Correct answer: {_answer_line(row)}",
+            "",
+            "Ground-truth record of the video (from the program that made it):",
+            timeline_text(row),
+            "",
+            "Write the reasoning a careful viewer of these frames would give, arriving at the correct answer.",
+            '- Narrate what happens in the order it happens, citing times in seconds with two decimals ("at 1.30 s").',
+            f"- Cite only times of the events or operations above (or 0.00 s and the end of the clip); a cited time more than {tolerance:.2f} s off is wrong.",
+            '- For a counting question, list each counted event with its time and state the total (e.g. "4 wall contacts").',
+            "- Never mention the record, metadata, object ids or that you were given the answer.",
+            f"- Reply exactly as <think>your reasoning</think><answer>{row['answer']}</answer>.",
+        ]
+    )
 
 
 def reflection_prompt(verification: Verification) -> str:
@@ -151,18 +167,20 @@ def polish_prompt(text: str) -> str:
 
 
 def judge_prompt(row: dict[str, Any], text: str) -> str:
-    return "\n".join([
-        f"Question: {row['question']}",
-        f"Correct answer: {_answer_line(row)}",
-        "Ground-truth record:",
-        timeline_text(row),
-        "",
-        "Reasoning to check:",
-        text,
-        "",
-        "Does the reasoning reach the correct answer and follow the recorded events with the right timing and order? "
-        "Reply PASS, or FAIL: followed by one sentence saying what is wrong.",
-    ])
+    return "\n".join(
+        [
+            f"Question: {row['question']}",
+            f"Correct answer: {_answer_line(row)}",
+            "Ground-truth record:",
+            timeline_text(row),
+            "",
+            "Reasoning to check:",
+            text,
+            "",
+            "Does the reasoning reach the correct answer and follow the recorded events with the right timing and order? "
+            "Reply PASS, or FAIL: followed by one sentence saying what is wrong.",
+        ]
+    )
 
 
 # --- one sample ---------------------------------------------------------------------------------
@@ -184,16 +202,30 @@ def _frames(row: dict[str, Any], budget: int):
     return None
 
 
-def annotate(row: dict[str, Any], backend: Backend, config: PipelineConfig, *, judge: Backend | None = None, polisher: Backend | None = None) -> dict[str, Any]:
+def annotate(
+    row: dict[str, Any], backend: Backend, config: PipelineConfig, *, judge: Backend | None = None, polisher: Backend | None = None
+) -> dict[str, Any]:
     """Run the four stages on one sample; returns its checkpoint record (raises BackendError)."""
     start = time.monotonic()
     frames = _frames(row, config.frames)
     seen = len(frames.indices) if frames is not None else config.frames
     tolerance = config.tolerance if config.tolerance is not None else frame_interval(row, seen)
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": generation_prompt(row, tolerance)}]
-    record: dict[str, Any] = {"id": row["id"], "status": "rejected", "cot": None, "rounds": 0, "failures": [], "feedback": "",
-                              "polished": False, "polish_rejected": False, "prompt_tokens": 0, "completion_tokens": 0,
-                              "retries": 0, "backend": getattr(backend, "name", type(backend).__name__), "tolerance": round(tolerance, 4)}
+    record: dict[str, Any] = {
+        "id": row["id"],
+        "status": "rejected",
+        "cot": None,
+        "rounds": 0,
+        "failures": [],
+        "feedback": "",
+        "polished": False,
+        "polish_rejected": False,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "retries": 0,
+        "backend": getattr(backend, "name", type(backend).__name__),
+        "tolerance": round(tolerance, 4),
+    }
 
     def count(reply) -> None:
         record["prompt_tokens"] += reply.prompt_tokens
@@ -220,7 +252,8 @@ def annotate(row: dict[str, Any], backend: Backend, config: PipelineConfig, *, j
             try:
                 polished = (polisher or backend).chat(
                     [{"role": "system", "content": POLISH_SYSTEM}, {"role": "user", "content": polish_prompt(accepted.strip())}],
-                    max_tokens=config.max_tokens, temperature=0.3,
+                    max_tokens=config.max_tokens,
+                    temperature=0.3,
                 )
             except BackendError:  # the verified reasoning stands; polishing is an improvement, not a gate
                 record["polish_rejected"] = True
@@ -235,7 +268,9 @@ def annotate(row: dict[str, Any], backend: Backend, config: PipelineConfig, *, j
 
 
 def _judge(backend: Backend, row: dict[str, Any], text: str, config: PipelineConfig, count) -> Check:
-    reply = backend.chat([{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": judge_prompt(row, text)}], max_tokens=256, temperature=0.0)
+    reply = backend.chat(
+        [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": judge_prompt(row, text)}], max_tokens=256, temperature=0.0
+    )
     count(reply)
     verdict = reply.text.strip()
     passed = verdict.upper().startswith("PASS")
@@ -288,7 +323,15 @@ class _Checkpoint:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def _stats(records: list[dict[str, Any]], requested: int, resumed: int, errors: dict[str, str], wall: float, config: PipelineConfig, backend: Backend) -> dict[str, Any]:
+def _stats(
+    records: list[dict[str, Any]],
+    requested: int,
+    resumed: int,
+    errors: dict[str, str],
+    wall: float,
+    config: PipelineConfig,
+    backend: Backend,
+) -> dict[str, Any]:
     accepted = [r for r in records if r["status"] == "accepted"]
     rejected = [r for r in records if r["status"] == "rejected"]
     rounds: dict[str, int] = {}

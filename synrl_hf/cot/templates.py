@@ -26,7 +26,8 @@ samples rarely read alike while the same sample always reads the same.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,14 @@ class Context:
         return ts(self.tl.time(frame))
 
     def fields(self, **more) -> dict[str, Any]:
-        return {"target": self.target, "answer": self.q.answer, "answer_text": self.answer_text, "letter": self.letter, "end": ts(self.end), **more}
+        return {
+            "target": self.target,
+            "answer": self.q.answer,
+            "answer_text": self.answer_text,
+            "letter": self.letter,
+            "end": ts(self.end),
+            **more,
+        }
 
     def own(self, *types: str, oid: str | None = None):
         oid = oid or self.objects[0].id
@@ -120,7 +128,14 @@ def _narrate(ctx: Context, w: Writer, events, family: str, extra: Callable[[Any]
         phrases = EVENT_PHRASES.get((family, event.type)) or EVENT_PHRASES[(family, "*")]
         if number == 0:  # "Then …" / "Next, …" only once something has happened
             phrases = tuple(p for p in phrases if not p.startswith(("Then", "Next"))) or phrases
-        fields = ctx.fields(t=ctx.t(event.frame), obj=ctx.names.get(key[1], ctx.target), detail=event.detail, n=n, nth=ordinal(n), type=event.type.replace("_", " "))
+        fields = ctx.fields(
+            t=ctx.t(event.frame),
+            obj=ctx.names.get(key[1], ctx.target),
+            detail=event.detail,
+            n=n,
+            nth=ordinal(n),
+            type=event.type.replace("_", " "),
+        )
         if extra is not None:
             fields.update(extra(event))
         w.say(phrases, **fields)
@@ -137,7 +152,10 @@ EVENT_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("direction", "start"): ("At {t} the {obj} starts moving {detail}.", "The {obj} sets off at {t}, heading {detail}."),
     ("direction", "turn"): ("At {t} it turns and heads {detail}.", "At {t} it changes direction: now it goes {detail}."),
     ("direction", "stop"): ("At {t} it stops.", "It comes to rest at {t}."),
-    ("trajectory_shape", "start"): ("At {t} the {obj} starts moving; {shape_motion}.", "From {t} the {obj} is on the move: {shape_motion}."),
+    ("trajectory_shape", "start"): (
+        "At {t} the {obj} starts moving; {shape_motion}.",
+        "From {t} the {obj} is on the move: {shape_motion}.",
+    ),
     ("trajectory_shape", "stop"): ("At {t} it pauses.", "It stops at {t}."),
     ("speed", "speed_up"): ("At {t} the {obj} suddenly speeds up.", "At {t} it switches to a faster pace."),
     ("speed", "slow_down"): ("At {t} the {obj} suddenly slows down.", "At {t} it drops to a slower pace."),
@@ -152,14 +170,32 @@ EVENT_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
         "{t}: the {nth} complete turn is done.",
         "By {t} it has turned a full 360 degrees {n_times}.",
     ),
-    ("rotation_count", "spin_stop"): ("At {t} it stops, part of the way into another turn.", "It stops spinning at {t}, before completing another turn."),
-    ("relative_position", "pass"): ("At {t} the {a} passes the {b}; now it is {side} it.", "At {t} it crosses over and ends up {side} the {b}."),
-    ("relative_position", "stop"): ("At {t} the {a} stops moving; at that moment it is {side} the {b}.", "The {a} comes to rest at {t}, {side} the {b}."),
+    ("rotation_count", "spin_stop"): (
+        "At {t} it stops, part of the way into another turn.",
+        "It stops spinning at {t}, before completing another turn.",
+    ),
+    ("relative_position", "pass"): (
+        "At {t} the {a} passes the {b}; now it is {side} it.",
+        "At {t} it crosses over and ends up {side} the {b}.",
+    ),
+    ("relative_position", "stop"): (
+        "At {t} the {a} stops moving; at that moment it is {side} the {b}.",
+        "The {a} comes to rest at {t}, {side} the {b}.",
+    ),
     ("acceleration", "ramp_start"): ("At {t} the {obj} begins {detail}.", "From {t} on, the {obj} is {detail}."),
     ("acceleration", "ramp_end"): ("At {t} its speed settles again.", "By {t} it moves at a steady speed again."),
-    ("distance", "start"): ("At {t} the {a} and the {b} start moving; they are about {d} of the frame width apart.", "The pair sets off at {t}, about {d} of the frame width apart."),
-    ("distance", "farthest"): ("At {t} they are farthest apart (about {d}); after that the gap closes.", "The gap peaks at {t} (about {d}) and then shrinks."),
-    ("distance", "closest"): ("At {t} they are closest (about {d}); after that they drift apart.", "The gap is smallest at {t} (about {d}) and then grows."),
+    ("distance", "start"): (
+        "At {t} the {a} and the {b} start moving; they are about {d} of the frame width apart.",
+        "The pair sets off at {t}, about {d} of the frame width apart.",
+    ),
+    ("distance", "farthest"): (
+        "At {t} they are farthest apart (about {d}); after that the gap closes.",
+        "The gap peaks at {t} (about {d}) and then shrinks.",
+    ),
+    ("distance", "closest"): (
+        "At {t} they are closest (about {d}); after that they drift apart.",
+        "The gap is smallest at {t} (about {d}) and then grows.",
+    ),
     ("distance", "stop"): ("At {t} they stop, about {d} apart.", "They come to rest at {t}, about {d} of the frame width apart."),
     ("distance", "*"): ("At {t} the {obj} stops.",),
     ("event_order", "*"): ("At {t} the {obj} {action}.", "{t}: the {obj} {action}.", "Next, at {t}, the {obj} {action}."),
@@ -168,8 +204,14 @@ EVENT_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
 SHAPE_MOTION = {
     "linear": ("it keeps going in one straight direction", "its positions line up along a single straight line"),
     "circular": ("it curves round at a steady rate and comes back to where it started", "it traces a closed round loop"),
-    "zigzag": ("it goes back and forth at sharp corners while advancing", "it moves in straight strokes that alternate direction at sharp corners"),
-    "spiral": ("it circles round while its distance from the centre keeps changing", "it winds round and round, each loop wider (or narrower) than the last"),
+    "zigzag": (
+        "it goes back and forth at sharp corners while advancing",
+        "it moves in straight strokes that alternate direction at sharp corners",
+    ),
+    "spiral": (
+        "it circles round while its distance from the centre keeps changing",
+        "it winds round and round, each loop wider (or narrower) than the last",
+    ),
     "figure_eight": ("it loops one way, crosses its own path, and loops the other way", "it draws two loops joined at a crossing point"),
 }
 
@@ -247,14 +289,21 @@ FOCUS: dict[tuple[str, str], tuple[str, ...]] = {
     ("relative_position", "start_end"): ("So it is {answer_text}.",),
     ("velocity_comparison", "rank"): ("Ranked from fastest to slowest: {answer}.", "So the order by speed is {answer}."),
     ("velocity_comparison", "second"): ("So the {position} is the {answer_text}.",),
-    ("velocity_comparison", "faster_count"): ("So the number of objects faster than the {target} is {answer}.", "Counting the objects ahead of the {target} in that ranking gives {answer}."),
+    ("velocity_comparison", "faster_count"): (
+        "So the number of objects faster than the {target} is {answer}.",
+        "Counting the objects ahead of the {target} in that ranking gives {answer}.",
+    ),
     ("event_order", "order"): ("So the order of the actions is: {answer}.", "In order of acting: {answer}."),
     ("event_order", "nth"): ("So the {position} to act is the {answer_text}.",),
     ("event_order", "next_action"): ("Right after the {previous} acts, the next object {answer_text_verb}.",),
 }
 
 CLOSING = {
-    "multiple_choice": ("That matches option {letter}: {answer_text}.", "Among the options this is {letter} ({answer_text}).", "The option that fits is {letter}, {answer_text}."),
+    "multiple_choice": (
+        "That matches option {letter}: {answer_text}.",
+        "Among the options this is {letter} ({answer_text}).",
+        "The option that fits is {letter}, {answer_text}.",
+    ),
     "number": ("So the answer is {answer}.", "The answer is therefore {answer}."),
     "sequence": ("So the answer, in order, is: {answer}.", "In order: {answer}."),
     "yes_no": ("So the answer is {answer}.", "Hence, {answer}."),
@@ -272,7 +321,10 @@ def _mean_speeds(ctx: Context) -> dict[str, float]:
 def _say_speeds(ctx: Context, w: Writer, speeds: dict[str, float]) -> None:
     lines = [f"the {ctx.names[oid]} about {pct(v)}" for oid, v in speeds.items()]
     w.say(
-        ("Measured over the whole clip, in frame widths per second: {list}.", "Estimating each object's pace (share of the frame width covered per second): {list}."),
+        (
+            "Measured over the whole clip, in frame widths per second: {list}.",
+            "Estimating each object's pace (share of the frame width covered per second): {list}.",
+        ),
         list=", ".join(lines),
     )
 
@@ -283,7 +335,9 @@ def _speed_phrase(speed: np.ndarray, trend: str) -> tuple[tuple[str, ...], dict[
     v0, v1 = speed[:edge].mean(), speed[-edge:].mean()
     fields = {"v0": pct(v0), "v1": pct(v1), "lo": pct(speed.min()), "hi": pct(speed.max())}
     if trend == "constant":
-        return ("Its pace hardly changes: about {v0} of the frame width per second early on and about {v1} at the end, never outside {lo} to {hi}.",), fields
+        return (
+            "Its pace hardly changes: about {v0} of the frame width per second early on and about {v1} at the end, never outside {lo} to {hi}.",
+        ), fields
     if trend in ("speeding up", "slowing down"):
         how = "faster" if trend == "speeding up" else "slower"
         return (
@@ -294,7 +348,9 @@ def _speed_phrase(speed: np.ndarray, trend: str) -> tuple[tuple[str, ...], dict[
     fields.update(vp=pct(speed[peak]), where=f"{round(100 * peak / n)}%")
     word = "fastest" if trend == "up then down" else "slowest"
     return (
-        "It starts at about {v0} of the frame width per second, is " + word + " (about {vp}) roughly {where} of the way through the clip, and ends at about {v1}.",
+        "It starts at about {v0} of the frame width per second, is "
+        + word
+        + " (about {vp}) roughly {where} of the way through the clip, and ends at about {v1}.",
     ), fields
 
 
@@ -305,11 +361,21 @@ def _observe_speed(ctx: Context, w: Writer) -> None:
         if ctx.kind == "compare":
             a, b = ctx.objects[0].id, ctx.objects[1].id
             faster = speeds[a] > speeds[b]
-            w.say(("The {a} ({va}) is {cmp} than the {b} ({vb}).",), a=ctx.names[a], b=ctx.names[b], va=pct(speeds[a]), vb=pct(speeds[b]), cmp="faster" if faster else "slower")
+            w.say(
+                ("The {a} ({va}) is {cmp} than the {b} ({vb}).",),
+                a=ctx.names[a],
+                b=ctx.names[b],
+                va=pct(speeds[a]),
+                vb=pct(speeds[b]),
+                cmp="faster" if faster else "slower",
+            )
         return
     events = ctx.own()
     if not events:
-        w.say(("From the start (0.00 s) to the end ({end}) the {target} keeps one pace: it never stops and never switches speed.",), **ctx.fields())
+        w.say(
+            ("From the start (0.00 s) to the end ({end}) the {target} keeps one pace: it never stops and never switches speed.",),
+            **ctx.fields(),
+        )
     _narrate(ctx, w, events, "speed")
 
 
@@ -317,7 +383,10 @@ def _observe_velocity(ctx: Context, w: Writer) -> None:
     speeds = _mean_speeds(ctx)
     _say_speeds(ctx, w, speeds)
     ranked = sorted(speeds, key=speeds.get, reverse=True)
-    w.say(("From fastest to slowest that is: {order}.", "Ordering them by pace, fastest first: {order}."), order=", ".join(ctx.names[o] for o in ranked))
+    w.say(
+        ("From fastest to slowest that is: {order}.", "Ordering them by pace, fastest first: {order}."),
+        order=", ".join(ctx.names[o] for o in ranked),
+    )
 
 
 def _observe_acceleration(ctx: Context, w: Writer) -> None:
@@ -354,9 +423,18 @@ def _observe_relative(ctx: Context, w: Writer) -> None:
         return PHRASE[after if ahead[frame] else before]
 
     names = {"a": ctx.names[a], "b": ctx.names[b]}
-    w.say(("At the start (0.00 s) the {a} is {side} the {b}.", "In the first frame (0.00 s) the {a} is {side} the {b}."), side=side(0), **names)
+    w.say(
+        ("At the start (0.00 s) the {a} is {side} the {b}.", "In the first frame (0.00 s) the {a} is {side} the {b}."),
+        side=side(0),
+        **names,
+    )
     _narrate(ctx, w, ctx.tl.events, "relative_position", lambda e: {**names, "side": side(e.frame)})
-    w.say(("At the end ({end}) the {a} is {side} the {b}.", "In the last frame ({end}) it is {side} the {b}."), side=side(ctx.tl.num_frames - 1), **names, end=ts(ctx.end))
+    w.say(
+        ("At the end ({end}) the {a} is {side} the {b}.", "In the last frame ({end}) it is {side} the {b}."),
+        side=side(ctx.tl.num_frames - 1),
+        **names,
+        end=ts(ctx.end),
+    )
     passes = sum(e.type == "pass" for e in ctx.tl.events)
     if ctx.kind == "side_at_stop":
         asked = PHRASE[after if ctx.plan["asked"] else before]
@@ -378,7 +456,13 @@ def _observe_distance(ctx: Context, w: Writer) -> None:
         w.say(("At {t} the {obj} stops moving.", "The {obj} comes to rest at {t}."), t=ctx.t(stop.frame), obj=ctx.names[stop.objects[0]])
         pairs = sorted(itertools.combinations([o.id for o in ctx.objects], 2), key=lambda p: gap(*p, stop.frame))
         listed = ", ".join(f"the {ctx.names[p]} and the {ctx.names[q]} about {pct(gap(p, q, stop.frame))}" for p, q in pairs)
-        w.say(("At that moment the pairwise distances, closest first, are: {listed}.", "Measuring every pair at that moment, from closest: {listed}."), listed=listed)
+        w.say(
+            (
+                "At that moment the pairwise distances, closest first, are: {listed}.",
+                "Measuring every pair at that moment, from closest: {listed}.",
+            ),
+            listed=listed,
+        )
         return
     a, b = ctx.objects[0].id, ctx.objects[1].id
     names = {"a": ctx.names[a], "b": ctx.names[b]}
@@ -416,10 +500,21 @@ def _observe_attribute(ctx: Context, w: Writer) -> None:
 
 
 def _observe_rotation(ctx: Context, w: Writer) -> None:
-    _narrate(ctx, w, ctx.own(), "rotation_count", lambda e: {"n_times": {1: "once", 2: "twice"}.get(int(e.detail), f"{e.detail} times over") if e.type == "full_turn" else ""})
+    _narrate(
+        ctx,
+        w,
+        ctx.own(),
+        "rotation_count",
+        lambda e: {"n_times": {1: "once", 2: "twice"}.get(int(e.detail), f"{e.detail} times over") if e.type == "full_turn" else ""},
+    )
     turns = len(ctx.own("full_turn"))
     if ctx.kind in ("count", "count_choice"):
-        w.say(("That makes {turns}.", "So it completes {rotations}.", "In total: {complete}."), turns=_plural(turns, "full turn"), rotations=_plural(turns, "full rotation"), complete=_plural(turns, "complete turn"))
+        w.say(
+            ("That makes {turns}.", "So it completes {rotations}.", "In total: {complete}."),
+            turns=_plural(turns, "full turn"),
+            rotations=_plural(turns, "full rotation"),
+            complete=_plural(turns, "complete turn"),
+        )
     elif ctx.kind == "direction":
         actual = ctx.own("spin_start")[0].detail
         asked = "clockwise" if ctx.plan["asked_clockwise"] else "counter-clockwise"
@@ -430,13 +525,23 @@ def _observe_collision(ctx: Context, w: Writer) -> None:
     contacts = [e for e in ctx.tl.events if e.type == "wall_contact"]
     _narrate(ctx, w, contacts, "collision_count")
     if ctx.kind != "when":
-        w.say(("That makes {contacts} in total.", "In total I count {contacts}.", "So the {target} hits a wall {times}."), contacts=_plural(len(contacts), "wall contact"), times=_plural(len(contacts), "time"), **ctx.fields())
+        w.say(
+            ("That makes {contacts} in total.", "In total I count {contacts}.", "So the {target} hits a wall {times}."),
+            contacts=_plural(len(contacts), "wall contact"),
+            times=_plural(len(contacts), "time"),
+            **ctx.fields(),
+        )
 
 
 def _observe_hops(ctx: Context, w: Writer) -> None:
     _narrate(ctx, w, ctx.own("hop", "land"), "motion_count")
     if ctx.kind != "when":
-        w.say(("That is {hops} in all.", "So the {target} hops {times}.", "Counting them: {hops}."), hops=_plural(len(ctx.own("hop")), "hop"), times=_plural(len(ctx.own("hop")), "time"), **ctx.fields())
+        w.say(
+            ("That is {hops} in all.", "So the {target} hops {times}.", "Counting them: {hops}."),
+            hops=_plural(len(ctx.own("hop")), "hop"),
+            times=_plural(len(ctx.own("hop")), "time"),
+            **ctx.fields(),
+        )
 
 
 def _observe_events(family: str, extra=None) -> Callable[[Context, Writer], None]:
@@ -533,7 +638,11 @@ def _chip_state(state: dict, ctx: Context) -> dict[str, str]:
     parts = {}
     for name in sorted(state):
         chips = state[name]
-        parts[name] = f"{name} empty" if not chips else f"{name} has {len(chips)} chip{'s' if len(chips) > 1 else ''} ({', '.join(str(c) for c in chips)})"
+        parts[name] = (
+            f"{name} empty"
+            if not chips
+            else f"{name} has {len(chips)} chip{'s' if len(chips) > 1 else ''} ({', '.join(str(c) for c in chips)})"
+        )
     return parts
 
 
@@ -654,7 +763,10 @@ MOMENTS: dict[tuple[str, str], str] = {
 RECAPS = {
     "end": ("So at the end the state is: {state}.", "The final state, then: {state}."),
     "start": ("So at the start the state was: {state}.", "The initial state, then: {state}."),
-    "after": ("Right after operation {k} (the one at {t}) the state was: {state}.", "Just after the {kth} operation ({t}) it was: {state}."),
+    "after": (
+        "Right after operation {k} (the one at {t}) the state was: {state}.",
+        "Just after the {kth} operation ({t}) it was: {state}.",
+    ),
 }
 
 CONCLUDE = (
@@ -675,36 +787,80 @@ def _long_term(ctx: Context, w: Writer) -> None:
     w.say(LONG_INTROS[family])
     w.paragraph()
     if plan["shown"] == "initial":
-        w.say(("At 0.00 s the initial state is revealed: {state}.", "The clip opens (0.00 s) on the initial state: {state}."), state=describe(states[0], ctx))
+        w.say(
+            ("At 0.00 s the initial state is revealed: {state}.", "The clip opens (0.00 s) on the initial state: {state}."),
+            state=describe(states[0], ctx),
+        )
         for op, before, after in zip(ops, states, states[1:]):
             a, b = span(op)
             what = f"; {effect(before, after, op, ctx)}" if effect else ""
             if family in EFFECT_ONLY:
-                w.say(("From {a} to {b}, operation {k}: “{caption}”{what}.", "Operation {k} runs from {a} to {b}, “{caption}”{what}."),
-                      a=a, b=b, k=op.index + 1, caption=tl.events[op.index].detail, what=what)
+                w.say(
+                    ("From {a} to {b}, operation {k}: “{caption}”{what}.", "Operation {k} runs from {a} to {b}, “{caption}”{what}."),
+                    a=a,
+                    b=b,
+                    k=op.index + 1,
+                    caption=tl.events[op.index].detail,
+                    what=what,
+                )
                 continue
             w.say(
-                ("From {a} to {b}, operation {k}: “{caption}”{what}. Now {change}.", "Operation {k} runs from {a} to {b}, “{caption}”{what}; afterwards {change}."),
-                a=a, b=b, k=op.index + 1, caption=tl.events[op.index].detail, what=what, change=_changed(parts(before, ctx), parts(after, ctx)),
+                (
+                    "From {a} to {b}, operation {k}: “{caption}”{what}. Now {change}.",
+                    "Operation {k} runs from {a} to {b}, “{caption}”{what}; afterwards {change}.",
+                ),
+                a=a,
+                b=b,
+                k=op.index + 1,
+                caption=tl.events[op.index].detail,
+                what=what,
+                change=_changed(parts(before, ctx), parts(after, ctx)),
             )
         if MOMENTS.get((family, ctx.kind)) != "end":
             w.say(("The final state is not shown, but the tracking gives it: {state}.",), state=describe(states[-1], ctx))
     else:
-        w.say(("The clip starts with the state hidden (0.00 s); then come the operations, in order.", "At first (0.00 s) nothing of the state is visible; the operations follow one by one."))
+        w.say(
+            (
+                "The clip starts with the state hidden (0.00 s); then come the operations, in order.",
+                "At first (0.00 s) nothing of the state is visible; the operations follow one by one.",
+            )
+        )
         for op in ops:
             a, b = span(op)
-            w.say(("From {a} to {b}, operation {k}: “{caption}”.", "Operation {k} ({a} to {b}): “{caption}”."), a=a, b=b, k=op.index + 1, caption=tl.events[op.index].detail)
+            w.say(
+                ("From {a} to {b}, operation {k}: “{caption}”.", "Operation {k} ({a} to {b}): “{caption}”."),
+                a=a,
+                b=b,
+                k=op.index + 1,
+                caption=tl.events[op.index].detail,
+            )
         w.paragraph()
         w.say(
-            ("After the last operation ends at {t}, the final state is revealed: {state}.", "Once the last operation is over ({t}) the final state shows: {state}."),
-            t=span(ops[-1])[1], state=describe(states[-1], ctx),
+            (
+                "After the last operation ends at {t}, the final state is revealed: {state}.",
+                "Once the last operation is over ({t}) the final state shows: {state}.",
+            ),
+            t=span(ops[-1])[1],
+            state=describe(states[-1], ctx),
         )
-        w.say(("To know the earlier states I undo the operations from the last one back to the first.", "Working backwards, I undo each operation in turn, starting from the last."))
+        w.say(
+            (
+                "To know the earlier states I undo the operations from the last one back to the first.",
+                "Working backwards, I undo each operation in turn, starting from the last.",
+            )
+        )
         for op, before, after in reversed(list(zip(ops, states, states[1:]))):
             what = f" ({effect(before, after, op, ctx)})" if effect else ""
             w.say(
-                ("Undoing operation {k} (“{caption}”, at {a}){what} gives back: {change}.", "Before operation {k} (“{caption}”, {a}){what}: {change}."),
-                k=op.index + 1, caption=tl.events[op.index].detail, a=span(op)[0], what=what, change=_changed(parts(after, ctx), parts(before, ctx)),
+                (
+                    "Undoing operation {k} (“{caption}”, at {a}){what} gives back: {change}.",
+                    "Before operation {k} (“{caption}”, {a}){what}: {change}.",
+                ),
+                k=op.index + 1,
+                caption=tl.events[op.index].detail,
+                a=span(op)[0],
+                what=what,
+                change=_changed(parts(after, ctx), parts(before, ctx)),
             )
     w.paragraph()
     moment = MOMENTS.get((family, ctx.kind))
@@ -722,8 +878,14 @@ def _long_term(ctx: Context, w: Writer) -> None:
         moving = [op.index + 1 for op, a, b in zip(ops, states, states[1:]) if ball_cell(a, color) != ball_cell(b, color)]
         which = f"operation {moving[0]}" if len(moving) == 1 else "operations " + ", ".join(map(str, moving[:-1])) + f" and {moving[-1]}"
         w.say(
-            ("The cup hiding the {color} ball takes part in {which}: {n} {swaps} in all.", "The {color} ball's cup is moved by {which}, so {n} {swaps}."),
-            color=color, which=which, n=len(moving), swaps="swap" if len(moving) == 1 else "swaps",
+            (
+                "The cup hiding the {color} ball takes part in {which}: {n} {swaps} in all.",
+                "The {color} ball's cup is moved by {which}, so {n} {swaps}.",
+            ),
+            color=color,
+            which=which,
+            n=len(moving),
+            swaps="swap" if len(moving) == 1 else "swaps",
         )
 
 
@@ -736,16 +898,32 @@ def _conclude(ctx: Context, w: Writer) -> None:
         from ..rewards import parse_interval
 
         start, end = parse_interval(q.answer)
-        ops = [op for op in ctx.tl.operations if abs(ctx.tl.time(op.start_frame) - start) < 1e-6 and abs(ctx.tl.time(op.end_frame) - end) < 1e-6]
+        ops = [
+            op
+            for op in ctx.tl.operations
+            if abs(ctx.tl.time(op.start_frame) - start) < 1e-6 and abs(ctx.tl.time(op.end_frame) - end) < 1e-6
+        ]
         if ops:
             op = ops[0]
-            w.say(("The operation asked about is operation {k}, “{caption}”, shown from {a} to {b}.", "That is operation {k} (“{caption}”), on screen from {a} to {b}."),
-                  k=op.index + 1, caption=ctx.tl.events[op.index].detail, a=ts(start), b=ts(end))
+            w.say(
+                (
+                    "The operation asked about is operation {k}, “{caption}”, shown from {a} to {b}.",
+                    "That is operation {k} (“{caption}”), on screen from {a} to {b}.",
+                ),
+                k=op.index + 1,
+                caption=ctx.tl.events[op.index].detail,
+                a=ts(start),
+                b=ts(end),
+            )
         else:
             w.say(CLOSING["interval"], a=ts(start), b=ts(end))
         return
     if ctx.scene.timeline.operations and (ctx.scene.family, ctx.kind) not in (("shell_game", "swap_count"),):
-        w.say(CONCLUDE, question=q.text.splitlines()[0].removeprefix("The shell starts in the root directory /. "), answer_text=ctx.answer_text)
+        w.say(
+            CONCLUDE,
+            question=q.text.splitlines()[0].removeprefix("The shell starts in the root directory /. "),
+            answer_text=ctx.answer_text,
+        )
     w.say(CLOSING[q.answer_type], **ctx.fields())
 
 

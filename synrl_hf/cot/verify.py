@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..rewards import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, extract_answer, format_reward, parse_interval, parse_number, score_answer
 
@@ -124,7 +125,9 @@ _DURATION_BEFORE = re.compile(
     r"(?:\bfor|\blasting|\blasts|\blasted|\blast|\btakes?|\btook|\btaking|\bevery|\bspanning|\bspans?|\bduration(?:\s+of)?|\bwithin|\bonly)\s+(?:about\s+|roughly\s+|around\s+|~\s*)?$",
     re.I,
 )
-_DURATION_AFTER = re.compile(r"^\s*(?:later|earlier|apart|long|each|per|in total|of (?:motion|movement|time)|after that|before that)\b", re.I)
+_DURATION_AFTER = re.compile(
+    r"^\s*(?:later|earlier|apart|long|each|per|in total|of (?:motion|movement|time)|after that|before that)\b", re.I
+)
 
 
 def _is_duration(text: str, start: int, end: int) -> bool:
@@ -169,11 +172,15 @@ def anchors(row: dict[str, Any]) -> list[Anchor]:
     out = []
     for event in _list(row.get("events")):
         objects = tuple(event.get("objects") or ())
-        label = f"{event['type']}" + (f" of {', '.join(objects)}" if objects else "") + (f" ({event['detail']})" if event.get("detail") else "")
+        label = (
+            f"{event['type']}" + (f" of {', '.join(objects)}" if objects else "") + (f" ({event['detail']})" if event.get("detail") else "")
+        )
         out.append(Anchor(float(event["time"]), label, "event", event["type"], objects))
     for op in _list(row.get("operations")):
         name = op.get("name", "")
-        out.append(Anchor(float(op["start_time"]), f"operation {op['index'] + 1} ({name}) starts", "op_start", name, index=int(op["index"])))
+        out.append(
+            Anchor(float(op["start_time"]), f"operation {op['index'] + 1} ({name}) starts", "op_start", name, index=int(op["index"]))
+        )
         out.append(Anchor(float(op["end_time"]), f"operation {op['index'] + 1} ({name}) ends", "op_end", name, index=int(op["index"])))
     fps, frames = float(row["fps"]), int(row["num_frames"])
     out += [
@@ -244,9 +251,17 @@ class CountRule:
 
 
 COUNT_RULES: dict[str, CountRule] = {
-    "collision_count": CountRule(("count", "count_choice"), r"(?:wall\s+)?(?:contacts?|collisions?|bounces?|hits?|touches|times?)", _events_of(("wall_contact",), own=False)),
+    "collision_count": CountRule(
+        ("count", "count_choice"),
+        r"(?:wall\s+)?(?:contacts?|collisions?|bounces?|hits?|touches|times?)",
+        _events_of(("wall_contact",), own=False),
+    ),
     "motion_count": CountRule(("count", "count_choice"), r"(?:hops?|jumps?|times?)", _events_of(("hop",), own=True)),
-    "rotation_count": CountRule(("count", "count_choice"), r"(?:full\s+|complete\s+)?(?:turns?|rotations?|revolutions?|times?)", _events_of(("full_turn",), own=True)),
+    "rotation_count": CountRule(
+        ("count", "count_choice"),
+        r"(?:full\s+|complete\s+)?(?:turns?|rotations?|revolutions?|times?)",
+        _events_of(("full_turn",), own=True),
+    ),
     "relative_position": CountRule(("count",), r"(?:pass(?:es)?|crossings?|switch(?:es)?|times?)", _events_of(("pass",), own=False)),
     "shell_game": CountRule(("swap_count",), r"(?:swaps?|times?)", _ball_swaps, unit=lambda a: a.index),
 }
@@ -289,7 +304,9 @@ def _check_answer(text: str, row: dict[str, Any], tolerance: float) -> Check:
             return Check("answer", True)
     elif score_answer(predicted, truth, answer_type, options=_list(row.get("options"))) == 1.0:
         return Check("answer", True)
-    return Check("answer", False, f"the final answer {predicted!r} is not the correct answer {truth!r}; the reasoning must arrive at {truth!r}")
+    return Check(
+        "answer", False, f"the final answer {predicted!r} is not the correct answer {truth!r}; the reasoning must arrive at {truth!r}"
+    )
 
 
 def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) -> Verification:
@@ -304,7 +321,15 @@ def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) ->
     checks = []
 
     well_formed = format_reward([text])[0] == 1.0
-    checks.append(Check("format", well_formed, "" if well_formed else "use exactly <think>reasoning</think><answer>final answer</answer>, each tag once, with a non-empty answer"))
+    checks.append(
+        Check(
+            "format",
+            well_formed,
+            ""
+            if well_formed
+            else "use exactly <think>reasoning</think><answer>final answer</answer>, each tag once, with a non-empty answer",
+        )
+    )
     checks.append(_check_answer(text, row, tolerance))
 
     known = anchors(row)
@@ -338,7 +363,9 @@ def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) ->
             backwards.append(f"{events[0].label} at {_fmt(moment)} is introduced after {latest[1]} at {_fmt(latest[0])}")
         if latest is None or moment >= latest[0]:
             latest = (moment, events[0].label)
-    checks.append(Check("order", not backwards, "events must be narrated in the order they happen: " + "; ".join(backwards[:4]) if backwards else ""))
+    checks.append(
+        Check("order", not backwards, "events must be narrated in the order they happen: " + "; ".join(backwards[:4]) if backwards else "")
+    )
 
     rule = COUNT_RULES.get(row.get("task", ""))
     if rule is not None and row.get("question_type") in rule.kinds:

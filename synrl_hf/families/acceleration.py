@@ -85,20 +85,26 @@ class Acceleration(Family):
         kind = plan["kind"]
         if kind == "when":
             start, end = (e for e in timeline.events if e.objects == [target.id])
-            text = pick(rng, (
-                f"When is the {name} {start.detail}?",
-                f"The {name} changes its speed gradually at one point. During which time span is it {start.detail}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"When is the {name} {start.detail}?",
+                    f"The {name} changes its speed gradually at one point. During which time span is it {start.detail}?",
+                ),
+            )
             return interval(text, timeline.time(start.frame), timeline.time(end.frame))
         track = timeline.tracks[target.id]
         trend = _read_trend(motion.track_speed(track.x, track.y, timeline.fps))
         if kind == "check":
             text = pick(rng, CHECKS[plan["asked"]]).format(name)
             return yes_no(text, trend == plan["asked"], primitive="speed", kind=kind)
-        text = pick(rng, (
-            f"How does the speed of the {name} change over the video?",
-            f"Watch the {name}. Which describes how its speed develops?",
-        ))
+        text = pick(
+            rng,
+            (
+                f"How does the speed of the {name} change over the video?",
+                f"Watch the {name}. Which describes how its speed develops?",
+            ),
+        )
         return multiple_choice(rng, text, TRENDS[trend], list(TRENDS.values()), primitive="speed", kind=kind)
 
 

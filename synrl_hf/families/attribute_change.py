@@ -80,34 +80,46 @@ class AttributeChange(Family):
         obj = timeline.objects[0]
         if kind == "to_color":
             final = {o.id: timeline.tracks[o.id].style_at(o, timeline.num_frames - 1)[1] for o in timeline.objects}
-            text = pick(rng, (
-                f"All objects change color at the same moment. What color does the {motion.describe(obj)} turn into?",
-                f"Which color does the {obj.shape} that starts out {obj.color} have after the color change?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"All objects change color at the same moment. What color does the {motion.describe(obj)} turn into?",
+                    f"Which color does the {obj.shape} that starts out {obj.color} have after the color change?",
+                ),
+            )
             others = [c for oid, c in final.items() if oid != obj.id]
             return multiple_choice(rng, text, final[obj.id], others, primitive="attribute", kind=kind)
         track = timeline.tracks[obj.id]
         changed = [next(a for a in ATTRIBUTES if getattr(c, a) is not None) for c in track.style_changes]
         if kind == "which":
-            text = pick(rng, (
-                "Which attribute of the object changes during the video?",
-                "Watch the object closely. What about it changes: its color, its size, its shape, or nothing?",
-            ))
+            text = pick(
+                rng,
+                (
+                    "Which attribute of the object changes during the video?",
+                    "Watch the object closely. What about it changes: its color, its size, its shape, or nothing?",
+                ),
+            )
             answer = changed[0] if changed else NOTHING
             return multiple_choice(rng, text, answer, ATTRIBUTES + (NOTHING,), primitive="attribute", kind=kind)
         if kind == "order":
-            text = pick(rng, (
-                "The object changes several times. In what order do its attributes change? Name each change as color, size or shape.",
-                "List the object's changes in the order they happen, each as color, size or shape.",
-            ))
+            text = pick(
+                rng,
+                (
+                    "The object changes several times. In what order do its attributes change? Name each change as color, size or shape.",
+                    "List the object's changes in the order they happen, each as color, size or shape.",
+                ),
+            )
             return sequence(text, changed, primitive="attribute", kind=kind)
         first, last = plan["span"]
         start, end = track.style_changes[first].frame, track.style_changes[last].frame
-        text = pick(rng, (
-            f"When does the object go from its {ordinal(first + 1)} change to its {ordinal(last + 1)} change?",
-            f"Give the time span from the object's {ordinal(first + 1)} change ({changed[first]}) "
-            f"to its {ordinal(last + 1)} change ({changed[last]}).",
-        ))
+        text = pick(
+            rng,
+            (
+                f"When does the object go from its {ordinal(first + 1)} change to its {ordinal(last + 1)} change?",
+                f"Give the time span from the object's {ordinal(first + 1)} change ({changed[first]}) "
+                f"to its {ordinal(last + 1)} change ({changed[last]}).",
+            ),
+        )
         return interval(text, timeline.time(start), timeline.time(end))
 
 

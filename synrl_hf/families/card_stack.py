@@ -26,8 +26,13 @@ LANE_X = STACK_X - 0.17  # where a card travels to get round the stack
 SIDESTEP = 0.115  # how far swapped cards step aside, enough to pass the card between them
 CAPACITY = 7
 NAMES = ("push", "pop", "top_to_bottom", "bottom_to_top", "swap_top", "flip_top3")
-CAPTIONS = {"pop": "pop", "top_to_bottom": "top card to bottom", "bottom_to_top": "bottom card to top",
-            "swap_top": "swap top two", "flip_top3": "flip top three"}
+CAPTIONS = {
+    "pop": "pop",
+    "top_to_bottom": "top card to bottom",
+    "bottom_to_top": "bottom card to top",
+    "swap_top": "swap top two",
+    "flip_top3": "flip top three",
+}
 
 
 @dataclass(frozen=True)
@@ -128,19 +133,34 @@ class CardStack(Family):
             return longterm.when_question(rng, timeline, k, caption(*ops[k - 1]))
         if kind in ("order_end", "order_start"):
             when, state = ("at the end", states[-1]) if kind == "order_end" else ("at the start", states[0])
-            text = pick(rng, (
-                f"List the cards in the stack {when}, from top to bottom.",
-                f"What is the order of the stacked cards {when}, top card first?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"List the cards in the stack {when}, from top to bottom.",
+                    f"What is the order of the stacked cards {when}, top card first?",
+                ),
+            )
             return sequence(text, state["stack"], primitive="state_tracking" if kind == "order_end" else "retrodiction", kind=kind)
         answer, distractors, naive = _choice(rng, states, ops, plan)
-        text = pick(rng, {
-            "top_end": ("Which card is on top of the stack at the end?", "After all the operations, which card lies on top?"),
-            "bottom_end": ("Which card is at the bottom of the stack at the end?", "After all the operations, which card lies at the bottom?"),
-            "top_start": ("Which card was on top of the stack at the start?", "Before the first operation, which card lay on top?"),
-            "top_after": (f"Which card was on top right after the {ordinal(k)} operation?", f"Just after operation {k}, which card lay on top of the stack?"),
-            "discarded_by": (f"Which card did the {ordinal(k)} operation move to the discard pile?", f"Operation {k} is a pop. Which card did it discard?"),
-        }[kind])
+        text = pick(
+            rng,
+            {
+                "top_end": ("Which card is on top of the stack at the end?", "After all the operations, which card lies on top?"),
+                "bottom_end": (
+                    "Which card is at the bottom of the stack at the end?",
+                    "After all the operations, which card lies at the bottom?",
+                ),
+                "top_start": ("Which card was on top of the stack at the start?", "Before the first operation, which card lay on top?"),
+                "top_after": (
+                    f"Which card was on top right after the {ordinal(k)} operation?",
+                    f"Just after operation {k}, which card lay on top of the stack?",
+                ),
+                "discarded_by": (
+                    f"Which card did the {ordinal(k)} operation move to the discard pile?",
+                    f"Operation {k} is a pop. Which card did it discard?",
+                ),
+            }[kind],
+        )
         primitive = {"top_start": "retrodiction", "top_after": "historical", "discarded_by": "historical"}.get(kind, "state_tracking")
         return multiple_choice(rng, text, answer, longterm.with_naive(distractors, naive, answer), primitive=primitive, kind=kind)
 
@@ -230,7 +250,7 @@ def _animate(rng, states, ops, shown):
     sched = longterm.schedule(rng, len(ops))
     cards = list(dict.fromkeys(states[0]["stack"] + [a["card"] for n, a in ops if n == "push"]))
     anim = longterm.Animator(sched.num_frames, _layout(states[0]))
-    appears = {c: 0 for c in states[0]["stack"]}
+    appears = dict.fromkeys(states[0]["stack"], 0)
     for (start, end), (name, args), before, after in zip(sched.spans, ops, states, states[1:]):
         if name == "push":
             appears[args["card"]] = start

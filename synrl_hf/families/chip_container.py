@@ -173,20 +173,26 @@ class ChipContainer(Family):
             forward = kind in self.FORWARD
             count = len((states[-1] if forward else states[0])[target])
             moment = "at the end" if forward else "at the start"
-            text = pick(rng, (
-                f"How many chips are in container {target} {moment} of the video?",
-                f"Count the chips that container {target} holds {moment} of the video.",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many chips are in container {target} {moment} of the video?",
+                    f"Count the chips that container {target} holds {moment} of the video.",
+                ),
+            )
             primitive = "state_tracking" if forward else "retrodiction"
             if kind.endswith("_choice"):
                 return numeric_choice(text, count, plan["rank"], primitive=primitive, kind=kind)
             return number(text, count, primitive=primitive, kind=kind)
         if kind == "most_after":
             k = plan["op"]
-            text = pick(rng, (
-                f"Which container holds the most chips right after the {ordinal(k)} operation?",
-                f"After the {ordinal(k)} operation, which container has the largest number of chips?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Which container holds the most chips right after the {ordinal(k)} operation?",
+                    f"After the {ordinal(k)} operation, which container has the largest number of chips?",
+                ),
+            )
             answer = unique_fullest(states[k])
             others = [f"container {c}" for c in states[k] if c != answer]
             return multiple_choice(rng, text, f"container {answer}", others, primitive="historical", kind=kind)
@@ -212,7 +218,8 @@ def _targets(plan: dict, states: list, ops: list) -> list:
         asked, shown = (states[-1], states[0]) if kind in ChipContainer.FORWARD else (states[0], states[-1])
         touched = {a.get(end) for _, a in ops for end in ("src", "dst")}
         return [
-            c for c in sorted(asked)
+            c
+            for c in sorted(asked)
             if len(asked[c]) == plan["count"] and c in touched and (len(shown[c]) == plan["count"]) == plan["naive"]
         ]
     k = plan["op"] - 1

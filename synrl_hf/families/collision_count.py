@@ -9,10 +9,9 @@ import numpy as np
 
 from .. import motion
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
-from ..render.geometry import outline
+from ..shapes import outline
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
-
 
 WALL_GAP = 0.004  # canvas units between the outline and the frame edge at contact
 
@@ -86,24 +85,33 @@ class CollisionCount(Family):
         contacts = [e for e in timeline.events if e.type == "wall_contact"]
         count = len(contacts)
         if plan["kind"] == "count":
-            text = pick(rng, (
-                f"How many times does the {name} touch the edges of the frame?",
-                f"Count the wall contacts of the {name}. How many times does it hit a wall?",
-                f"The {name} bounces around the frame. How many bounces off a wall do you see?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many times does the {name} touch the edges of the frame?",
+                    f"Count the wall contacts of the {name}. How many times does it hit a wall?",
+                    f"The {name} bounces around the frame. How many bounces off a wall do you see?",
+                ),
+            )
             return number(text, count, primitive="counting", kind="count")
         if plan["kind"] == "count_choice":
-            text = pick(rng, (
-                f"How many times does the {name} bounce off a wall?",
-                f"How many wall collisions does the {name} make during the video?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many times does the {name} bounce off a wall?",
+                    f"How many wall collisions does the {name} make during the video?",
+                ),
+            )
             return numeric_choice(text, count, plan["rank"], primitive="counting", kind="count_choice")
         leg = plan["leg"]
         start, end = contacts[leg - 1], contacts[leg]
-        text = pick(rng, (
-            f"When does the {name} travel from its {ordinal(leg)} wall contact to its {ordinal(leg + 1)}?",
-            f"Give the time span between the {ordinal(leg)} and the {ordinal(leg + 1)} time the {name} hits a wall.",
-        ))
+        text = pick(
+            rng,
+            (
+                f"When does the {name} travel from its {ordinal(leg)} wall contact to its {ordinal(leg + 1)}?",
+                f"Give the time span between the {ordinal(leg)} and the {ordinal(leg + 1)} time the {name} hits a wall.",
+            ),
+        )
         return interval(text, timeline.time(start.frame), timeline.time(end.frame))
 
 

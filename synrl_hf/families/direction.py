@@ -64,16 +64,22 @@ class Direction(Family):
             leg = int(rng.integers(2))
             direction = (first, second)[leg]
             span = ((start, turn), (turn, stop))[leg]
-            text = pick(rng, (
-                f"When is the {name} moving {direction}? {NORTH_NOTE}",
-                f"During which time span does the {name} head {direction}? {NORTH_NOTE}",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"When is the {name} moving {direction}? {NORTH_NOTE}",
+                    f"During which time span does the {name} head {direction}? {NORTH_NOTE}",
+                ),
+            )
             return interval(text, timeline.time(span[0]), timeline.time(span[1]))
         answer = first if kind == "first_leg" else second
-        text = pick(rng, (
-            f"In which direction does the {name} move {'first' if kind == 'first_leg' else 'after it turns'}? {NORTH_NOTE}",
-            f"The {name} changes direction once. Which way does it go {'before' if kind == 'first_leg' else 'after'} the turn? {NORTH_NOTE}",
-        ))
+        text = pick(
+            rng,
+            (
+                f"In which direction does the {name} move {'first' if kind == 'first_leg' else 'after it turns'}? {NORTH_NOTE}",
+                f"The {name} changes direction once. Which way does it go {'before' if kind == 'first_leg' else 'after'} the turn? {NORTH_NOTE}",
+            ),
+        )
         distractors = [d for d in motion.COMPASS if d != answer]
         return multiple_choice(rng, text, answer, distractors, primitive="direction", kind=kind)
 

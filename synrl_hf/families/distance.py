@@ -97,18 +97,24 @@ class Distance(Family):
         name_a, name_b = (motion.describe(o) for o in timeline.objects[:2])
         gap = np.hypot(a.x - b.x, a.y - b.y)
         if kind == "trend":
-            text = pick(rng, (
-                f"How does the distance between the {name_a} and the {name_b} change over the video?",
-                f"Watch the {name_a} and the {name_b}. What happens to the space between them?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How does the distance between the {name_a} and the {name_b} change over the video?",
+                    f"Watch the {name_a} and the {name_b}. What happens to the space between them?",
+                ),
+            )
             return multiple_choice(rng, text, SIGNS[_signs(gap)], TRENDS, primitive="distance", kind=kind)
         change = np.sign(np.round(np.diff(gap), 9))
         moving = np.flatnonzero(change == plan["phase"])  # frames f with the distance changing to f + 1
         verb = "grow" if plan["phase"] > 0 else "shrink"
-        text = pick(rng, (
-            f"When does the distance between the {name_a} and the {name_b} {verb}?",
-            f"During which time span do the {name_a} and the {name_b} get {'farther apart' if plan['phase'] > 0 else 'closer together'}?",
-        ))
+        text = pick(
+            rng,
+            (
+                f"When does the distance between the {name_a} and the {name_b} {verb}?",
+                f"During which time span do the {name_a} and the {name_b} get {'farther apart' if plan['phase'] > 0 else 'closer together'}?",
+            ),
+        )
         return interval(text, timeline.time(moving[0]), timeline.time(moving[-1] + 1))
 
 
@@ -165,8 +171,7 @@ def _pair_scene(rng, params, closest, num_frames):
         else:
             frames, path = np.arange(num_frames), np.array(layouts)
             tracks = {
-                o.id: _track(np.interp(frames, keys, path[:, i, 0]), np.interp(frames, keys, path[:, i, 1]))
-                for i, o in enumerate(objects)
+                o.id: _track(np.interp(frames, keys, path[:, i, 0]), np.interp(frames, keys, path[:, i, 1])) for i, o in enumerate(objects)
             }
             return Timeline(FPS, num_frames, objects, tracks, [Event(stop, "stop", [objects[0].id])])
     raise RuntimeError("could not move the objects between their layouts without overlaps")
@@ -214,9 +219,12 @@ def _ask_pair(rng, timeline):
     i, j = min(pairs, key=lambda p: math.dist(at[p[0]], at[p[1]]))
     options = [f"the {names[p]} and the {names[q]}" for p, q in pairs]
     stopper = motion.describe(timeline.object(stop.objects[0]))
-    text = pick(rng, (
-        f"At the moment the {stopper} stops moving, which two objects are closest to each other?",
-        f"Which pair of objects is closest together when the {stopper} comes to rest?",
-    ))
+    text = pick(
+        rng,
+        (
+            f"At the moment the {stopper} stops moving, which two objects are closest to each other?",
+            f"Which pair of objects is closest together when the {stopper} comes to rest?",
+        ),
+    )
     answer = options[pairs.index((i, j))]
     return multiple_choice(rng, text, answer, options, primitive="distance", kind="closest_pair", num_options=min(4, len(pairs)))

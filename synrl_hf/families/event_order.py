@@ -86,34 +86,46 @@ class EventOrder(Family):
         names = [motion.describe(o) for o in order]
         kind, rank = plan["kind"], plan["rank"]
         if kind == "order":
-            text = pick(rng, (
-                "Each object does one thing (blinks, jumps, spins, changes color or grows) at its own moment. "
-                "List the objects in the order in which they act.",
-                "In what order do the objects perform their actions? Name them by color and shape, first to last.",
-            ))
+            text = pick(
+                rng,
+                (
+                    "Each object does one thing (blinks, jumps, spins, changes color or grows) at its own moment. "
+                    "List the objects in the order in which they act.",
+                    "In what order do the objects perform their actions? Name them by color and shape, first to last.",
+                ),
+            )
             return sequence(text, names, primitive="event_order", kind=kind)
         position = "last" if rank == len(order) else ordinal(rank)
         if kind == "nth":
-            text = pick(rng, (
-                f"Each object performs one short action. Which object acts {position}?",
-                f"The objects take turns doing something. Whose action comes {position}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Each object performs one short action. Which object acts {position}?",
+                    f"The objects take turns doing something. Whose action comes {position}?",
+                ),
+            )
             return multiple_choice(rng, text, names[rank - 1], names, primitive="event_order", kind=kind, num_options=min(4, len(names)))
         if kind == "next_action":
             done = starts[rank - 1].type
-            text = pick(rng, (
-                f"Right after the {names[rank - 1]} has acted, what does the next object do?",
-                f"Which action comes immediately after the action of the {names[rank - 1]}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Right after the {names[rank - 1]} has acted, what does the next object do?",
+                    f"Which action comes immediately after the action of the {names[rank - 1]}?",
+                ),
+            )
             others = [ACTIONS[a] for a in ACTIONS if a != done]
             return multiple_choice(rng, text, ACTIONS[starts[rank].type], others, primitive="event_order", kind=kind)
         start = starts[rank - 1]
         end = next(e for e in timeline.events if e.detail == "end" and e.objects == start.objects)
         description = ACTIONS[start.type].removeprefix("it ")
-        text = pick(rng, (
-            f"During which time span does the {names[rank - 1]} perform its action (it {description})?",
-            f"Give the time span during which the {names[rank - 1]} {description}.",
-        ))
+        text = pick(
+            rng,
+            (
+                f"During which time span does the {names[rank - 1]} perform its action (it {description})?",
+                f"Give the time span during which the {names[rank - 1]} {description}.",
+            ),
+        )
         return interval(text, timeline.time(start.frame), timeline.time(end.frame))
 
 

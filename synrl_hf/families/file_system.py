@@ -25,8 +25,22 @@ from ..timeline import SceneObject, Track
 from .base import Family, Params
 
 FILE_NAMES = (
-    "notes.txt", "report.pdf", "todo.md", "data.csv", "photo.jpg", "main.py", "song.mp3", "plan.txt",
-    "budget.xls", "draft.doc", "log.txt", "map.png", "slides.ppt", "list.txt", "memo.md", "video.mp4",
+    "notes.txt",
+    "report.pdf",
+    "todo.md",
+    "data.csv",
+    "photo.jpg",
+    "main.py",
+    "song.mp3",
+    "plan.txt",
+    "budget.xls",
+    "draft.doc",
+    "log.txt",
+    "map.png",
+    "slides.ppt",
+    "list.txt",
+    "memo.md",
+    "video.mp4",
 )
 DIR_NAMES = ("docs", "img", "src", "music", "old", "work", "tmp", "backup", "games", "mail", "trips", "books")
 MAX_DIRS, MAX_FILES, MAX_DEPTH = 8, 9, 3
@@ -211,20 +225,29 @@ class FileSystem(Family):
         if kind == "files_end":
             directory = pick(rng, targets)
             where = "the root directory /" if directory == "/" else directory
-            text = pick(rng, (
-                f"{START} How many files are directly in {where} at the end (not counting files in its subdirectories)?",
-                f"{START} After the last command, how many files does {where} itself contain (subdirectories not included)?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"{START} How many files are directly in {where} at the end (not counting files in its subdirectories)?",
+                    f"{START} After the last command, how many files does {where} itself contain (subdirectories not included)?",
+                ),
+            )
             return number(text, file_count(states[-1], directory), primitive="state_tracking", kind=kind)
         target, answer, naive, pool = pick(rng, targets)
-        text = pick(rng, {
-            "where_end": (f"{START} Which directory contains {target} at the end?", f"{START} Where is {target} after the last command?"),
-            "where_start": (f"{START} Where was {target} before the commands?", f"{START} Which directory held {target} at the start?"),
-            "cwd_after": (
-                f"{START} What is the working directory right after the {ordinal(k)} command?",
-                f"{START} In which directory is the shell after command {k}?",
-            ),
-        }[kind])
+        text = pick(
+            rng,
+            {
+                "where_end": (
+                    f"{START} Which directory contains {target} at the end?",
+                    f"{START} Where is {target} after the last command?",
+                ),
+                "where_start": (f"{START} Where was {target} before the commands?", f"{START} Which directory held {target} at the start?"),
+                "cwd_after": (
+                    f"{START} What is the working directory right after the {ordinal(k)} command?",
+                    f"{START} In which directory is the shell after command {k}?",
+                ),
+            }[kind],
+        )
         primitive = {"where_end": "state_tracking", "where_start": "retrodiction", "cwd_after": "historical"}[kind]
         return multiple_choice(rng, text, answer, longterm.with_naive(pool, naive, answer), primitive=primitive, kind=kind)
 
@@ -243,12 +266,13 @@ def _targets(rng, plan, states, ops):
     if kind == "files_end":
         changed = {parent(f) for a, b in zip(states, states[1:]) for f in set(a["files"]) ^ set(b["files"])}
         return [
-            d for d in states[-1]["dirs"]
+            d
+            for d in states[-1]["dirs"]
             if d in changed and file_count(states[-1], d) == plan["count"] and (file_count(states[0], d) == plan["count"]) == plan["naive"]
         ]
     if kind == "cwd_after":
         answer = states[k]["cwd"]
-        if ("/" == answer) != plan["naive"] or not any(name == "cd" for name, _ in ops[: k]):
+        if ("/" == answer) != plan["naive"] or not any(name == "cd" for name, _ in ops[:k]):
             return []
         pool = longterm.replaced_answers(rng, apply, states, ops, lambda s, o: s[k]["cwd"], commands)
         pool += [d for d in rng.permutation(states[k]["dirs"]).tolist() if d not in pool]
@@ -265,7 +289,7 @@ def _targets(rng, plan, states, ops):
         dirs = states[asked]["dirs"]
         resimulated = []
         if kind == "where_end":
-            resimulated = longterm.replaced_answers(rng, apply, states, ops, lambda s, o: place(s[-1], name) or "", commands)
+            resimulated = longterm.replaced_answers(rng, apply, states, ops, lambda s, o, name=name: place(s[-1], name) or "", commands)
         pool = [d for d in resimulated if d in dirs] + [d for d in rng.permutation(dirs).tolist() if d not in resimulated]
         pool = [d for d in pool if d != answer]
         if len(longterm.with_naive(pool, naive, answer)) == 3:

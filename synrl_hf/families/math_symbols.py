@@ -145,10 +145,13 @@ class MathSymbols(Family):
             # Any threshold the k-th value passes while no earlier value did.
             threshold = int(rng.integers(max(values[:k]), values[k]))
             first = next(i for i, v in enumerate(values) if v > threshold)
-            text = pick(rng, (
-                f"After which operation does the number in position {position} first become greater than {threshold}?",
-                f"Which operation first makes the card in position {position} show a number above {threshold}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"After which operation does the number in position {position} first become greater than {threshold}?",
+                    f"Which operation first makes the card in position {position} show a number above {threshold}?",
+                ),
+            )
             # Operations on the same position first: the plausible wrong answers.
             others = [int(i) + 1 for i in rng.permutation(len(ops)) if i + 1 != first]
             others.sort(key=lambda i: not involves(ops[i - 1], position))
@@ -157,10 +160,13 @@ class MathSymbols(Family):
         forward = kind in self.FORWARD
         value = (states[-1] if forward else states[0])[position - 1]
         moment = "at the end of the video" if forward else "at the start, before the first operation"
-        text = pick(rng, (
-            f"What number is on the card in position {position} {moment}?",
-            f"Which number does position {position} show {moment}?",
-        ))
+        text = pick(
+            rng,
+            (
+                f"What number is on the card in position {position} {moment}?",
+                f"Which number does position {position} show {moment}?",
+            ),
+        )
         primitive = "state_tracking" if forward else "retrodiction"
         if kind.endswith("_choice"):
             return numeric_choice(text, value, plan["rank"], primitive=primitive, kind=kind)

@@ -72,29 +72,41 @@ class MotionCount(Family):
         landings = [e.frame for e in timeline.events if e.type == "land" and e.objects == [target.id]]
         count = len(starts)
         if plan["kind"] == "count":
-            text = pick(rng, (
-                f"How many times does the {name} hop?",
-                f"Count the jumps of the {name}. How many separate jumps does it make?",
-                f"The {name} moves in quick hops with pauses in between. How many hops do you see?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many times does the {name} hop?",
+                    f"Count the jumps of the {name}. How many separate jumps does it make?",
+                    f"The {name} moves in quick hops with pauses in between. How many hops do you see?",
+                ),
+            )
             return number(text, count, primitive="counting", kind="count")
         if plan["kind"] == "count_choice":
-            text = pick(rng, (
-                f"How many hops does the {name} make?",
-                f"How many times does the {name} jump from one spot to another?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many hops does the {name} make?",
+                    f"How many times does the {name} jump from one spot to another?",
+                ),
+            )
             return numeric_choice(text, count, plan["rank"], primitive="counting", kind="count_choice")
         first, last = plan["hops"]
         if first == last:
-            text = pick(rng, (
-                f"When does the {name} make its {ordinal(first)} hop?",
-                f"Give the time span of the {ordinal(first)} jump of the {name}, from take-off to landing.",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"When does the {name} make its {ordinal(first)} hop?",
+                    f"Give the time span of the {ordinal(first)} jump of the {name}, from take-off to landing.",
+                ),
+            )
         else:
-            text = pick(rng, (
-                f"When does the {name} go from the start of its {ordinal(first)} hop to the end of its {ordinal(last)} hop?",
-                f"Give the time span from the take-off of the {name}'s {ordinal(first)} jump to the landing of its {ordinal(last)} jump.",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"When does the {name} go from the start of its {ordinal(first)} hop to the end of its {ordinal(last)} hop?",
+                    f"Give the time span from the take-off of the {name}'s {ordinal(first)} jump to the landing of its {ordinal(last)} jump.",
+                ),
+            )
         return interval(text, timeline.time(starts[first - 1]), timeline.time(landings[last - 1]))
 
 

@@ -114,38 +114,53 @@ class RelativePosition(Family):
         crossings = _crossings(ahead)
         kind = plan["kind"]
         if kind == "passed":
-            text = pick(rng, (
-                f"Does the {name_a} ever get from one side of the {name_b} to the other ({switch}, or back)?",
-                f"At any point in the video, does the {name_a} pass the {name_b} ({switch}, or back)?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Does the {name_a} ever get from one side of the {name_b} to the other ({switch}, or back)?",
+                    f"At any point in the video, does the {name_a} pass the {name_b} ({switch}, or back)?",
+                ),
+            )
             return yes_no(text, bool(crossings), primitive="spatial_relation", kind=kind)
         if kind == "count":
-            text = pick(rng, (
-                f"How many times does the {name_a} pass the {name_b}, going {switch} or back?",
-                f"Count how often the {name_a} changes sides relative to the {name_b} ({before}/{after}). How many times?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many times does the {name_a} pass the {name_b}, going {switch} or back?",
+                    f"Count how often the {name_a} changes sides relative to the {name_b} ({before}/{after}). How many times?",
+                ),
+            )
             return number(text, len(crossings), primitive="spatial_relation", kind=kind)
         if kind == "start_end":
-            text = pick(rng, (
-                f"Where is the {name_a} relative to the {name_b} at the start of the video and at the end?",
-                f"Compare the beginning and the end of the video: on which side of the {name_b} is the {name_a} each time?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Where is the {name_a} relative to the {name_b} at the start of the video and at the end?",
+                    f"Compare the beginning and the end of the video: on which side of the {name_b} is the {name_a} each time?",
+                ),
+            )
             options = [f"{PHRASE[s]} it at the start, {PHRASE[e]} it at the end" for s in (before, after) for e in (before, after)]
             answer = f"{PHRASE[side(0)]} it at the start, {PHRASE[side(timeline.num_frames - 1)]} it at the end"
             return multiple_choice(rng, text, answer, options, primitive="spatial_relation", kind=kind)
         asked = after if plan["asked"] else before
         if kind == "side_at_stop":
             stop = next(e.frame for e in timeline.events if e.type == "stop")
-            text = pick(rng, (
-                f"The {name_a} stops moving at some point. At that moment, is it {PHRASE[asked]} the {name_b}?",
-                f"When the {name_a} comes to rest, is it {PHRASE[asked]} the {name_b}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"The {name_a} stops moving at some point. At that moment, is it {PHRASE[asked]} the {name_b}?",
+                    f"When the {name_a} comes to rest, is it {PHRASE[asked]} the {name_b}?",
+                ),
+            )
             return yes_no(text, side(stop) == asked, primitive="spatial_relation", kind=kind)
         frames = np.flatnonzero(ahead == plan["asked"])
-        text = pick(rng, (
-            f"When is the {name_a} {PHRASE[asked]} the {name_b}?",
-            f"During which time span is the {name_a} {PHRASE[asked]} the {name_b}?",
-        ))
+        text = pick(
+            rng,
+            (
+                f"When is the {name_a} {PHRASE[asked]} the {name_b}?",
+                f"During which time span is the {name_a} {PHRASE[asked]} the {name_b}?",
+            ),
+        )
         # The stretch runs from the crossing onto that side to the crossing off it (or a clip end).
         end = min(frames[-1] + 1, timeline.num_frames - 1)
         return interval(text, timeline.time(frames[0]), timeline.time(end))

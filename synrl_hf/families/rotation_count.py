@@ -73,30 +73,42 @@ class RotationCount(Family):
         count = int(abs(turned) // 360)
         kind = plan["kind"]
         if kind == "count":
-            text = pick(rng, (
-                f"How many full rotations does the {name} make? {DOT_NOTE}",
-                f"Count the complete turns of the {name}. How many full 360-degree turns does it make? {DOT_NOTE}",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many full rotations does the {name} make? {DOT_NOTE}",
+                    f"Count the complete turns of the {name}. How many full 360-degree turns does it make? {DOT_NOTE}",
+                ),
+            )
             return number(text, count, primitive="counting", kind=kind)
         if kind == "count_choice":
-            text = pick(rng, (
-                f"How many full turns does the {name} complete? {DOT_NOTE}",
-                f"The {name} spins. How many complete rotations does it make? {DOT_NOTE}",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many full turns does the {name} complete? {DOT_NOTE}",
+                    f"The {name} spins. How many complete rotations does it make? {DOT_NOTE}",
+                ),
+            )
             return numeric_choice(text, count, plan["rank"], primitive="counting", kind=kind)
         if kind == "direction":
             asked = "clockwise" if plan["asked_clockwise"] else "counter-clockwise"
-            text = pick(rng, (
-                f"Does the {name} rotate {asked}? {DOT_NOTE}",
-                f"Seen on screen, is the {name} spinning {asked}? {DOT_NOTE}",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Does the {name} rotate {asked}? {DOT_NOTE}",
+                    f"Seen on screen, is the {name} spinning {asked}? {DOT_NOTE}",
+                ),
+            )
             return yes_no(text, (turned > 0) == plan["asked_clockwise"], primitive="direction", kind=kind)
         turns = [e for e in timeline.events if e.objects == [target.id] and e.type in ("spin_start", "full_turn")]
         k = plan["turn"]
-        text = pick(rng, (
-            f"When does the {name} make its {ordinal(k)} full turn? {DOT_NOTE}",
-            f"From when to when does the {name} perform its {ordinal(k)} full rotation? {DOT_NOTE}",
-        ))
+        text = pick(
+            rng,
+            (
+                f"When does the {name} make its {ordinal(k)} full turn? {DOT_NOTE}",
+                f"From when to when does the {name} perform its {ordinal(k)} full rotation? {DOT_NOTE}",
+            ),
+        )
         return interval(text, timeline.time(turns[k - 1].frame), timeline.time(turns[k].frame))
 
 

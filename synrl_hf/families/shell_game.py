@@ -102,23 +102,35 @@ class ShellGame(Family):
             if not plan["when_ball"]:
                 return longterm.when_question(rng, timeline, plan["k"], caption(*ops[plan["k"] - 1]))
             first = next(k for k in range(len(ops)) if ball_cell(states[k], color) != ball_cell(states[k + 1], color))
-            text = pick(rng, (
-                f"When is the cup hiding the {ball} moved for the first time?",
-                f"During which time span does the {ball}'s cup take part in a swap for the first time?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"When is the cup hiding the {ball} moved for the first time?",
+                    f"During which time span does the {ball}'s cup take part in a swap for the first time?",
+                ),
+            )
             return longterm.op_interval(text, timeline, first)
         if kind == "swap_count":
-            text = pick(rng, (
-                f"How many swaps moved the cup that hides the {ball}?",
-                f"In how many of the swaps did the cup covering the {ball} take part?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How many swaps moved the cup that hides the {ball}?",
+                    f"In how many of the swaps did the cup covering the {ball} take part?",
+                ),
+            )
             return number(text, _moved_count(states, color), primitive="historical", kind=kind)
         answer, distractors, naive = _choice(rng, states, ops, plan, color)
-        text = pick(rng, {
-            "where_end": (f"Under which cup is the {ball} at the end?", f"After all the swaps, which cup hides the {ball}?"),
-            "where_start": (f"Under which cup was the {ball} at the start?", f"Before the first swap, which cup hid the {ball}?"),
-            "where_after": (f"Under which cup was the {ball} right after swap {plan['k']}?", f"Which cup hid the {ball} just after the {ordinal(plan['k'])} swap?"),
-        }[kind])
+        text = pick(
+            rng,
+            {
+                "where_end": (f"Under which cup is the {ball} at the end?", f"After all the swaps, which cup hides the {ball}?"),
+                "where_start": (f"Under which cup was the {ball} at the start?", f"Before the first swap, which cup hid the {ball}?"),
+                "where_after": (
+                    f"Under which cup was the {ball} right after swap {plan['k']}?",
+                    f"Which cup hid the {ball} just after the {ordinal(plan['k'])} swap?",
+                ),
+            }[kind],
+        )
         primitive = {"where_end": "state_tracking", "where_start": "retrodiction"}.get(kind, "historical")
         options = longterm.with_naive(distractors, naive, answer)
         # With few cups re-simulation may not reach every position; the remaining ones fill in.
@@ -187,13 +199,18 @@ def _cup_layout(state):
 def _animate(rng, states, ops, shown, colors):
     sched = longterm.schedule(rng, len(ops))
     anim = longterm.Animator(sched.num_frames, _cup_layout(states[0]))
-    for (start, end), (name, args), before, after in zip(sched.spans, ops, states, states[1:]):
+    for (start, end), (_name, args), before, after in zip(sched.spans, ops, states, states[1:]):
         first, second = (f"cup{before['cups'][args[c]]}" for c in ("a", "b"))
         layouts = _cup_layout(before), _cup_layout(after)
-        anim.shift(start, end, *layouts, {
-            first: longterm.lane_path(layouts[0][first], layouts[1][first], ROW_Y - STREET, axis="y"),
-            second: longterm.lane_path(layouts[0][second], layouts[1][second], ROW_Y + STREET, axis="y"),
-        })
+        anim.shift(
+            start,
+            end,
+            *layouts,
+            {
+                first: longterm.lane_path(layouts[0][first], layouts[1][first], ROW_Y - STREET, axis="y"),
+                second: longterm.lane_path(layouts[0][second], layouts[1][second], ROW_Y + STREET, axis="y"),
+            },
+        )
     revealed = sched.reveal(shown)
     objects, tracks = [], {}
     for i, color in enumerate(colors):

@@ -119,12 +119,24 @@ class SlidingPuzzle(Family):
             return longterm.op_interval(text, timeline, first)
         answer, distractors, _ = _choice(rng, states, ops, plan, target)
         where = cell_name(target, n)
-        text = pick(rng, {
-            "start_at": (f"Which number was at {where} at the start?", f"Before the first move, which tile was at {where} (rows from the top, columns from the left)?"),
-            "where_start": (f"Where was tile {target} at the start? Rows count from the top, columns from the left.", f"Before the first move, in which cell was tile {target} (rows from the top, columns from the left)?"),
-            "end_at": (f"Which number is at {where} at the end?", f"After the last move, which tile is at {where} (rows from the top, columns from the left)?"),
-            "moved_tile": (f"Which tile moved in the {ordinal(k)} move?", f"Which number was on the tile slid in move {k}?"),
-        }[kind])
+        text = pick(
+            rng,
+            {
+                "start_at": (
+                    f"Which number was at {where} at the start?",
+                    f"Before the first move, which tile was at {where} (rows from the top, columns from the left)?",
+                ),
+                "where_start": (
+                    f"Where was tile {target} at the start? Rows count from the top, columns from the left.",
+                    f"Before the first move, in which cell was tile {target} (rows from the top, columns from the left)?",
+                ),
+                "end_at": (
+                    f"Which number is at {where} at the end?",
+                    f"After the last move, which tile is at {where} (rows from the top, columns from the left)?",
+                ),
+                "moved_tile": (f"Which tile moved in the {ordinal(k)} move?", f"Which number was on the tile slid in move {k}?"),
+            }[kind],
+        )
         primitive = {"end_at": "state_tracking", "moved_tile": "historical"}.get(kind, "retrodiction")
         return multiple_choice(rng, text, answer, distractors, primitive=primitive, kind=kind)
 

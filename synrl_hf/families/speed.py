@@ -78,34 +78,48 @@ class Speed(Family):
         if kind in ("extreme", "compare"):
             mean_speed = [motion.track_speed(timeline.tracks[o.id].x, timeline.tracks[o.id].y, timeline.fps).mean() for o in objects]
             if kind == "compare":
-                text = pick(rng, (
-                    f"Is the {names[0]} moving faster than the {names[1]}?",
-                    f"Does the {names[0]} travel at a higher speed than the {names[1]}?",
-                ))
+                text = pick(
+                    rng,
+                    (
+                        f"Is the {names[0]} moving faster than the {names[1]}?",
+                        f"Does the {names[0]} travel at a higher speed than the {names[1]}?",
+                    ),
+                )
                 return yes_no(text, mean_speed[0] > mean_speed[1], primitive="speed", kind=kind)
             extreme = plan["extreme"]
             answer = names[int(np.argmax(mean_speed) if extreme == "fastest" else np.argmin(mean_speed))]
-            text = pick(rng, (
-                f"Which object moves the {'fastest' if extreme == 'fastest' else 'slowest'}?",
-                f"Of the moving shapes, which one is the {'quickest' if extreme == 'fastest' else 'slowest'}?",
-            ))
-            return multiple_choice(rng, text, answer, [n for n in names if n != answer], primitive="speed", kind=kind, num_options=len(objects))
+            text = pick(
+                rng,
+                (
+                    f"Which object moves the {'fastest' if extreme == 'fastest' else 'slowest'}?",
+                    f"Of the moving shapes, which one is the {'quickest' if extreme == 'fastest' else 'slowest'}?",
+                ),
+            )
+            return multiple_choice(
+                rng, text, answer, [n for n in names if n != answer], primitive="speed", kind=kind, num_options=len(objects)
+            )
         target = names[0]
         changes = [e for e in timeline.events if e.objects == [objects[0].id]]
         if kind == "change":
             types = [e.type for e in changes]
             answer = next(CHANGES[c] for c, expected in CHANGE_EVENTS.items() if expected == types)
-            text = pick(rng, (
-                f"How does the speed of the {target} change during the video?",
-                f"Watch the {target}. Which describes its speed?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"How does the speed of the {target} change during the video?",
+                    f"Watch the {target}. Which describes its speed?",
+                ),
+            )
             return multiple_choice(rng, text, answer, list(CHANGES.values()), primitive="speed", kind=kind)
         start, end = changes
         faster = start.type == "speed_up"
-        text = pick(rng, (
-            f"When does the {target} move {'faster' if faster else 'slower'} than during the rest of the video?",
-            f"During which time span is the {target} {'sped up' if faster else 'slowed down'} compared with the rest of the clip?",
-        ))
+        text = pick(
+            rng,
+            (
+                f"When does the {target} move {'faster' if faster else 'slower'} than during the rest of the video?",
+                f"During which time span is the {target} {'sped up' if faster else 'slowed down'} compared with the rest of the clip?",
+            ),
+        )
         return interval(text, timeline.time(start.frame), timeline.time(end.frame))
 
 

@@ -97,23 +97,32 @@ class TrajectoryShape(Family):
             start = own[starts[plan["asked"]]]
             stop = own[starts[plan["asked"]] + 1]
             path = SHAPE_NAMES[start.detail]
-            text = pick(rng, (
-                f"When does the {name} move along {path}?",
-                f"The {name} traces {len(starts)} different paths, pausing in between. During which time span does it trace {path}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"When does the {name} move along {path}?",
+                    f"The {name} traces {len(starts)} different paths, pausing in between. During which time span does it trace {path}?",
+                ),
+            )
             return interval(text, timeline.time(start.frame), timeline.time(stop.frame))
         shape = own[starts[0]].detail
         if kind == "check":
             asked = SHAPE_NAMES[plan["asked"]]
-            text = pick(rng, (
-                f"Does the {name} move along {asked}?",
-                f"Is the path traced by the {name} {asked}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Does the {name} move along {asked}?",
+                    f"Is the path traced by the {name} {asked}?",
+                ),
+            )
             return yes_no(text, plan["asked"] == shape, primitive="trajectory", kind=kind)
-        text = pick(rng, (
-            f"What shape is the path of the {name}?",
-            f"Follow the {name} over time. Which shape does its path trace?",
-        ))
+        text = pick(
+            rng,
+            (
+                f"What shape is the path of the {name}?",
+                f"Follow the {name} over time. Which shape does its path trace?",
+            ),
+        )
         answer = SHAPE_NAMES[shape]
         return multiple_choice(rng, text, answer, list(SHAPE_NAMES.values()), primitive="trajectory", kind=kind)
 

@@ -61,24 +61,33 @@ class VelocityComparison(Family):
         ranked = [objects[i] for i in np.argsort(measured)[::-1]]  # fastest first
         kind = plan["kind"]
         if kind == "rank":
-            text = pick(rng, (
-                "Rank the objects by speed, from fastest to slowest. Name them by color.",
-                "Which colors move fastest? List every object's color in order of speed, fastest first.",
-            ))
+            text = pick(
+                rng,
+                (
+                    "Rank the objects by speed, from fastest to slowest. Name them by color.",
+                    "Which colors move fastest? List every object's color in order of speed, fastest first.",
+                ),
+            )
             return sequence(text, [o.color for o in ranked], primitive="speed", kind=kind)
         if kind == "second":
             end = plan["end"]
             answer = motion.describe(ranked[1] if end == "fastest" else ranked[-2])
-            text = pick(rng, (
-                f"Which object is the {ordinal(2)} {end}?",
-                f"Rank the objects by speed. Which one comes {ordinal(2)} when counting from the {end}?",
-            ))
+            text = pick(
+                rng,
+                (
+                    f"Which object is the {ordinal(2)} {end}?",
+                    f"Rank the objects by speed. Which one comes {ordinal(2)} when counting from the {end}?",
+                ),
+            )
             names = [motion.describe(o) for o in objects]
             return multiple_choice(rng, text, answer, names, primitive="speed", kind=kind, num_options=len(objects))
         name = motion.describe(objects[0])
         faster = ranked.index(objects[0])
-        text = pick(rng, (
-            f"How many other objects move faster than the {name}?",
-            f"Count the objects that are quicker than the {name}. How many are there?",
-        ))
+        text = pick(
+            rng,
+            (
+                f"How many other objects move faster than the {name}?",
+                f"Count the objects that are quicker than the {name}. How many are there?",
+            ),
+        )
         return number(text, faster, primitive="speed", kind=kind)

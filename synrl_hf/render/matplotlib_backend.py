@@ -1,19 +1,20 @@
 """The paper's renderer: matplotlib patches on one Agg figure, redrawn for every frame.
 
-It draws the same geometry as the Pillow backend (outlines from ``geometry``) with matplotlib's
+It draws the same geometry as the Pillow backend (outlines from ``synrl_hf.shapes``) with matplotlib's
 anti-aliasing, so clips look like the paper's. It is several times slower than Pillow; use it to
 reproduce the paper's look, not for bulk builds. Needs the ``paper-renderer`` extra.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
+from .. import shapes
 from ..palette import BACKGROUND, COLORS, INK
 from ..timeline import SceneObject, Timeline
-from . import geometry
 
 DPI = 100
 OUTLINE_PX = 2.0  # outline width of cards, cups and boxes, as in the Pillow backend
@@ -27,9 +28,7 @@ def _matplotlib():
         from matplotlib.figure import Figure
         from matplotlib.patches import Circle, Polygon
     except ImportError as error:
-        raise ImportError(
-            'the matplotlib renderer needs matplotlib: pip install "synrl-hf[paper-renderer]"'
-        ) from error
+        raise ImportError('the matplotlib renderer needs matplotlib: pip install "synrl-hf[paper-renderer]"') from error
     return FigureCanvasAgg, Figure, Circle, Polygon
 
 
@@ -47,13 +46,19 @@ class _Drawn:
         axes.add_patch(self.polygon)
         self.marker = None
         if obj.marker:
-            self.marker = Circle((0, 0), 1.0, facecolor="white", edgecolor=_rgb(INK),
-                                 linewidth=MARKER_OUTLINE_PX * px_to_pt, antialiased=True, zorder=zorder + 1)
+            self.marker = Circle(
+                (0, 0),
+                1.0,
+                facecolor="white",
+                edgecolor=_rgb(INK),
+                linewidth=MARKER_OUTLINE_PX * px_to_pt,
+                antialiased=True,
+                zorder=zorder + 1,
+            )
             axes.add_patch(self.marker)
         self.label = None
         if obj.label:
-            self.label = axes.text(0, 0, obj.label, color=_rgb(INK), ha="center", va="center",
-                                   zorder=zorder + 2, antialiased=True)
+            self.label = axes.text(0, 0, obj.label, color=_rgb(INK), ha="center", va="center", zorder=zorder + 2, antialiased=True)
         self.style: tuple[Any, ...] | None = None
 
     def hide(self) -> None:
@@ -84,13 +89,13 @@ class _Drawn:
             # Pillow draws an outline inside the shape; matplotlib strokes centered on the path. Stroking
             # a path inset by half the line width puts the outline's outer edge on the shape's edge.
             inset = OUTLINE_PX if shape in OUTLINED else 0.0
-            self.polygon.set_xy(geometry.outline(shape, width - inset, height - inset, angle) + (x, y))
+            self.polygon.set_xy(shapes.outline(shape, width - inset, height - inset, angle) + (x, y))
         if self.marker is not None:
             self.marker.set_visible(not is_text)
-            mx, my = geometry.marker_center(width, angle) + (x, y)
+            mx, my = shapes.marker_center(width, angle) + (x, y)
             self.marker.set_center((mx, my))
             # Its ink outline lies inside the dot, as Pillow draws it: the outer edge is at MARKER_RADIUS.
-            self.marker.set_radius(geometry.MARKER_RADIUS * width - MARKER_OUTLINE_PX / 2)
+            self.marker.set_radius(shapes.MARKER_RADIUS * width - MARKER_OUTLINE_PX / 2)
         if self.label is not None:
             self.label.set_visible(True)
             if is_text:
@@ -120,10 +125,7 @@ class MatplotlibRenderer:
         axes.set_axis_off()
         axes.set_facecolor(_rgb(BACKGROUND))
         px_to_pt = 72.0 / DPI
-        drawn = [
-            _Drawn(axes, obj, 3 * rank + 1, px_to_pt, Circle, Polygon)
-            for rank, obj in enumerate(timeline.drawn_objects())
-        ]
+        drawn = [_Drawn(axes, obj, 3 * rank + 1, px_to_pt, Circle, Polygon) for rank, obj in enumerate(timeline.drawn_objects())]
         for frame in range(timeline.num_frames):
             for item in drawn:
                 track = timeline.tracks[item.obj.id]
@@ -133,8 +135,15 @@ class MatplotlibRenderer:
                 shape, color, size = track.style_at(item.obj, frame)
                 width = size * resolution
                 height = item.obj.height * resolution if item.obj.height is not None else width
-                item.update(shape, color, width, height, float(track.angle[frame]),
-                            float(track.x[frame]) * resolution, float(track.y[frame]) * resolution)
+                item.update(
+                    shape,
+                    color,
+                    width,
+                    height,
+                    float(track.angle[frame]),
+                    float(track.x[frame]) * resolution,
+                    float(track.y[frame]) * resolution,
+                )
             canvas.draw()
             image = np.asarray(canvas.buffer_rgba())[..., :3]
             if image.shape != (resolution, resolution, 3):

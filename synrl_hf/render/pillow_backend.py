@@ -11,16 +11,16 @@ mixes in a color the object does not have, and no premultiplied-alpha conversion
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .. import shapes
 from ..palette import BACKGROUND, COLORS, INK
 from ..timeline import Timeline
-from . import geometry
 
 SUPERSAMPLE = 4
 ANGLE_STEP = 0.5  # degrees; sprites are cached per quantised angle
@@ -47,7 +47,7 @@ def sprite(shape: str, rgb: tuple[int, int, int], width: float, height: float | 
     """One object drawn around its center, anti-aliased."""
     S = SUPERSAMPLE
     h = height if height is not None else width
-    points = geometry.outline(shape, width, h, angle)
+    points = shapes.outline(shape, width, h, angle)
     extent = np.abs(points).max(axis=0)  # half width and half height of the outline
     texts = []  # (position relative to the center, label, font size), all in output pixels
     if shape == "text":
@@ -58,7 +58,7 @@ def sprite(shape: str, rgb: tuple[int, int, int], width: float, height: float | 
     elif label:
         texts.append(((0.0, 0.0), label, min(width, h) * 0.5))
     if marker and shape != "text":
-        m = np.abs(geometry.marker_center(width, angle)) + geometry.MARKER_RADIUS * width
+        m = np.abs(shapes.marker_center(width, angle)) + shapes.MARKER_RADIUS * width
         extent = np.maximum(extent, m)
     for (x, y), text, px in texts:
         left, top, right, bottom = _font(int(px * S)).getbbox(text, anchor="mm")
@@ -79,8 +79,8 @@ def sprite(shape: str, rgb: tuple[int, int, int], width: float, height: float | 
         draw.polygon(big, fill=fill, outline=outline, width=S * 2 if outline else 0)
         mask.polygon(big, fill=255)
         if marker:
-            mx, my = geometry.marker_center(width * S, angle) + center
-            r = geometry.MARKER_RADIUS * width * S
+            mx, my = shapes.marker_center(width * S, angle) + center
+            r = shapes.MARKER_RADIUS * width * S
             draw.ellipse([mx - r, my - r, mx + r, my + r], fill=(255, 255, 255), outline=ink, width=S)
             mask.ellipse([mx - r, my - r, mx + r, my + r], fill=255)
     for (x, y), text, px in texts:

@@ -32,9 +32,7 @@ def conversation_segments(processor, messages: list[dict], chat_template: str | 
     """
 
     def render(msgs, add_generation_prompt):
-        return processor.apply_chat_template(
-            msgs, tokenize=False, add_generation_prompt=add_generation_prompt, chat_template=chat_template
-        )
+        return processor.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt, chat_template=chat_template)
 
     segments: list[tuple[str, bool]] = []
     done = ""
@@ -47,14 +45,14 @@ def conversation_segments(processor, messages: list[dict], chat_template: str | 
         after = render(messages[: i + 1], False)
         if not before.startswith(done) or not after.startswith(before):
             raise ValueError("the chat template is not prefix-preserving; cannot mask non-assistant tokens")
-        segments.append((before[len(done):], False))
-        segments.append((after[len(before):], True))
+        segments.append((before[len(done) :], False))
+        segments.append((after[len(before) :], True))
         done = after
     full = render(messages, False)
     if not full.startswith(done):
         raise ValueError("the chat template is not prefix-preserving; cannot mask non-assistant tokens")
-    if full[len(done):]:
-        segments.append((full[len(done):], False))
+    if full[len(done) :]:
+        segments.append((full[len(done) :], False))
     if not any(trainable for _, trainable in segments):
         raise ValueError("the conversation has no assistant turn to train on")
     return [(text, trainable) for text, trainable in segments if text]

@@ -32,12 +32,8 @@ class SynRLScriptArguments(ScriptArguments):
     video_column: str = field(default="video", metadata={"help": "The video column ({bytes, path} dicts)."})
 
     # Frame budget: read_frames picks the frames, the processor sees exactly those (do_sample_frames=False).
-    video_fps: float | None = field(
-        default=2.0, metadata={"help": "Frames per second to sample (exclusive with video_num_frames)."}
-    )
-    video_num_frames: int | None = field(
-        default=None, metadata={"help": "Sample this many frames uniformly instead of a rate."}
-    )
+    video_fps: float | None = field(default=2.0, metadata={"help": "Frames per second to sample (exclusive with video_num_frames)."})
+    video_num_frames: int | None = field(default=None, metadata={"help": "Sample this many frames uniformly instead of a rate."})
     video_max_frames: int | None = field(
         default=None, metadata={"help": "With video_fps: if the rate gives more frames, sample this many uniformly."}
     )

@@ -29,13 +29,26 @@ REPO = Path(__file__).resolve().parents[2]
 
 SMALL = {
     "qwen2_5_vl": (
-        dict(hidden_size=1024, intermediate_size=2816, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=2,
-             rope_parameters={"rope_type": "default", "rope_theta": 1_000_000.0, "mrope_section": [16, 24, 24]}),
+        dict(
+            hidden_size=1024,
+            intermediate_size=2816,
+            num_hidden_layers=8,
+            num_attention_heads=8,
+            num_key_value_heads=2,
+            rope_parameters={"rope_type": "default", "rope_theta": 1_000_000.0, "mrope_section": [16, 24, 24]},
+        ),
         dict(depth=4, hidden_size=512, intermediate_size=1024, num_heads=8, window_size=112, fullatt_block_indexes=[3]),
     ),
     "qwen3_vl": (
-        dict(hidden_size=1024, intermediate_size=2816, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=2, head_dim=128,
-             rope_parameters={"rope_type": "default", "rope_theta": 5_000_000.0, "mrope_section": [24, 20, 20], "mrope_interleaved": True}),
+        dict(
+            hidden_size=1024,
+            intermediate_size=2816,
+            num_hidden_layers=8,
+            num_attention_heads=8,
+            num_key_value_heads=2,
+            head_dim=128,
+            rope_parameters={"rope_type": "default", "rope_theta": 5_000_000.0, "mrope_section": [24, 20, 20], "mrope_interleaved": True},
+        ),
         dict(depth=4, hidden_size=512, intermediate_size=1024, num_heads=8, num_position_embeddings=2304, deepstack_visual_indexes=[1, 2]),
     ),
 }
@@ -116,11 +129,30 @@ def run_check(args: argparse.Namespace) -> dict[str, Any]:
     )
     report["data_seconds"] = round(time.perf_counter() - t0, 3)
     common = [
-        "--dataset_name", str(data), "--dataset_cache_dir", str(work / "cache"),
-        "--video_fps", "None", "--video_num_frames", str(args.frames), "--video_max_pixels", str(args.max_pixels),
-        "--max_steps", str(args.steps), "--logging_steps", "1", "--save_strategy", "no", "--report_to", "none",
-        "--bf16", "true" if cuda else "false", "--dtype", "bfloat16" if cuda else "float32",
-        "--attn_implementation", "sdpa",
+        "--dataset_name",
+        str(data),
+        "--dataset_cache_dir",
+        str(work / "cache"),
+        "--video_fps",
+        "None",
+        "--video_num_frames",
+        str(args.frames),
+        "--video_max_pixels",
+        str(args.max_pixels),
+        "--max_steps",
+        str(args.steps),
+        "--logging_steps",
+        "1",
+        "--save_strategy",
+        "no",
+        "--report_to",
+        "none",
+        "--bf16",
+        "true" if cuda else "false",
+        "--dtype",
+        "bfloat16" if cuda else "float32",
+        "--attn_implementation",
+        "sdpa",
     ]
     if not cuda:
         common += ["--use_cpu", "true"]
@@ -135,14 +167,34 @@ def run_check(args: argparse.Namespace) -> dict[str, Any]:
         except Exception as error:  # keep measuring the rest
             result["video_tokens_error"] = repr(error)
         stages = [
-            ("sft", f"recipes/{recipe}/sft/config_synrl.yaml", str(model_dir), [
-                "--per_device_train_batch_size", str(args.batch), "--gradient_accumulation_steps", "1",
-            ]),
-            ("grpo", f"recipes/{recipe}/grpo/config_round1.yaml", str(work / f"sft_{family}"), [
-                "--per_device_train_batch_size", str(args.batch), "--gradient_accumulation_steps", "1",
-                "--num_generations", str(args.num_generations), "--max_completion_length", str(args.completion_length),
-                "--log_completions", "false",
-            ]),
+            (
+                "sft",
+                f"recipes/{recipe}/sft/config_synrl.yaml",
+                str(model_dir),
+                [
+                    "--per_device_train_batch_size",
+                    str(args.batch),
+                    "--gradient_accumulation_steps",
+                    "1",
+                ],
+            ),
+            (
+                "grpo",
+                f"recipes/{recipe}/grpo/config_round1.yaml",
+                str(work / f"sft_{family}"),
+                [
+                    "--per_device_train_batch_size",
+                    str(args.batch),
+                    "--gradient_accumulation_steps",
+                    "1",
+                    "--num_generations",
+                    str(args.num_generations),
+                    "--max_completion_length",
+                    str(args.completion_length),
+                    "--log_completions",
+                    "false",
+                ],
+            ),
         ]
         for stage, config, init, extra in stages:
             output_dir = work / f"{stage}_{family}"
@@ -163,8 +215,19 @@ def run_check(args: argparse.Namespace) -> dict[str, Any]:
             save()
     report["total_seconds"] = round(time.perf_counter() - t0, 3)
     save()
-    print(json.dumps({f: {s: {k: v for k, v in m.items() if k in ("seconds_per_step", "tokens_per_second", "peak_memory_gib", "error")}
-                          for s, m in r.items() if isinstance(m, dict)} for f, r in report["results"].items()}, indent=1))
+    print(
+        json.dumps(
+            {
+                f: {
+                    s: {k: v for k, v in m.items() if k in ("seconds_per_step", "tokens_per_second", "peak_memory_gib", "error")}
+                    for s, m in r.items()
+                    if isinstance(m, dict)
+                }
+                for f, r in report["results"].items()
+            },
+            indent=1,
+        )
+    )
     print(f"written: {out_file}")
     return report
 
@@ -187,9 +250,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     smoke = args.cpu_smoke
     defaults = {
-        "family": ["qwen2_5_vl", "qwen3_vl"], "size": "tiny" if smoke else "small", "resolution": 64 if smoke else 448,
-        "frames": 4 if smoke else 32, "max_pixels": 56 * 56 if smoke else 448 * 448, "steps": 1 if smoke else 3,
-        "batch": 2 if smoke else 4, "num_generations": 2 if smoke else 4, "completion_length": 8 if smoke else 256,
+        "family": ["qwen2_5_vl", "qwen3_vl"],
+        "size": "tiny" if smoke else "small",
+        "resolution": 64 if smoke else 448,
+        "frames": 4 if smoke else 32,
+        "max_pixels": 56 * 56 if smoke else 448 * 448,
+        "steps": 1 if smoke else 3,
+        "batch": 2 if smoke else 4,
+        "num_generations": 2 if smoke else 4,
+        "completion_length": 8 if smoke else 256,
         "samples": 1 if smoke else 4,
     }
     for key, value in defaults.items():

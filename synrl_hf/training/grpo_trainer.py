@@ -87,8 +87,7 @@ class VideoGRPOTrainer(GRPOTrainer):
         if args is not None:
             if args.use_vllm and video_mode == "video":
                 raise ValueError(
-                    "TRL's vLLM rollouts take images, not video: set video_mode='images' with use_vllm, "
-                    "or use_vllm=False for native video"
+                    "TRL's vLLM rollouts take images, not video: set video_mode='images' with use_vllm, or use_vllm=False for native video"
                 )
             # The video and answer columns must reach the trainer and the reward functions.
             args.remove_unused_columns = False
@@ -170,8 +169,7 @@ class VideoGRPOTrainer(GRPOTrainer):
             return output
         device = self.accelerator.device
         output[VIDEO_KEY] = [
-            {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in row.items() if k in _FORWARD_KEYS}
-            for row in per_row
+            {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in row.items() if k in _FORWARD_KEYS} for row in per_row
         ]
         return output
 

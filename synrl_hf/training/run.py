@@ -17,9 +17,10 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,10 @@ def load_policy(model_args, training_args=None, *, padding_side: str | None = No
         kwargs["trust_remote_code"] = True
     model = load_model(path, **kwargs)  # an adapter folder is loaded onto its base and merged
     processor_source = path
-    if os.path.isdir(path) and _is_adapter_dir(path) and not any(
-        Path(path, name).exists() for name in ("processor_config.json", "preprocessor_config.json")
+    if (
+        os.path.isdir(path)
+        and _is_adapter_dir(path)
+        and not any(Path(path, name).exists() for name in ("processor_config.json", "preprocessor_config.json"))
     ):
         processor_source = json.loads(Path(path, "adapter_config.json").read_text())["base_model_name_or_path"]
     processor = load_processor(processor_source, padding_side=padding_side)
@@ -129,11 +132,33 @@ def _versions() -> dict[str, str]:
 
 
 _TRAINING_KEYS = (
-    "learning_rate", "lr_scheduler_type", "warmup_steps", "num_train_epochs", "max_steps",
-    "per_device_train_batch_size", "gradient_accumulation_steps", "bf16", "gradient_checkpointing", "seed",
-    "max_length", "num_generations", "generation_batch_size", "steps_per_generation", "beta", "temperature",
-    "top_p", "top_k", "max_completion_length", "loss_type", "scale_rewards", "epsilon", "epsilon_high",
-    "entropy_coef", "num_iterations", "use_vllm", "vllm_mode",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "num_train_epochs",
+    "max_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "bf16",
+    "gradient_checkpointing",
+    "seed",
+    "max_length",
+    "num_generations",
+    "generation_batch_size",
+    "steps_per_generation",
+    "beta",
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_completion_length",
+    "loss_type",
+    "scale_rewards",
+    "epsilon",
+    "epsilon_high",
+    "entropy_coef",
+    "num_iterations",
+    "use_vllm",
+    "vllm_mode",
 )
 
 

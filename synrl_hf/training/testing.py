@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = ["general_row", "grpo_rows", "sft_row", "sft_rows", "write_dataset"]
 
@@ -42,13 +43,17 @@ def _rows(families: Iterable[str], count: int, seed: int, split: str, resolution
     return list(iter_samples(list(families), count, seed, split, preset=preset, resolution=resolution))
 
 
-def sft_rows(count: int = 2, families: Iterable[str] = ("direction",), *, seed: int = 1, resolution: int = TINY_RESOLUTION, general: int = 0) -> list[dict]:
+def sft_rows(
+    count: int = 2, families: Iterable[str] = ("direction",), *, seed: int = 1, resolution: int = TINY_RESOLUTION, general: int = 0
+) -> list[dict]:
     rows = [sft_row(r) for r in _rows(families, count, seed, "train", resolution, "round1")]
     rows += [general_row(r) for r in _rows(families, general, seed + 1000, "train", resolution, "round1")]
     return rows
 
 
-def grpo_rows(count: int = 2, families: Iterable[str] = ("direction",), *, seed: int = 2, resolution: int = TINY_RESOLUTION, preset: str = "round1") -> list[dict]:
+def grpo_rows(
+    count: int = 2, families: Iterable[str] = ("direction",), *, seed: int = 2, resolution: int = TINY_RESOLUTION, preset: str = "round1"
+) -> list[dict]:
     return _rows(families, count, seed, "train", resolution, preset)
 
 

@@ -81,8 +81,19 @@ def test_answers_match_the_replay(scenes):
             if kind == "when":
                 op = tl.operations[scene.plan["k"] - 1]
                 assert json.loads(q.answer) == [round(tl.time(op.start_frame), 2), round(tl.time(op.end_frame), 2)]
-                moving = [oid for oid, t in tl.tracks.items() if t.x[op.start_frame + 1] != t.x[op.start_frame] or t.y[op.start_frame + 1] != t.y[op.start_frame]]
-                assert moving and all(np.hypot(tl.tracks[o].x[op.end_frame] - tl.tracks[o].x[op.end_frame - 1], tl.tracks[o].y[op.end_frame] - tl.tracks[o].y[op.end_frame - 1]) > 0 for o in moving[:1])
+                moving = [
+                    oid
+                    for oid, t in tl.tracks.items()
+                    if t.x[op.start_frame + 1] != t.x[op.start_frame] or t.y[op.start_frame + 1] != t.y[op.start_frame]
+                ]
+                assert moving and all(
+                    np.hypot(
+                        tl.tracks[o].x[op.end_frame] - tl.tracks[o].x[op.end_frame - 1],
+                        tl.tracks[o].y[op.end_frame] - tl.tracks[o].y[op.end_frame - 1],
+                    )
+                    > 0
+                    for o in moving[:1]
+                )
                 continue
             answer = expected_answer(scene, replayed)
             if kind in CHOICE:
@@ -157,7 +168,11 @@ def test_revealed_frame_alone_gives_chance(scenes):
         for scene in scenes[kind]:
             states = [s.state for s in scene.timeline.states]
             revealed = states[0] if scene.plan["shown"] == "initial" else states[-1]
-            guess = revealed["discard"][0] if kind == "discarded_by" and scene.plan["shown"] == "final" else revealed["stack"][-1 if kind == "bottom_end" else 0]
+            guess = (
+                revealed["discard"][0]
+                if kind == "discarded_by" and scene.plan["shown"] == "final"
+                else revealed["stack"][-1 if kind == "bottom_end" else 0]
+            )
             assert guess in scene.question.options
             hits.append(guess == chosen_option(scene.question))
     assert 0.15 < np.mean(hits) < 0.35  # 0.25 expected; 200 scenes

@@ -136,7 +136,10 @@ def test_rendered_chips_captions_and_lids_are_legible():
     op = tl.operations[1]
     middle = (op.start_frame + op.end_frame) // 2
     row, frames = render(
-        "chip_container", scene.index, scene.base_seed, "/tmp/chip_container_448.png",
+        "chip_container",
+        scene.index,
+        scene.base_seed,
+        "/tmp/chip_container_448.png",
         lambda row: [middle, row["num_frames"] - 5],
     )
     scale = 448

@@ -6,10 +6,9 @@ import json
 
 import numpy as np
 import pytest
-
-from synrl_hf.render import geometry
-
 from short_term_checks import assert_drawn_where_tracked, chosen_option, render_and_decode, scenes_of_kind
+
+from synrl_hf import shapes
 
 FAMILY = "collision_count"
 
@@ -27,7 +26,7 @@ def reversals(track):
 def touches_wall(scene, frame, tolerance=0.006):
     obj = scene.timeline.objects[0]
     track = scene.timeline.tracks[obj.id]
-    pts = geometry.outline(obj.shape, obj.size) + [track.x[frame], track.y[frame]]
+    pts = shapes.outline(obj.shape, obj.size) + [track.x[frame], track.y[frame]]
     gaps = [pts[:, 0].min(), 1 - pts[:, 0].max(), pts[:, 1].min(), 1 - pts[:, 1].max()]
     return min(gaps) <= tolerance
 

@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from short_term_checks import assert_drawn_where_tracked, chosen_option, interval_frames, render_and_decode, scenes_of_kind
 
 from synrl_hf.motion import COMPASS
-
-from short_term_checks import assert_drawn_where_tracked, chosen_option, interval_frames, render_and_decode, scenes_of_kind
 
 FAMILY = "direction"
 
@@ -42,7 +41,11 @@ def test_direction_is_the_legs_heading(kind, leg):
 
 def test_when_is_the_leg_with_the_asked_heading():
     for scene in scenes_of_kind(FAMILY, "when", count=30):
-        heading = next(d for d in sorted(COMPASS, key=len, reverse=True) if f"moving {d}?" in scene.question.text or f"head {d}?" in scene.question.text)
+        heading = next(
+            d
+            for d in sorted(COMPASS, key=len, reverse=True)
+            if f"moving {d}?" in scene.question.text or f"head {d}?" in scene.question.text
+        )
         legs = {h: (s, e) for s, e, h in moving_legs(scene.timeline.tracks["obj0"])}
         start, end = interval_frames(scene.question, 30)
         assert abs(start - legs[heading][0]) <= 1 and abs(end - legs[heading][1]) <= 1, (scene.seed, legs, start, end)

@@ -69,7 +69,9 @@ def test_one_frame_hints_at_the_trend_only_weakly():
     for column in range(3):
         edges = np.quantile(distances[:half, column], np.linspace(0, 1, 7)[1:-1])
         bins = np.digitize(distances[:, column], edges)
-        guess = {b: collections.Counter(t for t, bb in zip(trends[:half], bins[:half]) if bb == b).most_common(1)[0][0] for b in set(bins[:half])}
+        guess = {
+            b: collections.Counter(t for t, bb in zip(trends[:half], bins[:half]) if bb == b).most_common(1)[0][0] for b in set(bins[:half])
+        }
         accuracy = np.mean([guess.get(b) == t for b, t in zip(bins[half:], trends[half:])])
         assert accuracy < 0.42, (column, accuracy)
 

@@ -29,8 +29,7 @@ def drawn_action(timeline, obj):
     track = timeline.tracks[obj.id]
     rest = (True, track.y[0], 0.0, track.style_at(obj, 0))
     looks = [
-        (bool(track.visible[f]), track.y[f], float(track.angle[f] % 360.0), track.style_at(obj, f))
-        for f in range(timeline.num_frames)
+        (bool(track.visible[f]), track.y[f], float(track.angle[f] % 360.0), track.style_at(obj, f)) for f in range(timeline.num_frames)
     ]
     changed = np.flatnonzero([look != rest for look in looks])
     assert changed.size and np.all(np.diff(changed) == 1), "one unbroken action"
@@ -60,9 +59,7 @@ def drawn_order(scene):
     assert spans[0][0] >= 3 and spans[-1][1] <= tl.num_frames - 4
     assert len({a[0] for _, a, _ in acts}) == len(acts), "distinct actions"
     events = [(e.frame, e.type, e.objects[0], e.detail) for e in tl.events]
-    assert events == sorted(
-        [(a[1], a[0], o.id, "start") for _, a, o in acts] + [(a[2], a[0], o.id, "end") for _, a, o in acts]
-    )
+    assert events == sorted([(a[1], a[0], o.id, "start") for _, a, o in acts] + [(a[2], a[0], o.id, "end") for _, a, o in acts])
     for obj in tl.objects:
         assert obj.marker and obj.shape in ROTATION_SHAPES
     return [(motion.describe(o), a) for _, a, o in acts]
@@ -147,4 +144,3 @@ def test_actions_are_drawn_where_tracked():
     x, y = color_centroid(frames[f], obj.rgb, marker=True)
     assert math.hypot(x - track.x[f] * 128, y - track.y[f] * 128) <= 4.0
     assert y < track.y[0] * 128 - 5, "drawn higher in mid-jump"
-

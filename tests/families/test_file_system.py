@@ -123,7 +123,7 @@ def test_count_and_working_directory_answers(by_kind):
         q = scene.question
         states, _ = history(scene.timeline)
         directory = "/" if "root directory /" in q.text.split(".", 1)[1] else re.search(r" (/[\w/]+) ", q.text).group(1)
-        inside = lambda state: sorted(f for f in state["files"] if directory_of(f) == directory)  # noqa: E731
+        inside = lambda state, directory=directory: sorted(f for f in state["files"] if directory_of(f) == directory)  # noqa: E731
         assert int(q.answer) == len(inside(states[-1]))
         assert any(inside(a) != inside(b) for a, b in zip(states, states[1:]))
     for scene in by_kind["cwd_after"]:

@@ -112,7 +112,8 @@ def test_clockwise_means_twelve_towards_three_in_decoded_pixels(clockwise):
     """A 'clockwise' answer means the marker moves from 12 o'clock towards 3 o'clock on screen."""
     big = {"size": (0.3, 0.35)}
     index = next(
-        i for i in range(500)
+        i
+        for i in range(500)
         if (s := build_scene(FAMILY, i, params=big)).question.kind == "direction"
         # Shapes whose outline holds the marker and whose centroid is their center, for the position check.
         and s.timeline.objects[0].shape in ("square", "diamond", "pentagon")
@@ -122,7 +123,7 @@ def test_clockwise_means_twelve_towards_three_in_decoded_pixels(clockwise):
     track = {t["object"]: t for t in row["tracks"]}["obj0"]
     size = row["objects"][0]["size"]
     spinning = [e["frame"] for e in row["events"] if e["type"] in ("spin_start", "spin_stop")]
-    angles, moves_at_top = [], []
+    angles, moves_at_top, previous_dx = [], [], 0.0
     for f in range(spinning[0], spinning[1] + 1):
         angle, dx, dy = marker_angle(frames[f], (track["x"][f], track["y"][f]), 0.5 * size)
         angles.append(angle)

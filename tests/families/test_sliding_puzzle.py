@@ -49,7 +49,13 @@ def tile_moves(tl):
     n = grid_size(tl)
     out = []
     for op in tl.operations:
-        moving = [t for t in range(1, n * n) if np.ptp(tl.tracks[f"face{t}"].x[op.start_frame : op.end_frame + 1]) + np.ptp(tl.tracks[f"face{t}"].y[op.start_frame : op.end_frame + 1]) > 1e-6]
+        moving = [
+            t
+            for t in range(1, n * n)
+            if np.ptp(tl.tracks[f"face{t}"].x[op.start_frame : op.end_frame + 1])
+            + np.ptp(tl.tracks[f"face{t}"].y[op.start_frame : op.end_frame + 1])
+            > 1e-6
+        ]
         assert len(moving) == 1
         out.append(moving[0])
     return out
@@ -100,7 +106,10 @@ def test_distractors_are_values_of_other_histories(scenes):
         cell = (row - 1) * n + col - 1
         states = [s.state for s in tl.states]
         seen = {str(s[cell]) for s in states}
-        undo = [("slide", {"direction": {"left": "right", "right": "left", "up": "down", "down": "up"}[op.args["direction"]]}) for op in tl.operations][::-1]
+        undo = [
+            ("slide", {"direction": {"left": "right", "right": "left", "up": "down", "down": "up"}[op.args["direction"]]})
+            for op in tl.operations
+        ][::-1]
         for j in range(len(undo)):
             for d in ("left", "right", "up", "down"):
                 try:

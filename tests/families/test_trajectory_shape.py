@@ -87,7 +87,7 @@ def test_when_spans_the_asked_shape(preset):
         assert len({shape for _, _, shape in segments}) == len(segments)
         assert all(b[0] - a[1] >= 3 for a, b in zip(segments, segments[1:])), "a visible pause between shapes"
         assert_events_match(tl, "obj0", segments)
-        (start, stop, _), = [s for s in segments if SHAPE_NAMES[s[2]] in scene.question.text]
+        ((start, stop, _),) = [s for s in segments if SHAPE_NAMES[s[2]] in scene.question.text]
         assert interval_frames(scene.question, tl.fps) == (start, stop)
 
 

@@ -1,0 +1,262 @@
+"""A lighteval model for video VLMs (transformers Qwen2.5-VL / Qwen3-VL), and a scripted test double.
+
+lighteval 0.13's ``Doc`` has no video field and its VLM model is image-only, so the tasks put the
+video paths in ``Doc.specific["videos"]`` and :class:`VideoVLM` decodes them with
+``synrl_hf.video.read_frames`` (never torchcodec) and hands frames *with their metadata* to the
+processor through ``synrl_hf.modeling.video_inputs`` (the only model-loading / video-input code in
+the repo). Several videos per question (CVBench) become several ``<video>`` blocks, in order.
+
+The frame budget (``frames`` or ``fps``) and the pixel budget are fields of the model config, so
+they are part of the model's identity: lighteval's sample cache (keyed on the config hash) never
+serves answers made with another budget, and the default ``model_name`` spells the budget out.
+Decoding is greedy unless ``generation_parameters.temperature > 0``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+from lighteval.models.abstract_model import LightevalModel, ModelConfig
+from lighteval.models.model_output import ModelResponse
+from lighteval.tasks.requests import Doc, SamplingMethod
+from lighteval.utils.cache_management import SampleCache, cached
+from pydantic import model_validator
+
+logger = logging.getLogger(__name__)
+
+
+def parse_frames(text: str | int | float) -> tuple[int | None, float | None]:
+    """``"16"`` -> 16 frames per video; ``"2fps"`` / ``"0.5fps"`` -> that many frames per second."""
+    value = str(text).strip().lower()
+    try:
+        if value.endswith("fps"):
+            fps = float(value[:-3])
+            if fps <= 0:
+                raise ValueError
+            return None, fps
+        frames = int(value)
+        if frames <= 0:
+            raise ValueError
+        return frames, None
+    except ValueError:
+        raise ValueError(f"--frames must be a positive frame count (16) or a rate (2fps), got {text!r}") from None
+
+
+def budget_tag(frames: int | None, fps: float | None, max_pixels: int | None) -> str:
+    tag = f"{frames}f" if frames is not None else f"{fps:g}fps" if fps is not None else "allframes"
+    return tag + (f"-{max_pixels}px" if max_pixels else "")
+
+
+class _BudgetConfig(ModelConfig):
+    frames: int | None = 16
+    fps: float | None = None
+    max_pixels: int | None = None
+    min_pixels: int | None = None
+
+    @model_validator(mode="after")
+    def _check_budget(self):
+        if self.frames is not None and self.fps is not None:
+            raise ValueError("give frames or fps, not both")
+        return self
+
+    def read(self, path: str):
+        from synrl_hf.video import read_frames
+
+        return read_frames(path, num_frames=self.frames, fps=self.fps)
+
+
+class VideoVLMConfig(_BudgetConfig):
+    """``model_path``: a folder or Hub id; ``model_name`` (results folder, cache) defaults to its
+    last path part plus the budget, e.g. ``Qwen3-VL-4B-Instruct@16f-200704px``."""
+
+    model_path: str
+    max_new_tokens: int | None = None  # caps each task's generation size when set
+    batch_size: int = 1
+    dtype: str = "auto"
+    device: str | None = None  # default: cuda when available, else cpu
+    attn_implementation: str | None = None
+
+    @model_validator(mode="after")
+    def _default_name(self):
+        if not self.model_name:
+            stem = self.model_path.rstrip("/")
+            stem = stem if "/" in stem and not os.path.exists(stem) else os.path.basename(stem)
+            self.model_name = f"{stem}@{budget_tag(self.frames, self.fps, self.max_pixels)}"
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        return self
+
+
+class VideoVLM(LightevalModel):
+    """Transformers Qwen-VL generation over decoded video frames (greedy by default, batched)."""
+
+    def __init__(self, config: VideoVLMConfig):
+        import torch
+
+        from synrl_hf.modeling import load_model, load_processor, vision_pad_token_ids
+
+        self.config = config
+        self._cache = SampleCache(config)
+        self.device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.processor = load_processor(config.model_path, padding_side="left")
+        on_gpu = self.device.startswith("cuda")
+        self.model = load_model(
+            config.model_path,
+            dtype=config.dtype,
+            attn_implementation=config.attn_implementation,
+            device_map=self.device if on_gpu else None,
+        )
+        if not on_gpu:
+            self.model.to(self.device)
+        self.model.eval()
+        self._suppress = vision_pad_token_ids(self.processor)
+        self.stats = {"samples": 0, "frames": 0, "seconds": 0.0, "decode_errors": 0}
+
+    @property
+    def tokenizer(self):
+        return self.processor.tokenizer
+
+    @property
+    def add_special_tokens(self) -> bool:
+        return False
+
+    @property
+    def max_length(self) -> int:
+        text = getattr(self.model.config, "text_config", self.model.config)
+        return int(getattr(text, "max_position_embeddings", 32768))
+
+    def _messages(self, doc: Doc) -> list[dict]:
+        content = [{"type": "video"} for _ in doc.specific["videos"]] + [{"type": "text", "text": doc.query}]
+        system = self.config.system_prompt or doc.instruction
+        return ([{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []) + [
+            {"role": "user", "content": content}
+        ]
+
+    def _generation_kwargs(self, docs: list[Doc]) -> dict:
+        params = self.config.generation_parameters
+        sizes = [d.generation_size for d in docs if d.generation_size]
+        max_new = max(sizes) if sizes else (params.max_new_tokens or 256)
+        if self.config.max_new_tokens:
+            max_new = min(max_new, self.config.max_new_tokens)
+        kwargs = {"max_new_tokens": max_new, "suppress_tokens": self._suppress or None}
+        if params.temperature and params.temperature > 0:
+            kwargs.update(do_sample=True, temperature=params.temperature)
+            kwargs.update({k: v for k, v in (("top_p", params.top_p), ("top_k", params.top_k)) if v is not None})
+        else:
+            kwargs["do_sample"] = False
+        if params.repetition_penalty:
+            kwargs["repetition_penalty"] = params.repetition_penalty
+        return kwargs
+
+    @cached(SamplingMethod.GENERATIVE)
+    def greedy_until(self, docs: list[Doc]) -> list[ModelResponse]:
+        import torch
+
+        from synrl_hf.modeling import video_inputs
+
+        responses: list[ModelResponse | None] = [None] * len(docs)
+        # Batches never mix generation lengths, so each protocol keeps its own token budget.
+        order = sorted(range(len(docs)), key=lambda i: docs[i].generation_size or 0)
+        batches, size = [], self.config.batch_size
+        for i in order:
+            if batches and len(batches[-1]) < size and docs[batches[-1][0]].generation_size == docs[i].generation_size:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        for batch in batches:
+            texts, videos, ok = [], [], []
+            begin = time.perf_counter()
+            for i in batch:
+                try:
+                    clips = [self.config.read(path) for path in docs[i].specific["videos"]]
+                except Exception as error:  # corrupt file: an empty answer (scored 0), counted
+                    logger.warning("could not decode %s: %s", docs[i].specific["videos"], error)
+                    self.stats["decode_errors"] += 1
+                    responses[i] = ModelResponse(input=docs[i].query, text=[""])
+                    continue
+                texts.append(self.processor.apply_chat_template(self._messages(docs[i]), tokenize=False, add_generation_prompt=True))
+                videos.extend(clips)
+                ok.append(i)
+                self.stats["frames"] += sum(len(c.indices) for c in clips)
+            if not ok:
+                continue
+            inputs = video_inputs(self.processor, videos, texts, max_pixels=self.config.max_pixels, min_pixels=self.config.min_pixels).to(
+                self.device
+            )
+            with torch.inference_mode():
+                output = self.model.generate(**inputs, **self._generation_kwargs([docs[i] for i in ok]))
+            new_tokens = output[:, inputs["input_ids"].shape[1] :]
+            decoded = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
+            for i, text, tokens in zip(ok, decoded, new_tokens.tolist()):
+                for stop in docs[i].stop_sequences or ():
+                    text = text.split(stop)[0] if stop else text
+                responses[i] = ModelResponse(input=docs[i].query, text=[text], output_tokens=[tokens])
+            self.stats["samples"] += len(ok)
+            self.stats["seconds"] += time.perf_counter() - begin
+        return responses
+
+    def loglikelihood(self, docs):
+        raise NotImplementedError("video tasks here are generative only")
+
+    def loglikelihood_rolling(self, docs):
+        raise NotImplementedError("video tasks here are generative only")
+
+
+class ScriptedModelConfig(_BudgetConfig):
+    model_name: str = "scripted"
+    script: str = ""  # a label for the answers (part of the cache identity)
+
+
+class ScriptedVideoModel(LightevalModel):
+    """A test double standing in for model weights: decodes every video with the configured budget
+    (``read_frames``, so paths and budgets are exercised for real) and answers from ``answer(doc)``.
+
+    ``frames_seen`` maps ``(task, row id)`` to the number of frames decoded per video.
+    """
+
+    def __init__(self, config: ScriptedModelConfig, answer: Callable[[Doc], str]):
+        self.config = config
+        self._cache = SampleCache(config)
+        self._answer = answer
+        self.frames_seen: dict[tuple[str, str], list[int]] = {}
+
+    tokenizer = None
+
+    @property
+    def add_special_tokens(self) -> bool:
+        return False
+
+    @property
+    def max_length(self) -> int:
+        return 32768
+
+    def greedy_until(self, docs: list[Doc]) -> list[ModelResponse]:
+        out = []
+        for doc in docs:
+            clips = [self.config.read(path) for path in doc.specific["videos"]]
+            self.frames_seen[(doc.task_name.split("|")[0], doc.specific["id"])] = [len(c.indices) for c in clips]
+            out.append(ModelResponse(input=doc.query, text=[self._answer(doc)]))
+        return out
+
+    def loglikelihood(self, docs):
+        raise NotImplementedError
+
+    def loglikelihood_rolling(self, docs):
+        raise NotImplementedError
+
+
+def oracle_answer(doc: Doc) -> str:
+    """What a perfect model would write for ``doc`` (each benchmark's ``oracle``)."""
+    from ..benchmarks import get_benchmark
+    from .tasks import doc_spec
+
+    spec = doc_spec(doc)
+    return get_benchmark(spec["benchmark"]).oracle(spec)
+
+
+def oracle_model(frames: int | None = 4, fps: float | None = None, cache_dir: str | None = None) -> ScriptedVideoModel:
+    kwargs = {"cache_dir": cache_dir} if cache_dir else {}
+    return ScriptedVideoModel(ScriptedModelConfig(model_name="oracle", script="oracle", frames=frames, fps=fps, **kwargs), oracle_answer)

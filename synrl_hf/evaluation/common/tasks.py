@@ -1,0 +1,162 @@
+"""What a benchmark module declares, and how it becomes a lighteval task.
+
+A converted benchmark is a local folder (see :mod:`.converters`) of rows
+``{id, videos, question, options, answer, meta}``. The task's prompt function turns a row into a
+:class:`lighteval.tasks.requests.Doc` whose ``specific`` carries what the video model and the
+scorer need: absolute video paths, the gold answer, options and the benchmark's extra fields.
+Rows whose videos are missing are skipped (the formatter returns ``None``) and counted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lighteval.tasks.lighteval_task import LightevalTaskConfig
+from lighteval.tasks.requests import Doc
+
+# Bump when a prompt, parser or metric changes: it is part of every task's cache key.
+PROTOCOL_VERSION = 1
+
+GROUPS = ("grounding", "reasoning", "general", "synrl")
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    title: str
+    group: str  # one of GROUPS
+    source: str  # where the data and the protocol come from (README table)
+    convert: Callable[..., Any]  # convert(source, videos_root, out) -> ConversionReport
+    write_fixture: Callable[[Path], tuple[Path, Path]]  # root -> (source, videos_root)
+    prompt: Callable[[dict], str]  # row -> text after the video(s)
+    score: Callable[[dict, str], dict]  # (spec, response) -> per-sample metric values
+    aggregations: dict[str, Any]  # metric key -> Mean() or CorpusLevelComputation
+    headline: tuple[str, ...]  # metric keys compared with the paper
+    oracle: Callable[[dict], str]  # spec -> the answer a perfect model would write
+    generation_size: int = 32
+    deviations: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def doc_spec(doc: Doc) -> dict:
+    """``doc.specific`` with ``meta`` decoded: the row as scorers and oracles see it."""
+    spec = dict(doc.specific or {})
+    meta = spec.get("meta")
+    spec["meta"] = json.loads(meta) if isinstance(meta, str) and meta else (meta or {})
+    return spec
+
+
+def resolve_video(path: str, videos_root: str | os.PathLike | None) -> str:
+    return path if os.path.isabs(path) or videos_root is None else os.path.join(os.fspath(videos_root), path)
+
+
+# (task name, row id) of rows skipped for missing videos, filled by the prompt functions.
+MISSING: dict[str, set[str]] = {}
+
+
+def _prompt_function(line: dict, task_name: str, *, benchmark: str, videos_root: str | None) -> Doc | None:
+    from ..benchmarks import get_benchmark
+
+    bench = get_benchmark(benchmark)
+    videos = [resolve_video(v, videos_root) for v in line["videos"]]
+    if not videos or not all(os.path.isfile(v) for v in videos):
+        MISSING.setdefault(task_name, set()).add(str(line["id"]))
+        return None
+    specific = {
+        "id": str(line["id"]),
+        "benchmark": benchmark,
+        "videos": videos,
+        "question": line["question"],
+        "options": list(line.get("options") or []),
+        "answer": str(line["answer"]),
+        "meta": line.get("meta") or "{}",
+    }
+    row = {**line, "meta": json.loads(specific["meta"])}
+    return Doc(query=bench.prompt(row), choices=[specific["answer"]], gold_index=0, specific=specific, task_name=task_name)
+
+
+def local_folder(data_dir: str | os.PathLike, benchmark: str) -> Path:
+    return Path(data_dir) / benchmark
+
+
+def read_conversion(folder: Path) -> dict:
+    path = folder / "conversion.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} is not a converted benchmark (no conversion.json); run `synrl eval-convert`")
+    return json.loads(path.read_text())
+
+
+def task_config(bench: Benchmark, data_dir: str | os.PathLike, videos_root: str | os.PathLike | None = None) -> LightevalTaskConfig:
+    """The lighteval task of ``bench`` over its converted folder under ``data_dir``.
+
+    ``videos_root`` overrides the one recorded at conversion. The data fingerprint is the task's
+    ``hf_revision``, so lighteval's sample cache never serves answers for other data.
+    """
+    from .metrics import benchmark_metric
+
+    folder = local_folder(data_dir, bench.name).resolve()
+    conversion = read_conversion(folder)
+    root = os.fspath(videos_root) if videos_root is not None else conversion.get("videos_root")
+    return LightevalTaskConfig(
+        name=bench.name,
+        prompt_function=functools.partial(_prompt_function, benchmark=bench.name, videos_root=root),
+        hf_repo=os.fspath(folder),
+        hf_subset="default",
+        hf_revision=conversion["fingerprint"],
+        hf_avail_splits=["test"],
+        evaluation_splits=["test"],
+        metrics=[benchmark_metric(bench.name, bench.aggregations)],
+        generation_size=bench.generation_size,
+        stop_sequence=[],
+        version=PROTOCOL_VERSION,
+    )
+
+
+def available_rows(bench: Benchmark, data_dir: str | os.PathLike, videos_root: str | os.PathLike | None = None) -> tuple[int, int]:
+    """(rows whose videos exist, rows skipped for missing videos) of a converted benchmark."""
+    from .converters import read_rows
+
+    folder = local_folder(data_dir, bench.name)
+    conversion = read_conversion(folder)
+    root = os.fspath(videos_root) if videos_root is not None else conversion.get("videos_root")
+    ok = missing = 0
+    for row in read_rows(folder):
+        if row["videos"] and all(os.path.isfile(resolve_video(v, root)) for v in row["videos"]):
+            ok += 1
+        else:
+            missing += 1
+    return ok, missing
+
+
+# --- helpers shared by the multiple-choice benchmarks -----------------------------------------
+
+
+def option_lines(options, fmt: str = "{letter}. {option}") -> str:
+    """Options as lines: ``fmt`` gets ``letter`` and ``option``; options already starting with their
+    own letter ("A. ...", "(A) ...") are kept as they are."""
+    import re
+
+    lines = []
+    for i, option in enumerate(options):
+        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i]
+        text = str(option).strip()
+        if re.match(rf"^\(?{letter}[.):]\s", text):
+            lines.append(text)
+        else:
+            lines.append(fmt.format(letter=letter, option=text))
+    return "\n".join(lines)
+
+
+def mc_scores(pred: str | None, gold: str, group: str | None = None, key: str = "by_group") -> dict:
+    """``{"acc": 0/1}`` (+ a ``{"group", "score"}`` record under ``key`` for per-group accuracy)."""
+    correct = float(pred is not None and str(pred).strip().upper() == str(gold).strip().upper())
+    scores: dict = {"acc": correct}
+    if group is not None:
+        scores[key] = {"group": str(group), "score": correct}
+    return scores
