@@ -93,12 +93,12 @@ def add_eval_parser(subparsers) -> None:
 def _model(args):
     from lighteval.models.model_input import GenerationParameters
 
+    from synrl_hf.evaluation.benchmarks import oracle_answer
     from synrl_hf.evaluation.common.model import (
         ScriptedModelConfig,
         ScriptedVideoModel,
         VideoVLM,
         VideoVLMConfig,
-        oracle_answer,
         parse_frames,
     )
 
@@ -126,8 +126,8 @@ def _model(args):
 
 
 def run_eval(args) -> int:
-    from synrl_hf.evaluation.common.fixtures import build_fixture_data
-    from synrl_hf.evaluation.common.pipeline import evaluate
+    from synrl_hf.evaluation.fixtures import build_fixture_data
+    from synrl_hf.evaluation.pipeline import evaluate
 
     data_dir = args.data_dir
     if args.fixtures:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-LETTERS = "ABCDEFGH"
-ANSWER_TYPES = ("multiple_choice", "number", "sequence", "interval", "yes_no")
+from .answers import ANSWER_TYPES, LETTERS
 
 
 @dataclass

@@ -7,8 +7,9 @@ import re
 import pytest
 
 from synrl_hf import FAMILIES, build_scene, get_family
+from synrl_hf.answers import extract_answer
 from synrl_hf.cot import scene_for_row, template_completion, template_cot, verify
-from synrl_hf.rewards import extract_answer, format_reward
+from synrl_hf.rewards import format_reward
 from synrl_hf.sample import scene_row
 
 

@@ -4,21 +4,21 @@ model weights, but still decodes every video with ``read_frames``). Expected val
 hand-computed in the comments next to each script.
 """
 
+import ast
 import json
+import pickle
 import sys
+from pathlib import Path
 
 import pytest
+from lighteval.models.model_output import ModelResponse
 
-from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark, groups, resolve_tasks
+from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark, groups, oracle_answer, resolve_tasks
 from synrl_hf.evaluation.common.converters import read_rows
-from synrl_hf.evaluation.common.fixtures import build_fixture_data
-from synrl_hf.evaluation.common.model import (
-    ScriptedModelConfig,
-    ScriptedVideoModel,
-    oracle_answer,
-)
-from synrl_hf.evaluation.common.pipeline import evaluate
+from synrl_hf.evaluation.common.model import ScriptedModelConfig, ScriptedVideoModel
 from synrl_hf.evaluation.common.tasks import doc_spec, task_config
+from synrl_hf.evaluation.fixtures import build_fixture_data
+from synrl_hf.evaluation.pipeline import evaluate
 
 SCRIPT = {
     # NExT-GQA. q0 gold B span [0,1]: pred [.5,1.5] IoU 1/3 IoP .5; q3 gold E spans [1,2],[2,3]: pred [1.5,3]
@@ -243,7 +243,9 @@ def test_task_config_is_a_stable_cache_key(fixture_data, tmp_path):
     data_dir, _ = fixture_data
     bench = get_benchmark("tomato")
     a, b = task_config(bench, data_dir), task_config(bench, data_dir)
-    assert a.__str__(lite=True) == b.__str__(lite=True)  # no memory addresses: lighteval's cache can hit
+    assert a.__str__(lite=True) == b.__str__(lite=True)
+    # no memory addresses (they differ between processes): lighteval's cache can hit in the next run
+    assert "0x" not in a.__str__(lite=True) and "BenchmarkScorer(benchmark=tomato)" in a.__str__(lite=True)
     # different data -> different fingerprint (the task's hf_revision), so cached answers are not reused
     source, videos = bench.write_fixture(tmp_path / "raw")
     rows = source / "test-00000-of-00001.parquet"
@@ -256,6 +258,33 @@ def test_task_config_is_a_stable_cache_key(fixture_data, tmp_path):
     write_parquet(rows, table)
     bench.convert(source, videos, tmp_path / "data" / "tomato")
     assert task_config(bench, tmp_path / "data").hf_revision != a.hf_revision
+
+
+def test_task_config_holds_its_benchmark_and_pickles(fixture_data):
+    """lighteval pickles metrics (bootstrap stderr runs in worker processes): the Benchmark a task
+    holds pickles by reference to its module's functions and still scores after the round trip."""
+    data_dir, _ = fixture_data
+    bench = get_benchmark("synrl_bench")
+    config = task_config(bench, data_dir)
+    (metric,) = pickle.loads(pickle.dumps(config.metrics))
+    assert metric.sample_level_fn.benchmark.score is bench.score  # the module's function, by reference
+    assert pickle.loads(pickle.dumps(config.prompt_function)).keywords["bench"].prompt is bench.prompt
+    row = read_rows(data_dir / "synrl_bench")[0]
+    doc = config.prompt_function({**row, "meta": json.dumps(row["meta"])}, "synrl_bench|0")  # as the parquet row holds it
+    response = ModelResponse(text=[oracle_answer(doc)])
+    assert metric.sample_level_fn.compute(doc, response)["acc"] == 1.0
+
+
+def test_evaluation_common_imports_no_benchmark():
+    """common/ sits below the benchmark modules: none of its modules imports them (no import circle)."""
+    common = Path(__file__).resolve().parent.parent / "synrl_hf" / "evaluation" / "common"
+    for path in common.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                target = "." * node.level + (node.module or "")
+                assert "benchmarks" not in target, f"{path.name} imports {target}"
+            elif isinstance(node, ast.Import):
+                assert not any("benchmarks" in alias.name for alias in node.names), f"{path.name} imports benchmarks"
 
 
 def test_missing_videos_skip_the_task_not_the_run(fixture_data, tmp_path):

@@ -11,13 +11,13 @@ import pytest
 from datasets import load_dataset
 
 from synrl_hf import FAMILIES, build_scene
+from synrl_hf.answers import extract_answer
 from synrl_hf.build import BuildSpec, build
 from synrl_hf.cli import main
 from synrl_hf.cot import template_completion, verify
 from synrl_hf.cot.backends import OpenAIBackend
 from synrl_hf.features import SAMPLE_FEATURES
 from synrl_hf.mixtures import GeneralQA, general_range, mixture_sample
-from synrl_hf.rewards import extract_answer
 from tests.cot_server import ScriptedServer, wrong
 
 FIXTURE = Path(__file__).parent / "fixtures" / "llava_video"

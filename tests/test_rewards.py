@@ -10,15 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synrl_hf.questions import ANSWER_TYPES
-from synrl_hf.rewards import (
-    REWARD_FUNCS,
-    accuracy_reward,
-    completion_text,
+from synrl_hf.answers import (
+    ANSWER_TYPES,
     extract_answer,
-    format_reward,
-    get_reward_funcs,
-    make_accuracy_reward,
     parse_interval,
     parse_number,
     score_answer,
@@ -28,6 +22,14 @@ from synrl_hf.rewards import (
     score_sequence,
     score_yes_no,
     temporal_iou,
+)
+from synrl_hf.rewards import (
+    REWARD_FUNCS,
+    accuracy_reward,
+    completion_text,
+    format_reward,
+    get_reward_funcs,
+    make_accuracy_reward,
 )
 
 OPTIONS = ["2 times", "3 times", "4 times", "5 times"]

@@ -53,8 +53,8 @@ from media import BadVideo, check_video, prune, write_video  # noqa: E402
 from timeline_view import TABLE_HEADERS, events_plot, events_table, subtitles  # noqa: E402
 
 from synrl_hf import FAMILIES, generate_sample  # noqa: E402
+from synrl_hf.answers import INTERVAL_PASS_IOU, parse_interval, score_answer  # noqa: E402
 from synrl_hf.families.base import PRESETS  # noqa: E402
-from synrl_hf.rewards import parse_interval, score_answer  # noqa: E402
 
 log = logging.getLogger("synrl_space")
 
@@ -178,8 +178,8 @@ def _grade(state: dict | None, question: str, final: str | None) -> str:
         return "\n\n".join(lines)
     score = score_answer(final, state["answer"], state["answer_type"], options=state["options"])
     if state["answer_type"] == "interval":
-        right = score >= 0.5
-        lines.append(f"{RIGHT if right else WRONG} (temporal IoU {score:.2f}; 0.5 or more counts as right)")
+        right = score >= INTERVAL_PASS_IOU
+        lines.append(f"{RIGHT if right else WRONG} (temporal IoU {score:.2f}; {INTERVAL_PASS_IOU} or more counts as right)")
     else:
         lines.append(RIGHT if score >= 1.0 else WRONG)
     return "\n\n".join(lines)

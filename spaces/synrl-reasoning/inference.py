@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from synrl_hf.answers import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, extract_answer
 from synrl_hf.questions import ANSWER_INSTRUCTIONS, REASONING_INSTRUCTION
-from synrl_hf.rewards import extract_answer
 
 log = logging.getLogger("synrl_space")
 
 # The model that always works: built on the spot, offline, random weights (its output is noise).
 TINY_MODEL = "tiny-random-qwen2.5-vl"
 
-THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE = "<think>", "</think>", "<answer>", "</answer>"
 TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
 _TAG_RE = re.compile(r"</?(?:think|answer)>")
 _HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -43,7 +42,7 @@ class Reasoning:
 
     thinking: str  # everything before the last <answer>, tags removed
     answer: str  # the content of the last <answer> block (unfinished while streaming)
-    final: str | None  # the parsed final answer (synrl_hf.rewards.extract_answer), None if none
+    final: str | None  # the parsed final answer (synrl_hf.answers.extract_answer), None if none
 
 
 def _strip_partial_tag(text: str) -> str:

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..answers import LETTERS
 from .backends import Backend, BackendError
 from .verify import Check, Verification, frame_interval, verify
 
@@ -123,9 +124,9 @@ def timeline_text(row: dict[str, Any]) -> str:
 def _answer_line(row: dict[str, Any]) -> str:
     answer = str(row["answer"])
     if row["answer_type"] == "multiple_choice" and row.get("options"):
-        index = ord(answer.strip().upper()[:1]) - ord("A")
-        if 0 <= index < len(row["options"]):
-            return f"{answer} ({row['options'][index]})"
+        letter = answer.strip().upper()[:1]
+        if letter and letter in LETTERS[: len(row["options"])]:
+            return f"{answer} ({row['options'][LETTERS.index(letter)]})"
     return answer
 
 

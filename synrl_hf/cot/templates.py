@@ -895,7 +895,7 @@ def _long_term(ctx: Context, w: Writer) -> None:
 def _conclude(ctx: Context, w: Writer) -> None:
     q = ctx.q
     if q.answer_type == "interval":
-        from ..rewards import parse_interval
+        from ..answers import parse_interval
 
         start, end = parse_interval(q.answer)
         ops = [

@@ -10,9 +10,9 @@ The rules:
 
 ``format``
     exactly one ``<think>…</think>`` followed by one non-empty ``<answer>…</answer>``
-    (:func:`synrl_hf.rewards.format_reward`).
+    (:func:`synrl_hf.answers.is_well_formed`, what the ``format`` reward pays for).
 ``answer``
-    the final answer equals the ground truth: scored with :func:`synrl_hf.rewards.score_answer`
+    the final answer equals the ground truth: scored with :func:`synrl_hf.answers.score_answer`
     (1.0 needed); an interval passes when both ends are within the tolerance of the truth.
 ``timestamps``
     every time the reasoning cites ("1.3 s", "at 2.07s", "[1.2, 3.4]", "from 1.2 to 3.4 seconds",
@@ -30,7 +30,7 @@ The rules:
     of counted events, and when it lists counted events by time it lists each of them once.
 
 Timestamps are read from the reasoning only (the ``<answer>`` block is checked by ``answer``).
-Answer parsing is :mod:`synrl_hf.rewards`' (``extract_answer``, ``score_answer``,
+Answer parsing is :mod:`synrl_hf.answers`' (``extract_answer``, ``score_answer``,
 ``parse_interval``, ``parse_number``): the verifier, the rewards and evaluation read answers alike.
 """
 
@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rewards import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, extract_answer, format_reward, parse_interval, parse_number, score_answer
+from ..answers import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, extract_answer, is_well_formed, parse_interval, parse_number, score_answer
 
 __all__ = ["CHECKS", "Anchor", "Check", "Citation", "Verification", "anchors", "cited_times", "frame_interval", "verify"]
 
@@ -320,7 +320,7 @@ def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) ->
     reasoning = _split(text if isinstance(text, str) else "")
     checks = []
 
-    well_formed = format_reward([text])[0] == 1.0
+    well_formed = is_well_formed(text)
     checks.append(
         Check(
             "format",

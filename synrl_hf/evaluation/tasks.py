@@ -5,7 +5,7 @@ Tasks are built for the converted benchmarks found under ``$SYNRL_EVAL_DATA`` (d
 Benchmarks not converted yet are left out.
 
 Note: lighteval's own CLI also imports its built-in tasks, one of which downloads a file at
-import time, so offline use goes through ``synrl eval`` (``synrl_hf.evaluation.common.pipeline``), which
+import time, so offline use goes through ``synrl eval`` (``synrl_hf.evaluation.pipeline``), which
 runs the same ``Pipeline`` with only these tasks registered.
 """
 
@@ -17,7 +17,9 @@ import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # loaded by file path (lighteval --custom-tasks): make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    # The folder holding synrl_hf/ (a checkout's root, or site-packages), never synrl_hf/ itself: its
+    # subpackages must not become top-level modules.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark
     from synrl_hf.evaluation.common.tasks import local_folder, task_config
 else:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..common.tasks import Benchmark
+from lighteval.tasks.requests import Doc
+
+from ..common.tasks import Benchmark, doc_spec
 
 # Paper order (SPEC §4): grounding, complex reasoning, general; then ours.
 NAMES = (
@@ -39,6 +41,12 @@ def get_benchmark(name: str) -> Benchmark:
     if name not in _CACHE:
         _CACHE[name] = import_module(f"{__name__}.{name}").BENCHMARK
     return _CACHE[name]
+
+
+def oracle_answer(doc: Doc) -> str:
+    """What a perfect model would write for ``doc`` (its benchmark's ``oracle``)."""
+    spec = doc_spec(doc)
+    return get_benchmark(spec["benchmark"]).oracle(spec)
 
 
 def all_benchmarks() -> list[Benchmark]:

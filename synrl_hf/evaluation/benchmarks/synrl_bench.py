@@ -3,8 +3,8 @@
 Data: a folder written by ``synrl build`` (``data/<family>/test-*.parquet``, MP4 bytes embedded);
 the converter writes the clips out as files (videos root: ``<out>/videos`` unless given).
 Protocol: the row's own prompt (question, answer instruction, ``<think>``/``<answer>`` format);
-the last ``<answer>`` block is scored by ``synrl_hf.rewards.score_answer`` (the GRPO reward's
-parser), intervals as correct when IoU >= 0.5; accuracy overall and per family.
+the last ``<answer>`` block is scored by ``synrl_hf.answers.score_answer`` (the answer grammar the
+GRPO reward uses), intervals as correct when IoU >= 0.5; accuracy overall and per family.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from synrl_hf.answers import INTERVAL_PASS_IOU, extract_answer, score_answer
+
 from ..common.converters import write_local_folder
 from ..common.metrics import GroupMean, Mean
 from ..common.tasks import Benchmark
 
 COLUMNS = ["id", "task", "category", "question", "options", "answer", "answer_type", "video", "prompt"]
-INTERVAL_THRESHOLD = 0.5
 
 
 def _prompt_text(prompt) -> str | None:
@@ -68,15 +69,13 @@ def prompt(row) -> str:
 
 
 def score(spec, text) -> dict:
-    from synrl_hf.rewards import extract_answer, score_answer
-
     meta = spec["meta"]
     value = score_answer(
         extract_answer(text),
         spec["answer"],
         meta["answer_type"],
         options=spec["options"],
-        interval_threshold=INTERVAL_THRESHOLD if meta["answer_type"] == "interval" else None,
+        interval_threshold=INTERVAL_PASS_IOU if meta["answer_type"] == "interval" else None,
     )
     return {"acc": float(value), "by_family": {"group": meta["task"], "score": float(value)}}
 

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from synrl_hf.answers import LETTERS
+
 logger = logging.getLogger(__name__)
 
 ROW_KEYS = ("id", "videos", "question", "options", "answer", "meta")
@@ -116,7 +118,7 @@ def find_video(videos_root: str | os.PathLike | None, candidates: Sequence[str])
 
 
 def letter(index: int) -> str:
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[int(index)]
+    return LETTERS[int(index)]
 
 
 # --- writing the local folder -----------------------------------------------------------------

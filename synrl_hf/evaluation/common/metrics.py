@@ -1,12 +1,12 @@
-"""Metric math (grounding IoU/IoP, grouped accuracies) and its wiring into lighteval 0.13.
+"""Metric math: grounding IoU/IoP and the corpus aggregations of lighteval 0.13 tasks.
 
 Per-sample values are produced by a benchmark's ``score(spec, text)`` function (a dict of floats,
 plus small ``{"group": ..., "score": ...}`` records for grouped metrics); corpus aggregations are
 the classes below. Everything is importable and has a stable ``repr`` so lighteval can pickle the
-metrics and hash the task config deterministically (its sample cache keys on that hash).
+metrics and hash the task config deterministically (its sample cache keys on that hash). The
+temporal IoU itself is the answer grammar's (:func:`synrl_hf.answers.temporal_iou`).
 
 lighteval conventions used (checked in lighteval 0.13.0 source):
-- ``SampleLevelMetricGrouping.compute_sample`` returns the scorer's dict as is, one key per name.
 - An aggregation returning a dict is merged into the task's results (no stderr is computed);
   one returning a float gets ``mean_stderr`` when its ``__name__`` contains "mean", else a
   multiprocessing bootstrap - so every float aggregation here is a :class:`Mean`.
@@ -20,13 +20,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lighteval.metrics.metrics_corpus import CorpusLevelComputation
-from lighteval.metrics.metrics_sample import SampleLevelComputation
-from lighteval.metrics.utils.metric_utils import SampleLevelMetricGrouping
-from lighteval.tasks.requests import SamplingMethod
+
+from synrl_hf.answers import Span, span_overlap, temporal_iou
 
 # --- grounding ------------------------------------------------------------------------------
-
-Span = Sequence[float]
 
 
 def _finite_span(span: Any) -> bool:
@@ -45,13 +42,10 @@ def iou_iop(pred: Span | None, gt: Span) -> tuple[float, float]:
     """
     if pred is None or not _finite_span(pred) or not _finite_span(gt):
         return 0.0, 0.0
-    p0, p1 = float(pred[0]), float(pred[-1])
-    g0, g1 = float(gt[0]), float(gt[-1])
-    if p0 == p1:
-        return 0.0, float(g0 <= p0 <= g1)
-    inter = max(0.0, min(p1, g1) - max(p0, g0))
-    union = max(p1, g1) - min(p0, g0)
-    return (inter / union if union > 0 else 0.0), inter / (p1 - p0)
+    p, g = (float(pred[0]), float(pred[-1])), (float(gt[0]), float(gt[-1]))
+    if p[0] == p[1]:
+        return 0.0, float(g[0] <= p[0] <= g[1])
+    return temporal_iou(p, g), span_overlap(p, g) / (p[1] - p[0])
 
 
 def best_iou_iop(pred: Span | None, gts: Iterable[Span]) -> tuple[float, float]:
@@ -158,35 +152,3 @@ class VinogroundScores(CorpusLevelComputation):
 
     def __repr__(self) -> str:
         return "VinogroundScores()"
-
-
-# --- wiring ---------------------------------------------------------------------------------
-
-
-class BenchmarkScorer(SampleLevelComputation):
-    """Scores one response with the benchmark's ``score(spec, text)`` (looked up by name, so the
-    object stays small, picklable and stable in lighteval's task hash)."""
-
-    def __init__(self, benchmark: str):
-        self.benchmark = benchmark
-
-    def compute(self, doc, model_response, **kwargs) -> dict[str, Any]:
-        from ..benchmarks import get_benchmark
-        from .tasks import doc_spec
-
-        texts = model_response.final_text if model_response is not None else []
-        text = texts[0] if texts else ""
-        return get_benchmark(self.benchmark).score(doc_spec(doc), text if isinstance(text, str) else "")
-
-
-def benchmark_metric(benchmark: str, aggregations: dict[str, Any]) -> SampleLevelMetricGrouping:
-    """One lighteval metric for a benchmark: ``aggregations`` maps each per-sample key the scorer
-    returns to ``Mean()`` or a dict-returning :class:`CorpusLevelComputation`."""
-    names = list(aggregations)
-    return SampleLevelMetricGrouping(
-        metric_name=names,
-        higher_is_better=dict.fromkeys(names, True),
-        category=SamplingMethod.GENERATIVE,
-        sample_level_fn=BenchmarkScorer(benchmark),
-        corpus_level_fn=dict(aggregations),
-    )

@@ -246,17 +246,3 @@ class ScriptedVideoModel(LightevalModel):
 
     def loglikelihood_rolling(self, docs):
         raise NotImplementedError
-
-
-def oracle_answer(doc: Doc) -> str:
-    """What a perfect model would write for ``doc`` (each benchmark's ``oracle``)."""
-    from ..benchmarks import get_benchmark
-    from .tasks import doc_spec
-
-    spec = doc_spec(doc)
-    return get_benchmark(spec["benchmark"]).oracle(spec)
-
-
-def oracle_model(frames: int | None = 4, fps: float | None = None, cache_dir: str | None = None) -> ScriptedVideoModel:
-    kwargs = {"cache_dir": cache_dir} if cache_dir else {}
-    return ScriptedVideoModel(ScriptedModelConfig(model_name="oracle", script="oracle", frames=frames, fps=fps, **kwargs), oracle_answer)

@@ -9,10 +9,9 @@ the sample scores 0 (see synrl_hf/evaluation/README.md, "Deviations").
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Sequence
 
-LETTERS = string.ascii_uppercase
+from synrl_hf.answers import LETTERS
 
 
 def letters_for(options: Sequence[str] | int) -> str:

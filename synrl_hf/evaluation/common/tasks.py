@@ -5,6 +5,14 @@ A converted benchmark is a local folder (see :mod:`.converters`) of rows
 :class:`lighteval.tasks.requests.Doc` whose ``specific`` carries what the video model and the
 scorer need: absolute video paths, the gold answer, options and the benchmark's extra fields.
 Rows whose videos are missing are skipped (the formatter returns ``None``) and counted.
+
+The task holds its :class:`Benchmark` itself (in the prompt function and the metric), never its
+name to look up: this module sits below the benchmark modules that build on it.
+
+lighteval conventions used (checked in lighteval 0.13.0 source):
+- ``SampleLevelMetricGrouping.compute_sample`` returns the scorer's dict as is, one key per name.
+- The task's cache key is the text of its config, in which a sample-level metric object shows as
+  its ``str``: :class:`BenchmarkScorer` spells only the benchmark's name there (no addresses).
 """
 
 from __future__ import annotations
@@ -12,13 +20,20 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lighteval.metrics.metrics_sample import SampleLevelComputation
+from lighteval.metrics.utils.metric_utils import SampleLevelMetricGrouping
 from lighteval.tasks.lighteval_task import LightevalTaskConfig
-from lighteval.tasks.requests import Doc
+from lighteval.tasks.requests import Doc, SamplingMethod
+
+from synrl_hf.answers import LETTERS
+
+from .converters import read_rows
 
 # Bump when a prompt, parser or metric changes: it is part of every task's cache key.
 PROTOCOL_VERSION = 1
@@ -60,17 +75,14 @@ def resolve_video(path: str, videos_root: str | os.PathLike | None) -> str:
 MISSING: dict[str, set[str]] = {}
 
 
-def _prompt_function(line: dict, task_name: str, *, benchmark: str, videos_root: str | None) -> Doc | None:
-    from ..benchmarks import get_benchmark
-
-    bench = get_benchmark(benchmark)
+def _prompt_function(line: dict, task_name: str, *, bench: Benchmark, videos_root: str | None) -> Doc | None:
     videos = [resolve_video(v, videos_root) for v in line["videos"]]
     if not videos or not all(os.path.isfile(v) for v in videos):
         MISSING.setdefault(task_name, set()).add(str(line["id"]))
         return None
     specific = {
         "id": str(line["id"]),
-        "benchmark": benchmark,
+        "benchmark": bench.name,
         "videos": videos,
         "question": line["question"],
         "options": list(line.get("options") or []),
@@ -92,26 +104,53 @@ def read_conversion(folder: Path) -> dict:
     return json.loads(path.read_text())
 
 
+class BenchmarkScorer(SampleLevelComputation):
+    """Scores one response with its benchmark's ``score(spec, text)``."""
+
+    def __init__(self, benchmark: Benchmark):
+        self.benchmark = benchmark
+
+    def compute(self, doc, model_response, **kwargs) -> dict[str, Any]:
+        texts = model_response.final_text if model_response is not None else []
+        text = texts[0] if texts else ""
+        return self.benchmark.score(doc_spec(doc), text if isinstance(text, str) else "")
+
+    def __str__(self) -> str:
+        # The name alone: the Benchmark's own text would hold its functions' memory addresses.
+        return f"BenchmarkScorer(benchmark={self.benchmark.name})"
+
+
+def benchmark_metric(bench: Benchmark) -> SampleLevelMetricGrouping:
+    """One lighteval metric for a benchmark: ``bench.aggregations`` maps each per-sample key its
+    scorer returns to ``Mean()`` or a dict-returning ``CorpusLevelComputation``."""
+    names = list(bench.aggregations)
+    return SampleLevelMetricGrouping(
+        metric_name=names,
+        higher_is_better=dict.fromkeys(names, True),
+        category=SamplingMethod.GENERATIVE,
+        sample_level_fn=BenchmarkScorer(bench),
+        corpus_level_fn=dict(bench.aggregations),
+    )
+
+
 def task_config(bench: Benchmark, data_dir: str | os.PathLike, videos_root: str | os.PathLike | None = None) -> LightevalTaskConfig:
     """The lighteval task of ``bench`` over its converted folder under ``data_dir``.
 
     ``videos_root`` overrides the one recorded at conversion. The data fingerprint is the task's
     ``hf_revision``, so lighteval's sample cache never serves answers for other data.
     """
-    from .metrics import benchmark_metric
-
     folder = local_folder(data_dir, bench.name).resolve()
     conversion = read_conversion(folder)
     root = os.fspath(videos_root) if videos_root is not None else conversion.get("videos_root")
     return LightevalTaskConfig(
         name=bench.name,
-        prompt_function=functools.partial(_prompt_function, benchmark=bench.name, videos_root=root),
+        prompt_function=functools.partial(_prompt_function, bench=bench, videos_root=root),
         hf_repo=os.fspath(folder),
         hf_subset="default",
         hf_revision=conversion["fingerprint"],
         hf_avail_splits=["test"],
         evaluation_splits=["test"],
-        metrics=[benchmark_metric(bench.name, bench.aggregations)],
+        metrics=[benchmark_metric(bench)],
         generation_size=bench.generation_size,
         stop_sequence=[],
         version=PROTOCOL_VERSION,
@@ -120,8 +159,6 @@ def task_config(bench: Benchmark, data_dir: str | os.PathLike, videos_root: str 
 
 def available_rows(bench: Benchmark, data_dir: str | os.PathLike, videos_root: str | os.PathLike | None = None) -> tuple[int, int]:
     """(rows whose videos exist, rows skipped for missing videos) of a converted benchmark."""
-    from .converters import read_rows
-
     folder = local_folder(data_dir, bench.name)
     conversion = read_conversion(folder)
     root = os.fspath(videos_root) if videos_root is not None else conversion.get("videos_root")
@@ -134,17 +171,15 @@ def available_rows(bench: Benchmark, data_dir: str | os.PathLike, videos_root: s
     return ok, missing
 
 
-# --- helpers shared by the multiple-choice benchmarks -----------------------------------------
+# --- helpers shared by the multiple-choice tasks ----------------------------------------------
 
 
 def option_lines(options, fmt: str = "{letter}. {option}") -> str:
     """Options as lines: ``fmt`` gets ``letter`` and ``option``; options already starting with their
     own letter ("A. ...", "(A) ...") are kept as they are."""
-    import re
-
     lines = []
     for i, option in enumerate(options):
-        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i]
+        letter = LETTERS[i]
         text = str(option).strip()
         if re.match(rf"^\(?{letter}[.):]\s", text):
             lines.append(text)

@@ -7,7 +7,7 @@ in lighteval's results and are shown ×100 here.
 
 from __future__ import annotations
 
-from ..benchmarks import get_benchmark
+from .benchmarks import get_benchmark
 
 PAPER_MODEL = "Qwen3-VL-4B (base), SynRL paper"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..benchmarks import get_benchmark, resolve_tasks
+from .benchmarks import get_benchmark, resolve_tasks
 
 
 def build_fixture_data(root, tasks="all") -> tuple[Path, dict]:

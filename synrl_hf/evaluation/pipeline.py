@@ -26,9 +26,9 @@ from typing import Any
 
 from lighteval.tasks.registry import Registry
 
-from ..benchmarks import get_benchmark, resolve_tasks
+from .benchmarks import get_benchmark, resolve_tasks
+from .common.tasks import MISSING, available_rows, local_folder, task_config
 from .paper import markdown_report, paper_numbers
-from .tasks import MISSING, available_rows, local_folder, task_config
 
 logger = logging.getLogger(__name__)
 
