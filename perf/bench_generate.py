@@ -1,7 +1,7 @@
 """How fast is generation? Prints clips/s and frames/s per family, on one core, end to end.
 
     python perf/bench_generate.py                      # every registered family, about a minute
-    python perf/bench_generate.py --per-family 20 --families collision_count --json out.json
+    python perf/bench_generate.py --per-family 20 --families FAMILY[,FAMILY...] --json out.json
 
 Run it on an otherwise idle machine (it prints the load average it started at): other processes
 on the same cores show up as slower clips and, above all, as a smaller process speedup.

@@ -36,7 +36,7 @@ class SceneObject:
 
 @dataclass
 class StyleChange:
-    """From ``frame`` on, the object is drawn with these attributes (attribute_change)."""
+    """From ``frame`` on, the object is drawn with these attributes (a change of color, shape or size)."""
 
     frame: int
     shape: str | None = None

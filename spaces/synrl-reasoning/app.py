@@ -52,7 +52,7 @@ from inference import (  # noqa: E402
 from media import BadVideo, check_video, prune, write_video  # noqa: E402
 from timeline_view import TABLE_HEADERS, events_plot, events_table, subtitles  # noqa: E402
 
-from synrl_hf import FAMILIES, generate_sample  # noqa: E402
+from synrl_hf import FAMILIES, families_in, generate_sample  # noqa: E402
 from synrl_hf.answers import INTERVAL_PASS_IOU, parse_interval, score_answer  # noqa: E402
 from synrl_hf.families.base import PRESETS  # noqa: E402
 
@@ -305,8 +305,7 @@ def build_demo(
         with gr.Row():
             with gr.Column(scale=5):
                 with gr.Tab("Synthetic video"):
-                    first = "collision_count" if "collision_count" in families else families[0]
-                    family = gr.Dropdown(families, value=first, label="Task family")
+                    family = gr.Dropdown(families, value=families_in("short_term")[0], label="Task family")
                     with gr.Row():
                         preset = gr.Radio(list(PRESETS), value=PRESETS[0], label="Difficulty preset")
                         seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")

@@ -7,8 +7,8 @@ Per family, five checks (SPEC §1 "Rules that make the data worth training on"):
    better than the majority answer (``blind.py``);
 3. ``single_frame`` — the first, middle or last frame's state alone does not give the answer
    (``single_frame.py``);
-4. ``pixels`` — for the perceptual families, the answer re-derived from the decoded MP4 (objects
-   found by color) equals the row's answer (``pixels.py``);
+4. ``pixels`` — for the families that implement ``answer_from_pixels``, the answer re-derived from
+   the decoded MP4 (objects found by color) equals the row's answer (``pixels.py``);
 5. ``determinism`` — rows regenerated from their seeds equal the stored rows, frames included
    (``determinism.py``).
 
@@ -32,7 +32,7 @@ from .balance import check_balance
 from .blind import check_blind
 from .common import FAIL, SKIP, Build, CheckResult, load_build, read_videos
 from .determinism import check_determinism, pick_rows
-from .pixels import PERCEPTUAL, check_pixels
+from .pixels import check_pixels, pixel_audited
 from .single_frame import check_single_frame
 
 CHECKS = ("balance", "blind", "single_frame", "pixels", "determinism")
@@ -215,7 +215,7 @@ def audit(
             results.append(check_blind(family, rows))
         if "single_frame" in checks:
             results.append(check_single_frame(family, rows))
-        need_pixels = "pixels" in checks and family in PERCEPTUAL
+        need_pixels = "pixels" in checks and pixel_audited(family)
         if "pixels" in checks and not need_pixels:
             results.append(CheckResult("pixels", family, SKIP, "not a perceptual family: its answers are states, not motion", {}))
         chosen = pick_rows(rows, determinism_subset) if "determinism" in checks else []

@@ -353,18 +353,3 @@ def json_state(text: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError):
         return text
-
-
-def named_objects(text: str, objects: Sequence[dict[str, Any]]) -> list[int]:
-    """Indices of the objects a text names ("the red square", or its color alone), in order of mention."""
-    hits = []
-    lowered = text.lower()
-    for i, obj in enumerate(objects):
-        if obj["shape"] in ("text",) or obj["id"].startswith("caption"):
-            continue
-        for phrase in (f"{obj['color']} {obj['shape']}", f"{obj['color']} ball"):
-            at = lowered.find(phrase)
-            if at >= 0:
-                hits.append((at, i))
-                break
-    return [i for _, i in sorted(hits)]

@@ -2,7 +2,7 @@
 
 For each of the three frames, the state it shows is read from the row's metadata (never from the
 answer): every object's visibility, position, angle and appearance at that frame (appearance
-changes come from the ``change`` events of attribute_change), and for long-term families the
+changes come from ``change`` events, "attribute: old -> new"), and for long-term families the
 revealed state (``states``: S0 on the first frame when the initial reveal is shown, ST on the last
 frame when the final one is; intermediate states are never drawn). The question contributes only
 its program (``question_type``), the object it names and its words for yes/no questions.

@@ -25,9 +25,10 @@ The rules:
     undoing operations from the last one) and always allowed; the clip's start and end are context,
     not events, and do not count.
 ``count``
-    for counting questions (wall contacts, hops, full turns, passes, swaps of the ball's cup): the
-    last count the reasoning states ("4 wall contacts", "three hops", "2 times") equals the number
-    of counted events, and when it lists counted events by time it lists each of them once.
+    for a family's counting questions (its ``count_rule``, :class:`synrl_hf.narration.CountRule`:
+    wall contacts, hops, full turns, passes, swaps of the ball's cup): the last count the reasoning
+    states ("4 wall contacts", "three hops", "2 times") equals the number of counted events, and
+    when it lists counted events by time it lists each of them once.
 
 Timestamps are read from the reasoning only (the ``<answer>`` block is checked by ``answer``).
 Answer parsing is :mod:`synrl_hf.answers`' (``extract_answer``, ``score_answer``,
@@ -36,31 +37,20 @@ Answer parsing is :mod:`synrl_hf.answers`' (``extract_answer``, ``score_answer``
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..answers import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, extract_answer, is_well_formed, parse_interval, parse_number, score_answer
+from ..families import FAMILIES
+from ..narration import Anchor, CountRule
 
 __all__ = ["CHECKS", "Anchor", "Check", "Citation", "Verification", "anchors", "cited_times", "frame_interval", "verify"]
 
 CHECKS = ("format", "answer", "timestamps", "order", "count")
 
 ROUNDING = 0.006  # times are printed with two decimals: half a hundredth plus float slack
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """A moment the metadata knows: an event, an operation's start or end, or a clip bound."""
-
-    time: float
-    label: str
-    kind: str  # "event", "op_start", "op_end", "bound"
-    type: str = ""  # event type or operation name
-    objects: tuple[str, ...] = ()
-    index: int = -1  # operation index for op_start / op_end
 
 
 @dataclass(frozen=True)
@@ -216,57 +206,6 @@ def _fmt(t: float) -> str:
 _NUMBER_WORD = r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
 
 
-def _target(row: dict[str, Any]) -> str:
-    objects = _list(row.get("objects"))
-    return objects[0]["id"] if objects else ""
-
-
-def _events_of(types: Iterable[str], own: bool) -> Callable[[dict[str, Any]], list[Anchor]]:
-    types = tuple(types)
-
-    def select(row: dict[str, Any]) -> list[Anchor]:
-        target = _target(row)
-        return [a for a in anchors(row) if a.kind == "event" and a.type in types and (not own or a.objects == (target,))]
-
-    return select
-
-
-def _ball_swaps(row: dict[str, Any]) -> list[Anchor]:
-    """Operations that move the cup hiding ball0 (shell_game), as their start and end anchors."""
-    color = next((o["color"] for o in _list(row.get("objects")) if o["id"] == "ball0"), None)
-    states = [json.loads(s["state"]) if isinstance(s["state"], str) else s["state"] for s in _list(row.get("states"))]
-    if color is None or len(states) < 2:
-        return []
-    cup = states[0]["under"][color]
-    moving = {k for k, (a, b) in enumerate(zip(states, states[1:])) if a["cups"].index(cup) != b["cups"].index(cup)}
-    return [a for a in anchors(row) if a.kind in ("op_start", "op_end") and a.index in moving]
-
-
-@dataclass(frozen=True)
-class CountRule:
-    kinds: tuple[str, ...]
-    nouns: str  # regex alternatives for the counted thing, plural forms included
-    counted: Callable[[dict[str, Any]], list[Anchor]]  # the counted moments (one or two anchors each)
-    unit: Callable[[Anchor], Any] = lambda a: (a.time, a.type)  # what identifies one counted thing
-
-
-COUNT_RULES: dict[str, CountRule] = {
-    "collision_count": CountRule(
-        ("count", "count_choice"),
-        r"(?:wall\s+)?(?:contacts?|collisions?|bounces?|hits?|touches|times?)",
-        _events_of(("wall_contact",), own=False),
-    ),
-    "motion_count": CountRule(("count", "count_choice"), r"(?:hops?|jumps?|times?)", _events_of(("hop",), own=True)),
-    "rotation_count": CountRule(
-        ("count", "count_choice"),
-        r"(?:full\s+|complete\s+)?(?:turns?|rotations?|revolutions?|times?)",
-        _events_of(("full_turn",), own=True),
-    ),
-    "relative_position": CountRule(("count",), r"(?:pass(?:es)?|crossings?|switch(?:es)?|times?)", _events_of(("pass",), own=False)),
-    "shell_game": CountRule(("swap_count",), r"(?:swaps?|times?)", _ball_swaps, unit=lambda a: a.index),
-}
-
-
 def _stated_counts(text: str, nouns: str) -> list[tuple[int, float]]:
     # "4 wall contacts", "three hops", "2 times": a whole number (not part of "1.30", not "2 s") before the noun.
     pattern = re.compile(rf"(?<![\w.])(\d+|{_NUMBER_WORD})(?![\w.])\s+(?!(?:s|secs?|seconds?)\b)(?:[a-z-]+\s+){{0,2}}?{nouns}\b", re.I)
@@ -276,10 +215,6 @@ def _stated_counts(text: str, nouns: str) -> list[tuple[int, float]]:
         if value is not None:
             out.append((match.start(), value))
     return out
-
-
-def _true_count(row: dict[str, Any], rule: CountRule) -> int:
-    return len({rule.unit(a) for a in rule.counted(row)})
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -367,7 +302,8 @@ def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) ->
         Check("order", not backwards, "events must be narrated in the order they happen: " + "; ".join(backwards[:4]) if backwards else "")
     )
 
-    rule = COUNT_RULES.get(row.get("task", ""))
+    family = FAMILIES.get(row.get("task", ""))  # general video QA rows belong to no family
+    rule = family.count_rule if family is not None else None
     if rule is not None and row.get("question_type") in rule.kinds:
         checks.append(_check_count(reasoning, row, rule, matched, enumerated=not wrong))
     return Verification(checks)
@@ -376,8 +312,8 @@ def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) ->
 def _check_count(reasoning: str, row: dict[str, Any], rule: CountRule, matched, enumerated: bool = True) -> Check:
     """The stated count, and (when every cited time is real, else ``timestamps`` already says so)
     the listed counted events, against the metadata."""
-    truth = _true_count(row, rule)
-    counted = rule.counted(row)
+    counted = rule.counted(row, anchors(row))
+    truth = len({rule.unit(a) for a in counted})
     cited_units = set()
     for _, nearest in matched:
         for anchor in nearest:

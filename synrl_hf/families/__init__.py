@@ -1,10 +1,14 @@
-"""The registry of task families. Adding a family = one module + one line here."""
+"""The registry of task families. Adding a family = one module + one line here.
+
+The module defines a :class:`~synrl_hf.families.base.Family` subclass with every hook the contract in
+``base.py`` requires; :func:`register` refuses one that lacks a hook, naming it.
+"""
 
 from __future__ import annotations
 
 from .acceleration import Acceleration
 from .attribute_change import AttributeChange
-from .base import Family
+from .base import CATEGORIES, Family, missing_hooks
 from .card_stack import CardStack
 from .chip_container import ChipContainer
 from .collision_count import CollisionCount
@@ -44,8 +48,24 @@ _FAMILIES: list[type[Family]] = [
     SlidingPuzzle,
 ]
 
-FAMILIES: dict[str, type[Family]] = {f.name: f for f in _FAMILIES}
-CATEGORIES = ("short_term", "long_term")
+FAMILIES: dict[str, type[Family]] = {}
+
+
+def register(family: type[Family]) -> None:
+    """Add ``family`` to :data:`FAMILIES`, after checking it provides every required hook."""
+    name = getattr(family, "name", family.__name__)
+    missing = missing_hooks(family)
+    if missing:
+        raise TypeError(f"family {name!r} lacks the required hook(s) {', '.join(missing)}; see synrl_hf/families/base.py")
+    if family.category not in CATEGORIES:
+        raise ValueError(f"family {name!r} has category {family.category!r}; valid categories: {', '.join(CATEGORIES)}")
+    if name in FAMILIES:
+        raise ValueError(f"family {name!r} is registered twice")
+    FAMILIES[name] = family
+
+
+for _family in _FAMILIES:
+    register(_family)
 
 
 def get_family(name: str) -> Family:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer, narrate_events, pct
+from ..pixels import PixelScene, asked_objects, knot_fit, ramp_fit, speeds, stem
 from ..questions import interval, multiple_choice, pick, yes_no
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -33,6 +35,10 @@ CHECKS = {
 }
 CHANGE_THRESHOLD = 1.15  # fastest / slowest speed read off the track that counts as a change
 EDGE = 0.1  # a speed extreme further than this fraction of the clip from both ends is a turning point
+EVENT_PHRASES = {
+    "ramp_start": ("At {t} the {obj} begins {detail}.", "From {t} on, the {obj} is {detail}."),
+    "ramp_end": ("At {t} its speed settles again.", "By {t} it moves at a steady speed again."),
+}
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,47 @@ class Acceleration(Family):
         )
         return multiple_choice(rng, text, TRENDS[trend], list(TRENDS.values()), primitive="speed", kind=kind)
 
+    # -- hooks: CoT narration and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I watch how quickly the {target} covers ground at different moments of the clip.",
+        "I compare the speed of the {target} early, in the middle and late in the clip.",
+    )
+    focus = {
+        "trend": ("So: {answer_text_lower}.", "That is, {answer_text_lower}."),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        if ctx.kind == "when":
+            narrate_events(ctx, w, ctx.own(), EVENT_PHRASES)
+            return
+        track = ctx.tl.tracks[ctx.objects[0].id]
+        speed = motion.track_speed(track.x, track.y, ctx.tl.fps)
+        trend = _read_trend(speed)
+        phrases, fields = _speed_phrase(speed, trend)
+        w.say(phrases, **fields)
+        if ctx.kind == "check":
+            asked = ctx.plan["asked"]
+            w.say(
+                ("The question asks whether it {asked}; what I see is: {actual}.",),
+                asked=TRENDS[asked][3:].lower() if TRENDS[asked].startswith("It ") else asked,
+                actual=TRENDS[trend].lower(),
+            )
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        (target, *_) = asked_objects(row)
+        s = speeds(scene.track(target))
+        kind = row["question_type"]
+        if kind == "when":
+            a, b = ramp_fit(s)
+            return scene.interval(a, b)
+        trend = _trend_in_pixels(s)
+        if kind == "check":
+            text = stem(row)
+            asked = next(t for words, t in CHECK_WORDS.items() if words in text)
+            return "yes" if asked == trend else "no"
+        return TRENDS[trend]
+
 
 def _trend_speeds(rng, trend, num_frames, slow, fast):
     """Per-frame speeds over the whole clip: linear ramps through the trend's knots."""
@@ -133,3 +180,56 @@ def _read_trend(speed):
     if speed[inside].min() == speed.min():
         return "down then up"
     return "speeding up" if speed.argmax() > speed.argmin() else "slowing down"
+
+
+def _speed_phrase(speed: np.ndarray, trend: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    n = len(speed)
+    edge = max(1, n // 10)
+    v0, v1 = speed[:edge].mean(), speed[-edge:].mean()
+    fields = {"v0": pct(v0), "v1": pct(v1), "lo": pct(speed.min()), "hi": pct(speed.max())}
+    if trend == "constant":
+        return (
+            "Its pace hardly changes: about {v0} of the frame width per second early on and about {v1} at the end, never outside {lo} to {hi}.",
+        ), fields
+    if trend in ("speeding up", "slowing down"):
+        how = "faster" if trend == "speeding up" else "slower"
+        return (
+            "Early on it covers about {v0} of the frame width per second; by the end about {v1}: it gets " + how + " the whole way.",
+            "Its pace goes from about {v0} of the frame width per second at the start to about {v1} at the end, steadily " + how + ".",
+        ), fields
+    peak = int(np.argmax(speed) if trend == "up then down" else np.argmin(speed))
+    fields.update(vp=pct(speed[peak]), where=f"{round(100 * peak / n)}%")
+    word = "fastest" if trend == "up then down" else "slowest"
+    return (
+        "It starts at about {v0} of the frame width per second, is "
+        + word
+        + " (about {vp}) roughly {where} of the way through the clip, and ends at about {v1}.",
+    ), fields
+
+
+CHECK_WORDS = {  # the "check" question's wording → the trend it asks about
+    "first speed up and then slow down": "up then down",
+    "get faster and then slower": "up then down",
+    "first slow down and then speed up": "down then up",
+    "get slower and then faster": "down then up",
+    "speeding up": "speeding up",
+    "get faster over time": "speeding up",
+    "slowing down": "slowing down",
+    "get slower over time": "slowing down",
+    "constant speed": "constant",
+    "steady throughout": "constant",
+}
+
+
+def _trend_in_pixels(s: np.ndarray) -> str:
+    """The trend of a speed curve measured in pixels: a continuous two-piece linear fit, whose ends
+    and knot say whether (and where) the speed changes by more than the measurement noise."""
+    start, knot, end = knot_fit(s)
+    low, high = min(start, knot, end), max(start, knot, end)
+    if high < 1.3 * max(low, 1e-9):
+        return "constant"
+    if knot > 1.15 * max(start, end):
+        return "up then down"
+    if knot < min(start, end) / 1.15:
+        return "down then up"
+    return "speeding up" if end > start else "slowing down"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer, narrate_events
 from ..palette import COLORS, SHAPES
 from ..questions import interval, multiple_choice, ordinal, pick, sequence
 from ..timeline import Event, SceneObject, StyleChange, Timeline, Track
@@ -23,6 +24,9 @@ from .base import FPS, Family, Params, draw_num_frames
 ATTRIBUTES = ("color", "size", "shape")
 NOTHING = "nothing changes"
 RECOLORED = 4  # objects in "to_color": four old and four new colors use up the eight palette colors
+EVENT_PHRASES = {
+    "change": ("At {t} {change}.", "{t}: {change}.", "Then at {t} {change}."),
+}
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,44 @@ class AttributeChange(Family):
             ),
         )
         return interval(text, timeline.time(start), timeline.time(end))
+
+    # -- hooks: CoT narration (the contract is in base.py) --
+    cot_intro = (
+        "I watch the object's color, size and shape over the whole clip and note every change.",
+        "I compare how the object looks from one moment to the next and write down each change.",
+    )
+    focus = {
+        "which": ("So what changes is: {answer_text}.", "The changing attribute: {answer_text}."),
+        "to_color": ("So the {target} turns {answer_text}.", "After the change the {target} is {answer_text}."),
+        "order": ("So the changes come in this order: {answer}.",),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        sizes = list(AttributeChangeParams().sizes)
+        words = ("small", "medium-sized", "large", "very large")
+
+        def size_word(value: str) -> str:
+            v = float(value)
+            return words[min(range(len(sizes)), key=lambda i: abs(sizes[i] - v))]
+
+        def change(event) -> dict[str, str]:
+            attribute, rest = event.detail.split(": ", 1)
+            if ctx.kind == "to_color":
+                pairs = [p.split(" -> ") for p in rest.split(", ")]
+                listed = ", ".join(f"the {ctx.names[o.id]} becomes {new}" for o, (old, new) in zip(ctx.objects, pairs))
+                return {"change": f"all the objects change color at once: {listed}"}
+            old, new = rest.split(" -> ")
+            if attribute == "size":
+                grows = float(new) > float(old)
+                return {"change": f"its size changes: it {'grows' if grows else 'shrinks'} from {size_word(old)} to {size_word(new)}"}
+            return {"change": f"its {attribute} changes from {old} to {new}"}
+
+        obj = ctx.objects[0]
+        if ctx.kind != "to_color":
+            w.say(("At the start it is a {look}.", "It starts out as a {look}."), look=f"{size_word(obj.size)} {obj.color} {obj.shape}")
+        if not ctx.tl.events:
+            w.say(("From 0.00 s to the end ({end}) nothing about it changes: same color, same size, same shape.",), **ctx.fields())
+        narrate_events(ctx, w, ctx.tl.events, EVENT_PHRASES, change)
 
 
 def _drift(rng, longest, num_frames):

@@ -1,23 +1,89 @@
-"""What a task family is: difficulty parameters, a simulation and a set of questions.
+"""What a task family is: the hooks contract every family module implements.
 
-A family module defines one ``Family`` subclass that only *simulates* (returns a ``Timeline``) and
-*asks* (returns a ``Question`` computed from that timeline). Rendering, encoding, seeding and export
-are shared and live elsewhere.
+A family module defines one ``Family`` subclass and owns everything keyed by its name; the shared
+machinery (seeding, rendering, encoding, export, the CoT narrator and verifier, the audit) calls
+these hooks and names no family. Adding a family is that module plus one line in
+``synrl_hf/families/__init__.py``; the registry refuses a class that lacks a required hook
+(:func:`missing_hooks` lists them).
+
+Generation (all families):
+
+``name``, ``category`` (required)
+    the family id and ``"short_term"`` or ``"long_term"``; ``Params`` (a :class:`Params` subclass) and
+    ``round2`` (field overrides for the paper's second RL round) are optional.
+``plan(rng, params) -> dict``
+    answer-first choices made before simulating (question kind, target count, option layout);
+    default ``{}``. The plan's ``"kind"`` names the question program.
+``simulate(rng, params, plan) -> Timeline`` (required)
+    per-frame object states and timed events; no drawing.
+``ask(rng, timeline, plan) -> Question`` (required)
+    the question, with the answer re-derived from the timeline.
+
+Chain-of-thought narration (:mod:`synrl_hf.cot.templates` calls these with a
+:class:`~synrl_hf.narration.Context` ``ctx`` and a :class:`~synrl_hf.narration.Writer` ``w``; the
+phrase helpers are in :mod:`synrl_hf.narration`). Phrasings are tuples of variants, one drawn per use
+from the sample's seed; they are ``str.format`` templates over ``ctx.fields()`` and what the hook adds.
+
+``cot_intro: tuple[str, ...]`` (required)
+    the opening line: what a viewer watches for (short-term, may use ``{target}``, ``{a}``, ``{b}``)
+    or what of the state is visible when (long-term).
+``observe(ctx, w) -> None`` (required for short-term families)
+    the middle paragraph: the family's events in time order (``narration.narrate_events`` with its
+    own event phrasings) and whatever it reads off the tracks (speeds, distances, sides, counts).
+    Long-term families may implement it to add what the question needs beyond the states (said
+    after the state recap); the default says nothing.
+``focus: dict[str, tuple[str, ...]]`` and ``focus_fields(ctx) -> dict``
+    short-term: per question kind, the line that ties the observations to the answer (may use
+    ``{answer_text_lower}`` and the fields ``focus_fields`` adds); none by default.
+``state_parts(state, ctx) -> dict[str, str]`` (required for long-term families)
+    a state snapshot as named parts (a container, a position, a directory …), each a phrase: the
+    whole state is said where it is revealed or asked about, after each operation only the parts
+    that changed.
+``effect(before, after, op, ctx) -> str | None``
+    long-term: how an operation's effect is told beyond its caption (None: the caption says it);
+    ``effect_is_complete = True`` when that already says everything that changed.
+``moments: dict[str, str]``
+    long-term: per question kind, which state the question is about: ``"start"``, ``"end"``, or
+    the plan key holding k for the state right after operation k.
+``restated_question(ctx) -> str | None``
+    long-term: the question as the conclusion restates it (None: not restated); default its first line.
+
+CoT verification:
+
+``count_rule: CountRule | None``
+    what the family's counting questions count (:class:`~synrl_hf.narration.CountRule`); None
+    (the default) for a family with nothing to count.
+
+Pixel audit:
+
+``answer_from_pixels(scene) -> str``
+    the answer re-derived from the decoded frames alone, as the row writes it (an option's text for
+    multiple choice); ``scene`` is a :class:`~synrl_hf.pixels.PixelScene` (:mod:`synrl_hf.pixels` is
+    the measuring kit). None (the default): the family is not pixel-audited.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..narration import Context, CountRule, Writer
+from ..pixels import PixelScene
 from ..questions import Question
-from ..timeline import Timeline
+from ..timeline import Operation, Timeline
 
 FPS = 30
 PRESETS = ("round1", "round2")
+CATEGORIES = ("short_term", "long_term")
+
+# Hooks a family must define itself (inheriting Family's placeholder counts as missing). The pixel
+# reader, answer_from_pixels, is optional for now; listing it here makes it required of every family.
+REQUIRED_HOOKS = ("name", "category", "simulate", "ask", "cot_intro")
+REQUIRED_BY_CATEGORY = {"short_term": ("observe",), "long_term": ("state_parts",)}
 
 
 @dataclass(frozen=True)
@@ -31,6 +97,8 @@ class Params:
 
 
 class Family:
+    """A task family: the hooks of the module docstring, with defaults for the optional ones."""
+
     name: ClassVar[str]
     category: ClassVar[str]  # "short_term" or "long_term"
     Params: ClassVar[type[Params]] = Params
@@ -51,6 +119,31 @@ class Family:
     def ask(self, rng: np.random.Generator, timeline: Timeline, plan: dict[str, Any]) -> Question:
         raise NotImplementedError
 
+    # -- CoT narration (see the module docstring) -----------------------------------------------------
+    cot_intro: ClassVar[tuple[str, ...]]
+    focus: ClassVar[dict[str, tuple[str, ...]]] = {}
+    effect_is_complete: ClassVar[bool] = False
+    moments: ClassVar[dict[str, str]] = {}
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        """Short-term: the observations paragraph; long-term: what the question needs beyond the states."""
+
+    def focus_fields(self, ctx: Context) -> dict[str, Any]:
+        return {}
+
+    def state_parts(self, state: Any, ctx: Context) -> dict[str, str]:
+        raise NotImplementedError
+
+    def effect(self, before: Any, after: Any, op: Operation, ctx: Context) -> str | None:
+        return None
+
+    def restated_question(self, ctx: Context) -> str | None:
+        return ctx.q.text.splitlines()[0]
+
+    # -- CoT verification and pixel audit (see the module docstring) ---------------------------------
+    count_rule: ClassVar[CountRule | None] = None
+    answer_from_pixels: ClassVar[Callable[[Family, PixelScene], str] | None] = None
+
     # -- parameters ----------------------------------------------------------------------------
     @classmethod
     def params(cls, preset: str = "round1", **overrides: Any) -> Params:
@@ -64,6 +157,12 @@ class Family:
         if unknown:
             raise ValueError(f"unknown parameter(s) {unknown} for family {cls.name!r}; valid: {sorted(fields)}")
         return cls.Params(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def missing_hooks(cls: type[Family]) -> list[str]:
+    """The required hooks ``cls`` does not define itself, by name (empty: it is a complete family)."""
+    required = [*REQUIRED_HOOKS, *REQUIRED_BY_CATEGORY.get(getattr(cls, "category", None), ())]
+    return [hook for hook in required if getattr(cls, hook, None) is None or getattr(cls, hook) is getattr(Family, hook, None)]
 
 
 def draw_num_frames(rng: np.random.Generator, duration: tuple[float, float], fps: int = FPS) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import longterm
+from ..narration import Context
 from ..questions import multiple_choice, ordinal, pick, sequence
 from ..timeline import SceneObject
 from .base import Family, Params
@@ -163,6 +164,25 @@ class CardStack(Family):
         )
         primitive = {"top_start": "retrodiction", "top_after": "historical", "discarded_by": "historical"}.get(kind, "state_tracking")
         return multiple_choice(rng, text, answer, longterm.with_naive(distractors, naive, answer), primitive=primitive, kind=kind)
+
+    # -- hooks: CoT narration (the contract is in base.py) --
+    cot_intro = (
+        "The cards are face up only while one state is revealed; during the operations I see only their backs moving, plus a caption naming each operation.",
+        "Only one state of the stack is shown face up; the rest of the time I follow the card backs and the captions.",
+    )
+    moments = {
+        "top_end": "end",
+        "bottom_end": "end",
+        "order_end": "end",
+        "top_start": "start",
+        "order_start": "start",
+        "top_after": "k",
+        "discarded_by": "k",
+    }
+
+    def state_parts(self, state: dict, ctx: Context) -> dict[str, str]:
+        discard = ", ".join(state["discard"]) if state["discard"] else "empty"
+        return {"stack": f"stack from top to bottom {', '.join(state['stack'])}", "discard": f"discard pile {discard}"}
 
 
 def _random_op(rng, state, labels, forced=None):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import longterm
+from ..narration import Context
 from ..questions import draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
@@ -206,6 +207,30 @@ class ChipContainer(Family):
         others = sorted((int(i) for i in rng.permutation(len(ops)) if i != k), key=lambda i: ops[i][0] != "move")
         distractors = [f"the {ordinal(i + 1)} operation" for i in others[:3]]
         return multiple_choice(rng, text, f"the {ordinal(k + 1)} operation", distractors, primitive="historical", kind=kind)
+
+    # -- hooks: CoT narration (the contract is in base.py) --
+    cot_intro = (
+        "The containers are open only while one state is revealed; during the operations I see single chips travelling over the closed lids, with a caption for each move.",
+        "I can read the chips only in the revealed state; every other moment the lids are closed and only the moving chip and its caption are visible.",
+    )
+    moments = {
+        "count_end": "end",
+        "count_end_choice": "end",
+        "count_start": "start",
+        "count_start_choice": "start",
+        "most_after": "op",
+    }
+
+    def state_parts(self, state: dict, ctx: Context) -> dict[str, str]:
+        parts = {}
+        for name in sorted(state):
+            chips = state[name]
+            parts[name] = (
+                f"{name} empty"
+                if not chips
+                else f"{name} has {len(chips)} chip{'s' if len(chips) > 1 else ''} ({', '.join(str(c) for c in chips)})"
+            )
+        return parts
 
 
 def _targets(plan: dict, states: list, ops: list) -> list:

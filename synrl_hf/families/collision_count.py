@@ -8,12 +8,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import motion
+from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural
+from ..pixels import PixelScene, Unreadable, asked_objects, moving_runs, ordinals_in, stem
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
 from ..shapes import outline
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
 WALL_GAP = 0.004  # canvas units between the outline and the frame edge at contact
+EVENT_PHRASES = {
+    "wall_contact": (
+        "At {t} the {obj} touches the {detail} wall: that is contact {n}.",
+        "{t}: it bounces off the {detail} edge, the {nth} contact.",
+        "At {t} its outline meets the {detail} edge of the frame ({nth} contact).",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,63 @@ class CollisionCount(Family):
             ),
         )
         return interval(text, timeline.time(start.frame), timeline.time(end.frame))
+
+    # -- hooks: CoT narration, the verifier's count rule and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I follow the {target} and note every moment its outline touches an edge of the frame.",
+        "The {target} travels in straight lines and bounces off the walls; I track each wall contact with its time.",
+    )
+    count_rule = CountRule(
+        ("count", "count_choice"),
+        r"(?:wall\s+)?(?:contacts?|collisions?|bounces?|hits?|touches|times?)",
+        counted_events("wall_contact", own=False),
+    )
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        contacts = [e for e in ctx.tl.events if e.type == "wall_contact"]
+        narrate_events(ctx, w, contacts, EVENT_PHRASES)
+        if ctx.kind != "when":
+            w.say(
+                ("That makes {contacts} in total.", "In total I count {contacts}.", "So the {target} hits a wall {times}."),
+                contacts=plural(len(contacts), "wall contact"),
+                times=plural(len(contacts), "time"),
+                **ctx.fields(),
+            )
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        (obj, *_) = asked_objects(row)
+        track = scene.track(obj)
+        p = scene.position(obj)
+        w = scene.width
+        step = float(np.nanmax(np.hypot(*np.diff(p, axis=0).T)))
+        near = WALL_GAP * w + step / 2 + 2.5
+        contacts: list[float] = []
+        walls = (
+            (track.x0, p[:, 0], -1),
+            (w - 1 - track.x1, p[:, 0], 1),
+            (track.y0, p[:, 1], -1),
+            (w - 1 - track.y1, p[:, 1], 1),
+        )
+        n = len(p)
+        for gap, coord, sign in walls:
+            gap = np.where(np.isnan(gap), np.inf, gap)
+            for a, b in moving_runs(gap <= near, min_gap=1):
+                if a > 0 and b < n - 1:
+                    contacts.append((a + b) / 2)  # in and out of reach at the same speed: the touch is midway
+                    continue
+                outward = sign * coord[a : b + 1]
+                top = int(np.argmax(outward))
+                if outward[top] - outward[0] > 0.3 and outward[top] - outward[-1] > 0.3:
+                    contacts.append(a + top)
+        contacts.sort()
+        kind = row["question_type"]
+        if kind in ("count", "count_choice"):
+            return str(len(contacts))
+        first, second = ordinals_in(stem(row))[:2]
+        if second > len(contacts):
+            raise Unreadable(f"asked about contact {second}, {len(contacts)} seen")
+        return scene.interval(round(contacts[first - 1]), round(contacts[second - 1]))
 
 
 def _well_separated(contacts: list[motion.Contact], num_frames: int) -> bool:

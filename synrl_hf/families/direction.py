@@ -6,16 +6,24 @@ about one of the two legs, so neither the first nor the last frame gives the ans
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer, narrate_events
+from ..pixels import PixelScene, Unreadable, asked_objects, compass, motion_bounds, stem
 from ..questions import interval, multiple_choice, pick
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
 NORTH_NOTE = "North is the top of the frame."
+EVENT_PHRASES = {
+    "start": ("At {t} the {obj} starts moving {detail}.", "The {obj} sets off at {t}, heading {detail}."),
+    "turn": ("At {t} it turns and heads {detail}.", "At {t} it changes direction: now it goes {detail}."),
+    "stop": ("At {t} it stops.", "It comes to rest at {t}."),
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,39 @@ class Direction(Family):
         )
         distractors = [d for d in motion.COMPASS if d != answer]
         return multiple_choice(rng, text, answer, distractors, primitive="direction", kind=kind)
+
+    # -- hooks: CoT narration and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I watch the {target} and note where it starts, where it turns and which way it goes. North is the top of the frame.",
+        "To answer I follow the {target} over time; north is up, east is right.",
+    )
+    focus = {
+        "first_leg": ("Before the turn it was heading {answer_text}.", "Its first direction of travel is {answer_text}."),
+        "second_leg": ("After the turn it heads {answer_text}.", "Its direction after turning is {answer_text}."),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        narrate_events(ctx, w, ctx.own(), EVENT_PHRASES)
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        (target, *_) = asked_objects(row)
+        p = scene.position(target)
+        start, stop = motion_bounds(p, scene.still_threshold())
+        # The turning point is the point of the path farthest from its two ends together (by the
+        # triangle inequality, for two straight legs), which holds for a turn back as well.
+        path = p[start : stop + 1]
+        turn = start + int(np.argmax(np.hypot(*(path - p[start]).T) + np.hypot(*(path - p[stop]).T)))
+        first, second = compass(*(p[turn] - p[start])), compass(*(p[stop] - p[turn]))
+        kind = row["question_type"]
+        if kind == "when":
+            text = stem(row)
+            asked = max((d for d in motion.COMPASS if re.search(rf"\b{d}\b", text)), key=len)
+            span = (start, turn) if asked == first else (turn, stop) if asked == second else None
+            if span is None:
+                raise Unreadable(f"legs read as {first} then {second}; the question asks about {asked}")
+            return scene.interval(*span)
+        return first if kind == "first_leg" else second
 
 
 def _other_legs(rng, legs):

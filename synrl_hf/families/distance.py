@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer, narrate_events, pct
+from ..pixels import PixelScene, Unreadable, asked_objects, describe, motion_bounds, stem, stop_frame
 from ..questions import interval, multiple_choice, pick
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -25,6 +28,22 @@ from .base import FPS, Family, Params, draw_num_frames
 TRENDS = ("it keeps growing", "it keeps shrinking", "it grows, then shrinks", "it shrinks, then grows")
 SIGNS = {(1,): TRENDS[0], (-1,): TRENDS[1], (1, -1): TRENDS[2], (-1, 1): TRENDS[3]}  # distance changes
 CLEAR = 0.06  # the closest pair is this much closer than any other, so it is plain to see
+EVENT_PHRASES = {
+    "start": (
+        "At {t} the {a} and the {b} start moving; they are about {d} of the frame width apart.",
+        "The pair sets off at {t}, about {d} of the frame width apart.",
+    ),
+    "farthest": (
+        "At {t} they are farthest apart (about {d}); after that the gap closes.",
+        "The gap peaks at {t} (about {d}) and then shrinks.",
+    ),
+    "closest": (
+        "At {t} they are closest (about {d}); after that they drift apart.",
+        "The gap is smallest at {t} (about {d}) and then grows.",
+    ),
+    "stop": ("At {t} they stop, about {d} apart.", "They come to rest at {t}, about {d} of the frame width apart."),
+    "*": ("At {t} the {obj} stops.",),
+}
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,81 @@ class Distance(Family):
             ),
         )
         return interval(text, timeline.time(moving[0]), timeline.time(moving[-1] + 1))
+
+    # -- hooks: CoT narration and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I watch the gap between the objects as they move.",
+        "I track how far apart the objects are over time.",
+    )
+    focus = {
+        "trend": ("So for the distance between them: {answer_text}.", "Overall, {answer_text}."),
+        "closest_pair": ("So at that moment the closest pair is {answer_text}.", "The two closest then are {answer_text}."),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        tracks = ctx.tl.tracks
+
+        def gap(i: str, j: str, frame: int) -> float:
+            return float(np.hypot(tracks[i].x[frame] - tracks[j].x[frame], tracks[i].y[frame] - tracks[j].y[frame]))
+
+        if ctx.kind == "closest_pair":
+            stop = next(e for e in ctx.tl.events if e.type == "stop")
+            w.say(
+                ("At {t} the {obj} stops moving.", "The {obj} comes to rest at {t}."), t=ctx.t(stop.frame), obj=ctx.names[stop.objects[0]]
+            )
+            pairs = sorted(itertools.combinations([o.id for o in ctx.objects], 2), key=lambda p: gap(*p, stop.frame))
+            listed = ", ".join(f"the {ctx.names[p]} and the {ctx.names[q]} about {pct(gap(p, q, stop.frame))}" for p, q in pairs)
+            w.say(
+                (
+                    "At that moment the pairwise distances, closest first, are: {listed}.",
+                    "Measuring every pair at that moment, from closest: {listed}.",
+                ),
+                listed=listed,
+            )
+            return
+        a, b = ctx.objects[0].id, ctx.objects[1].id
+        names = {"a": ctx.names[a], "b": ctx.names[b]}
+        narrate_events(
+            ctx, w, [e for e in ctx.tl.events if e.objects == [a, b]], EVENT_PHRASES, lambda e: {**names, "d": pct(gap(a, b, e.frame))}
+        )
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        kind = row["question_type"]
+        text = stem(row)
+        if kind == "closest_pair":
+            stopper = asked_objects(row)[0]
+            stop = stop_frame(scene.position(stopper), scene.still_threshold())
+            objects = row["objects"]
+            at = [scene.position(o)[stop] for o in objects]
+            pairs = [(i, j) for i in range(len(objects)) for j in range(i + 1, len(objects))]
+            i, j = min(pairs, key=lambda q: float(np.hypot(*(at[q[0]] - at[q[1]]))))
+            return f"the {describe(objects[i])} and the {describe(objects[j])}"
+        a, b = asked_objects(row)[:2]
+        gap = np.hypot(*(scene.position(a) - scene.position(b)).T)
+        smooth = np.convolve(np.pad(gap, 2, mode="edge"), np.ones(5) / 5, mode="valid")
+        tau = 0.03 * scene.width
+        top, bottom = int(np.argmax(smooth)), int(np.argmin(smooth))
+        if smooth[top] - smooth[0] > tau and smooth[top] - smooth[-1] > tau:
+            trend, turn = TRENDS[2], top
+        elif smooth[0] - smooth[bottom] > tau and smooth[-1] - smooth[bottom] > tau:
+            trend, turn = TRENDS[3], bottom
+        else:
+            trend, turn = (TRENDS[0] if smooth[-1] > smooth[0] else TRENDS[1]), None
+        if kind == "trend":
+            return trend
+        grow = bool(re.search(r"\bgrow\b|farther apart", text))
+        visible = 0.01 * scene.width  # a change of distance smaller than 1% of the frame is not seen
+        start, _ = _change_bounds(smooth[: turn + 1] if turn is not None else smooth, visible)
+        _, stop = _change_bounds(smooth[turn:] if turn is not None else smooth, visible)
+        if turn is not None:
+            stop += turn
+        if turn is None:
+            if (trend == TRENDS[0]) != grow:
+                raise Unreadable(f"the distance read as '{trend}', the question asks when it {'grows' if grow else 'shrinks'}")
+            return scene.interval(start, stop)
+        rising_first = trend == TRENDS[2]
+        return scene.interval(start, turn) if rising_first == grow else scene.interval(turn, stop)
 
 
 def _profile(rng, trend, params):
@@ -228,3 +322,10 @@ def _ask_pair(rng, timeline):
     )
     answer = options[pairs.index((i, j))]
     return multiple_choice(rng, text, answer, options, primitive="distance", kind="closest_pair", num_options=min(4, len(pairs)))
+
+
+def _change_bounds(values: np.ndarray, visible: float) -> tuple[int, int]:
+    """First and last frame of the visible change of a 1-D signal: where it first moves ``visible``
+    away from its starting level (and last comes within it of its final level), traced back (forward)
+    at the local rate of change to where that change began (ended)."""
+    return motion_bounds(np.stack([values, np.zeros_like(values)], axis=1), visible)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer
 from ..palette import COLORS, ROTATION_SHAPES
 from ..questions import interval, multiple_choice, ordinal, pick, sequence
 from ..timeline import Event, StyleChange, Timeline, Track
@@ -29,6 +31,14 @@ ACTIONS = {  # what each action looks like, as an answer option
 JUMP = 0.12  # canvas units at the top of a jump
 GROW = 1.5  # size at the peak of a grow, relative to the normal size
 EDGE = 6  # still frames at both ends of the clip
+ACTION_SENTENCES = ("At {t} the {obj} {action}.", "{t}: the {obj} {action}.", "Next, at {t}, the {obj} {action}.")
+ACTION_PHRASES = {  # how the narration tells each action
+    "blink": "disappears for a moment",
+    "jump": "jumps up and lands again",
+    "spin": "spins around once",
+    "recolor": "briefly changes color",
+    "grow": "briefly grows",
+}
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,34 @@ class EventOrder(Family):
             ),
         )
         return interval(text, timeline.time(start.frame), timeline.time(end.frame))
+
+    # -- hooks: CoT narration (the contract is in base.py) --
+    cot_intro = (
+        "Each object does one short action at its own moment; I note who acts when.",
+        "I go through the clip and write down each action with its time.",
+    )
+    focus = {
+        "order": ("So the order of the actions is: {answer}.", "In order of acting: {answer}."),
+        "nth": ("So the {position} to act is the {answer_text}.",),
+        "next_action": ("Right after the {previous} acts, the next object {answer_text_verb}.",),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        events = [e for e in ctx.tl.events if e.detail == "start"]
+        ends = {e.objects[0]: e for e in ctx.tl.events if e.detail == "end"}
+        for event in events:
+            w.say(ACTION_SENTENCES, t=ctx.t(event.frame), obj=ctx.names[event.objects[0]], action=ACTION_PHRASES[event.type])
+            end = ends[event.objects[0]]
+            w.say(("By {t} it looks as before.", "It is back to normal at {t}."), t=ctx.t(end.frame))
+
+    def focus_fields(self, ctx: Context) -> dict[str, Any]:
+        starts = [e for e in ctx.tl.events if e.detail == "start"]
+        rank = ctx.plan["rank"]
+        more = {"position": "last" if rank == len(starts) else ordinal(rank)}
+        if ctx.kind == "next_action":
+            more["previous"] = ctx.names[starts[rank - 1].objects[0]]
+            more["answer_text_verb"] = ctx.answer_text.removeprefix("it ")
+        return more
 
 
 def _schedule(rng, count, num_frames, params):

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import ImageFont
 
 from .. import longterm
+from ..narration import Context
 from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
@@ -250,6 +251,28 @@ class FileSystem(Family):
         )
         primitive = {"where_end": "state_tracking", "where_start": "retrodiction", "cwd_after": "historical"}[kind]
         return multiple_choice(rng, text, answer, longterm.with_naive(pool, naive, answer), primitive=primitive, kind=kind)
+
+    # -- hooks: CoT narration (the contract is in base.py) --
+    cot_intro = (
+        "The directory tree is shown only once; during the commands I see just each command line. The shell starts in the root directory /.",
+        "Only one listing of the tree is on screen; after that I must apply each command myself, starting from the root directory /.",
+    )
+    moments = {
+        "where_end": "end",
+        "files_end": "end",
+        "where_start": "start",
+        "cwd_after": "k",
+    }
+
+    def state_parts(self, state: dict, ctx: Context) -> dict[str, str]:
+        parts = {"cwd": f"working directory {state['cwd']}"}
+        for directory in state["dirs"]:
+            files = sorted(f.rsplit("/", 1)[1] for f in state["files"] if parent(f) == directory)
+            parts[directory] = f"{directory} holds {', '.join(files) if files else 'no files'}"
+        return parts
+
+    def restated_question(self, ctx: Context) -> str | None:
+        return ctx.q.text.splitlines()[0].removeprefix(START + " ")
 
 
 def _targets(rng, plan, states, ops):

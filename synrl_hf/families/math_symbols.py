@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import longterm
+from ..narration import Context
 from ..questions import draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
@@ -171,6 +172,21 @@ class MathSymbols(Family):
         if kind.endswith("_choice"):
             return numeric_choice(text, value, plan["rank"], primitive=primitive, kind=kind)
         return number(text, value, primitive=primitive, kind=kind)
+
+    # -- hooks: CoT narration (the contract is in base.py) --
+    cot_intro = (
+        "The numbers are visible only while one state is revealed; during the operations the cards are face down and a caption names each operation.",
+        "I see the card values only in the revealed state and must apply every captioned operation myself.",
+    )
+    moments = {
+        "value_end": "end",
+        "value_end_choice": "end",
+        "value_start": "start",
+        "value_start_choice": "start",
+    }
+
+    def state_parts(self, state: list, ctx: Context) -> dict[str, str]:
+        return {str(i): f"position {i} = {v}" for i, v in enumerate(state, 1)}
 
 
 def _targets(plan: dict, states: list, ops: list) -> list[int]:

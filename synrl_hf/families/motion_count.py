@@ -15,11 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import motion
+from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural
+from ..pixels import PixelScene, Unreadable, asked_objects, moving_runs, ordinals_in, stem
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
 EDGE_REST = 4  # still frames before the first hop and after the last landing
+# Two hops are separated by min_rest + 1 = 7 still steps (the default min_rest is 6); a shorter still run is a
+# hop's apex, which at low resolution can round to the same pixel for a few frames.
+HOP_REST = 6
+EVENT_PHRASES = {
+    "hop": ("At {t} the {obj} takes off for its {nth} hop.", "{t}: hop {n} begins.", "At {t} it jumps ({nth} hop)."),
+    "land": ("It lands at {t}.", "At {t} it is down again.", "Landing at {t}."),
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,39 @@ class MotionCount(Family):
                 ),
             )
         return interval(text, timeline.time(starts[first - 1]), timeline.time(landings[last - 1]))
+
+    # -- hooks: CoT narration, the verifier's count rule and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I keep my eyes on the {target} and note each hop: when it takes off and when it lands.",
+        "The {target} moves in quick hops with pauses; I log every hop in order.",
+    )
+    count_rule = CountRule(("count", "count_choice"), r"(?:hops?|jumps?|times?)", counted_events("hop", own=True))
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        narrate_events(ctx, w, ctx.own("hop", "land"), EVENT_PHRASES)
+        if ctx.kind != "when":
+            w.say(
+                ("That is {hops} in all.", "So the {target} hops {times}.", "Counting them: {hops}."),
+                hops=plural(len(ctx.own("hop")), "hop"),
+                times=plural(len(ctx.own("hop")), "time"),
+                **ctx.fields(),
+            )
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        (target, *_) = asked_objects(row)
+        p = scene.position(target)
+        step = np.hypot(*np.diff(p, axis=0).T)
+        hops = moving_runs(step > scene.still_threshold(), min_gap=HOP_REST)
+        kind = row["question_type"]
+        if kind in ("count", "count_choice"):
+            return str(len(hops))
+        asked = ordinals_in(stem(row))
+        first, last = (asked[0], asked[0]) if len(asked) == 1 else asked[:2]
+        if last > len(hops):
+            raise Unreadable(f"asked about hop {last}, {len(hops)} seen")
+        # A step f → f + 1 moves: frame f + 1 is the first off the spot; the last moving step lands.
+        return scene.interval(hops[first - 1][0] + 1, hops[last - 1][1] + 1)
 
 
 def _schedule(rng, count, num_frames, params):

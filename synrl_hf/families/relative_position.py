@@ -9,11 +9,14 @@ a single frame shows one side at one moment and nothing about crossings, stops o
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import motion
+from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural, ts
+from ..pixels import PixelScene, Unreadable, asked_objects, describe, stem, stop_frame
 from ..questions import interval, multiple_choice, number, pick, yes_no
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -21,6 +24,16 @@ from .base import FPS, Family, Params, draw_num_frames
 SIDES = (("left", "right"), ("above", "below"))  # per axis: A before / after B along it
 PHRASE = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below"}
 SWITCH = ("from its left to its right", "from above it to below it")  # per axis
+EVENT_PHRASES = {
+    "pass": (
+        "At {t} the {a} passes the {b}; now it is {side} it.",
+        "At {t} it crosses over and ends up {side} the {b}.",
+    ),
+    "stop": (
+        "At {t} the {a} stops moving; at that moment it is {side} the {b}.",
+        "The {a} comes to rest at {t}, {side} the {b}.",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,78 @@ class RelativePosition(Family):
         end = min(frames[-1] + 1, timeline.num_frames - 1)
         return interval(text, timeline.time(frames[0]), timeline.time(end))
 
+    # -- hooks: CoT narration, the verifier's count rule and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I watch the {a} relative to the {b} and note every time it changes sides.",
+        "I keep track of which side of the {b} the {a} is on as they move.",
+    )
+    focus = {
+        "start_end": ("So it is {answer_text}.",),
+    }
+    count_rule = CountRule(("count",), r"(?:pass(?:es)?|crossings?|switch(?:es)?|times?)", counted_events("pass", own=False))
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        a, b = ctx.objects[0].id, ctx.objects[1].id
+        before, after = SIDES[ctx.plan["axis"]]
+        coord = "x" if ctx.plan["axis"] == 0 else "y"
+        ahead = getattr(ctx.tl.tracks[a], coord) > getattr(ctx.tl.tracks[b], coord)
+
+        def side(frame: int) -> str:
+            return PHRASE[after if ahead[frame] else before]
+
+        names = {"a": ctx.names[a], "b": ctx.names[b]}
+        w.say(
+            ("At the start (0.00 s) the {a} is {side} the {b}.", "In the first frame (0.00 s) the {a} is {side} the {b}."),
+            side=side(0),
+            **names,
+        )
+        narrate_events(ctx, w, ctx.tl.events, EVENT_PHRASES, lambda e: {**names, "side": side(e.frame)})
+        w.say(
+            ("At the end ({end}) the {a} is {side} the {b}.", "In the last frame ({end}) it is {side} the {b}."),
+            side=side(ctx.tl.num_frames - 1),
+            **names,
+            end=ts(ctx.end),
+        )
+        passes = sum(e.type == "pass" for e in ctx.tl.events)
+        if ctx.kind == "side_at_stop":
+            asked = PHRASE[after if ctx.plan["asked"] else before]
+            w.say(("The question asks whether, when it stops, the {a} is {asked} the {b}.",), asked=asked, **names)
+        if ctx.kind in ("count", "passed"):
+            w.say(("So the {a} passes the {b} {times}.", "Altogether it changes sides {times}."), times=plural(passes, "time"), **names)
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        text = stem(row)
+        named = asked_objects(row)
+        a, b = named[0], named[1]
+        if re.search(r"on which side of the .+ is the ", text):
+            a, b = b, a
+        options_text = " ".join(row["options"])
+        axis = 0 if re.search(r"\b(left|right)\b", text + " " + options_text) else 1
+        before, after = ("left", "right") if axis == 0 else ("above", "below")
+        pa, pb = scene.position(a), scene.position(b)
+        diff = pa[:, axis] - pb[:, axis]
+        ahead = _hysteresis(diff, 0.5)
+        crossings = _crossings(ahead)
+        kind = row["question_type"]
+        n = len(diff)
+        if kind == "passed":
+            return "yes" if crossings else "no"
+        if kind == "count":
+            return str(len(crossings))
+        if kind == "start_end":
+            side = lambda f: after if ahead[f] else before  # noqa: E731
+            return f"{PHRASE[side(0)]} it at the start, {PHRASE[side(n - 1)]} it at the end"
+        asked = next(s for s in (after, before) if f" {PHRASE[s]} the " in f" {text} ")
+        if kind == "side_at_stop":
+            stop = stop_frame(pa, scene.still_threshold())
+            side = after if ahead[stop] else before
+            return "yes" if side == asked else "no"
+        frames = np.flatnonzero(ahead == (asked == after))
+        if not frames.size:
+            raise Unreadable(f"the {describe(a)} is never {PHRASE[asked]} the {describe(b)}")
+        return scene.interval(int(frames[0]), min(int(frames[-1]) + 1, n - 1))
+
 
 def _sides(rng, count, crossings, first):
     """Side of B at each of ``count`` waypoints, switching between ``crossings`` random pairs of them."""
@@ -197,3 +282,22 @@ def _lanes(rng, objects):
         ):
             return lanes
     raise RuntimeError(f"no lanes for {len(objects)} objects")
+
+
+def _hysteresis(diff: np.ndarray, band: float) -> np.ndarray:
+    """diff > 0, with a side switch only once the difference leaves the band around zero."""
+    state = bool(diff[0] > 0)
+    out = np.empty(len(diff), bool)
+    pending = None
+    for f, value in enumerate(diff):
+        side = value > 0
+        if side != state:
+            if pending is None:
+                pending = f
+            if abs(value) > band:
+                out[pending:f] = side
+                state, pending = side, None
+        else:
+            pending = None
+        out[f] = state
+    return out

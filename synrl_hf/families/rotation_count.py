@@ -14,12 +14,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import motion
+from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural
 from ..palette import ROTATION_SHAPES
+from ..pixels import PixelScene, Unreadable, asked_objects, marker_angles, ordinals_in, stem
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick, yes_no
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
 DOT_NOTE = "Follow the dot on it."
+EVENT_PHRASES = {
+    "spin_start": ("At {t} the {obj} starts spinning {detail}.", "The {obj} begins to rotate {detail} at {t}."),
+    "full_turn": (
+        "At {t} the dot is back at its starting angle: full turn {n}.",
+        "{t}: the {nth} complete turn is done.",
+        "By {t} it has turned a full 360 degrees {n_times}.",
+    ),
+    "spin_stop": (
+        "At {t} it stops, part of the way into another turn.",
+        "It stops spinning at {t}, before completing another turn.",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,71 @@ class RotationCount(Family):
             ),
         )
         return interval(text, timeline.time(turns[k - 1].frame), timeline.time(turns[k].frame))
+
+    # -- hooks: CoT narration, the verifier's count rule and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I follow the dot on the {target}: each time it comes back to its starting angle, one full turn is done.",
+        "To count turns I track the marker dot on the {target} as it spins.",
+    )
+    count_rule = CountRule(
+        ("count", "count_choice"),
+        r"(?:full\s+|complete\s+)?(?:turns?|rotations?|revolutions?|times?)",
+        counted_events("full_turn", own=True),
+    )
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        narrate_events(
+            ctx,
+            w,
+            ctx.own(),
+            EVENT_PHRASES,
+            lambda e: {"n_times": {1: "once", 2: "twice"}.get(int(e.detail), f"{e.detail} times over") if e.type == "full_turn" else ""},
+        )
+        turns = len(ctx.own("full_turn"))
+        if ctx.kind in ("count", "count_choice"):
+            w.say(
+                ("That makes {turns}.", "So it completes {rotations}.", "In total: {complete}."),
+                turns=plural(turns, "full turn"),
+                rotations=plural(turns, "full rotation"),
+                complete=plural(turns, "complete turn"),
+            )
+        elif ctx.kind == "direction":
+            actual = ctx.own("spin_start")[0].detail
+            asked = "clockwise" if ctx.plan["asked_clockwise"] else "counter-clockwise"
+            w.say(("The question asks about {asked}; it spins {actual}.",), asked=asked, actual=actual)
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        (obj, *_) = asked_objects(row)
+        track = scene.track(obj)
+        angle = marker_angles(scene.frames, track, obj["size"])
+        found = ~np.isnan(angle)
+        if found.sum() < 0.9 * len(angle):
+            raise Unreadable("the rotation marker is not found")
+        frames = np.arange(len(angle))
+        angle = np.interp(frames, frames[found], np.unwrap(np.radians(angle[found]))) * 180 / math.pi
+        turned = angle - angle[0]
+        total = turned[-1]
+        kind = row["question_type"]
+        if kind in ("count", "count_choice"):
+            return str(int(abs(total) // 360))
+        if kind == "direction":
+            asked_clockwise = "counter-clockwise" not in stem(row)
+            return "yes" if (total > 0) == asked_clockwise else "no"
+        (k,) = ordinals_in(stem(row))[:1]
+        sign = 1.0 if total > 0 else -1.0
+        progress = sign * turned
+        noise = 3.0
+        moving = np.flatnonzero(np.abs(np.diff(angle)) > noise)
+        if not moving.size:
+            raise Unreadable("the object never turns")
+        spin_start = int(moving[0])
+        base = progress[spin_start]
+        done = [int(np.argmax(progress - base >= 360.0 * j)) for j in range(1, k + 1) if (progress - base >= 360.0 * j).any()]
+        if len(done) < k:
+            raise Unreadable(f"turn {k} is never completed")
+        bounds = [spin_start] + done
+        return scene.interval(bounds[k - 1], bounds[k])
 
 
 def _spin(rng, params, num_frames, count, clockwise, oid):

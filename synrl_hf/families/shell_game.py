@@ -12,14 +12,18 @@ swapped positions (counted from the left). State: {"cups": [cup number at each p
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import longterm
+from ..narration import Anchor, Context, CountRule, Writer
 from ..palette import COLORS
 from ..questions import multiple_choice, number, ordinal, pick
-from ..timeline import SceneObject
+from ..timeline import Operation, SceneObject
 from .base import Family, Params
 
 CUP, BALL = 0.14, 0.08
@@ -58,6 +62,18 @@ def ball_cell(state, color):
 def moves(state):
     n = len(state["cups"])
     return [("swap", {"a": a, "b": b}) for a in range(n) for b in range(a + 1, n)]
+
+
+def _ball_swaps(row: dict[str, Any], anchors: Sequence[Anchor]) -> list[Anchor]:
+    """Operations that move the cup hiding ball0, as their start and end anchors."""
+    objects = list(row["objects"]) if row.get("objects") is not None else []
+    snapshots = list(row["states"]) if row.get("states") is not None else []
+    color = next((o["color"] for o in objects if o["id"] == "ball0"), None)
+    states = [json.loads(s["state"]) if isinstance(s["state"], str) else s["state"] for s in snapshots]
+    if color is None or len(states) < 2:
+        return []
+    moving = {k for k, (a, b) in enumerate(zip(states, states[1:])) if ball_cell(a, color) != ball_cell(b, color)}
+    return [a for a in anchors if a.kind in ("op_start", "op_end") and a.index in moving]
 
 
 class ShellGame(Family):
@@ -136,6 +152,50 @@ class ShellGame(Family):
         # With few cups re-simulation may not reach every position; the remaining ones fill in.
         options += [position(c) for c in rng.permutation(len(states[0]["cups"])) if position(c) not in options + [answer]]
         return multiple_choice(rng, text, answer, options[:3], primitive=primitive, kind=kind)
+
+    # -- hooks: CoT narration and the verifier's count rule (the contract is in base.py) --
+    cot_intro = (
+        "The balls are visible only while the cups are lifted; otherwise I follow the cups through each captioned swap.",
+        "I see where the balls are only in the revealed moment, so I track the cups through every swap.",
+    )
+    moments = {
+        "where_end": "end",
+        "where_start": "start",
+        "where_after": "k",
+    }
+    effect_is_complete = True  # the effect says everything that changed
+    count_rule = CountRule(("swap_count",), r"(?:swaps?|times?)", _ball_swaps, unit=lambda a: a.index)
+
+    def state_parts(self, state: dict, ctx: Context) -> dict[str, str]:
+        return {color: f"the {color} ball is under {position(ball_cell(state, color))}" for color in state["under"]}
+
+    def effect(self, before: dict, after: dict, op: Operation, ctx: Context) -> str:
+        moved = [c for c in before["under"] if ball_cell(before, c) != ball_cell(after, c)]
+        if not moved:
+            return "no ball's cup moved"
+        return " and ".join(f"the {c} ball's cup moved to {position(ball_cell(after, c))}" for c in moved)
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        if ctx.kind != "swap_count":
+            return
+        ops, states = ctx.tl.operations, [s.state for s in ctx.tl.states]
+        color = next(o.color for o in ctx.objects if o.id == "ball0")
+        moving = [op.index + 1 for op, a, b in zip(ops, states, states[1:]) if ball_cell(a, color) != ball_cell(b, color)]
+        which = f"operation {moving[0]}" if len(moving) == 1 else "operations " + ", ".join(map(str, moving[:-1])) + f" and {moving[-1]}"
+        w.say(
+            (
+                "The cup hiding the {color} ball takes part in {which}: {n} {swaps} in all.",
+                "The {color} ball's cup is moved by {which}, so {n} {swaps}.",
+            ),
+            color=color,
+            which=which,
+            n=len(moving),
+            swaps="swap" if len(moving) == 1 else "swaps",
+        )
+
+    def restated_question(self, ctx: Context) -> str | None:
+        # The swap count is told in its own sentence (observe), not as a restated question.
+        return None if ctx.kind == "swap_count" else super().restated_question(ctx)
 
 
 def caption(name, args):

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import longterm
+from ..narration import Context
 from ..questions import multiple_choice, ordinal, pick
-from ..timeline import SceneObject, StyleChange
+from ..timeline import Operation, SceneObject, StyleChange
 from .base import Family, Params
 
 DIRECTIONS = {"left": (0, -1), "right": (0, 1), "up": (-1, 0), "down": (1, 0)}  # (row, column) steps of the tile
@@ -139,6 +140,24 @@ class SlidingPuzzle(Family):
         )
         primitive = {"end_at": "state_tracking", "moved_tile": "historical"}.get(kind, "retrodiction")
         return multiple_choice(rng, text, answer, distractors, primitive=primitive, kind=kind)
+
+    # -- hooks: CoT narration (the contract is in base.py) --
+    cot_intro = (
+        "The tile numbers are visible only in the revealed layout; during the moves the tiles are blank and a caption gives the direction of each slide.",
+        "Numbers show only in the revealed layout; every move is a blank tile sliding into the gap in the captioned direction.",
+    )
+    moments = {
+        "end_at": "end",
+        "start_at": "start",
+        "where_start": "start",
+    }
+
+    def state_parts(self, state: list, ctx: Context) -> dict[str, str]:
+        n = int(round(len(state) ** 0.5))
+        return {str(r): f"row {r + 1}: " + " ".join(str(v) if v else "_" for v in state[r * n : (r + 1) * n]) for r in range(n)}
+
+    def effect(self, before: list, after: list, op: Operation, ctx: Context) -> str:
+        return f"tile {moved_tile(before, op.args)} slid {op.args['direction']}"
 
 
 def caption(name, args):

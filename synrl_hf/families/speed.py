@@ -8,10 +8,13 @@ abrupt (a switch between two speeds, or a pause); gradual changes are the ``acce
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer, mean_speeds, narrate_events, pct, say_speeds
+from ..pixels import PixelScene, asked_objects, describe, moving_runs, speeds, stem, step_fit
 from ..questions import interval, multiple_choice, pick, yes_no
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -24,6 +27,12 @@ CHANGES = {
 }
 # The event types each kind of change leaves on the target, in order.
 CHANGE_EVENTS = {"constant": [], "speed_up": ["speed_up"], "slow_down": ["slow_down"], "stop_and_go": ["stop", "resume"]}
+EVENT_PHRASES = {
+    "speed_up": ("At {t} the {obj} suddenly speeds up.", "At {t} it switches to a faster pace."),
+    "slow_down": ("At {t} the {obj} suddenly slows down.", "At {t} it drops to a slower pace."),
+    "stop": ("At {t} the {obj} stops dead.", "At {t} it comes to a halt."),
+    "resume": ("At {t} it moves on again.", "It starts moving again at {t}."),
+}
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,73 @@ class Speed(Family):
             ),
         )
         return interval(text, timeline.time(start.frame), timeline.time(end.frame))
+
+    # -- hooks: CoT narration and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I compare how far each object travels over the same stretch of time.",
+        "Speed only shows across frames, so I watch how quickly each shape covers ground.",
+    )
+    focus = {
+        "extreme": ("The {extreme} of them is the {answer_text}.", "So the {extreme} mover is the {answer_text}."),
+        "change": ("So: {answer_text_lower}.", "That describes its speed as: {answer_text_lower}."),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        if ctx.kind in ("extreme", "compare"):
+            measured = mean_speeds(ctx)
+            say_speeds(ctx, w, measured)
+            if ctx.kind == "compare":
+                a, b = ctx.objects[0].id, ctx.objects[1].id
+                faster = measured[a] > measured[b]
+                w.say(
+                    ("The {a} ({va}) is {cmp} than the {b} ({vb}).",),
+                    a=ctx.names[a],
+                    b=ctx.names[b],
+                    va=pct(measured[a]),
+                    vb=pct(measured[b]),
+                    cmp="faster" if faster else "slower",
+                )
+            return
+        events = ctx.own()
+        if not events:
+            w.say(
+                ("From the start (0.00 s) to the end ({end}) the {target} keeps one pace: it never stops and never switches speed.",),
+                **ctx.fields(),
+            )
+        narrate_events(ctx, w, events, EVENT_PHRASES)
+
+    def focus_fields(self, ctx: Context) -> dict[str, Any]:
+        if ctx.kind == "extreme":
+            return {"extreme": "fastest" if ctx.plan["extreme"] == "fastest" else "slowest"}
+        return {}
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        kind = row["question_type"]
+        objects = row["objects"]
+        if kind == "extreme":
+            mean = scene.mean_speeds()
+            fastest = "fastest" in stem(row) or "quickest" in stem(row)
+            return describe(objects[int(np.argmax(mean) if fastest else np.argmin(mean))])
+        if kind == "compare":
+            a, b = asked_objects(row)[:2]
+            return "yes" if speeds(scene.track(a)).mean() > speeds(scene.track(b)).mean() else "no"
+        (target, *_) = asked_objects(row)
+        s = speeds(scene.track(target))
+        if kind == "change":
+            moving = np.percentile(s, 90)
+            still = s < 0.2 * moving
+            if any(b - a + 1 >= 8 for a, b in moving_runs(still, min_gap=1)):
+                return "It stops for a moment, then moves on"
+            (cut,) = step_fit(s, 1)
+            ratio = s[cut:].mean() / max(s[:cut].mean(), 1e-9)
+            if ratio > 1.4:
+                return "It switches from slow to fast"
+            if ratio < 1 / 1.4:
+                return "It switches from fast to slow"
+            return "It keeps the same speed the whole time"
+        first, second = step_fit(s, 2)
+        return scene.interval(first, second)
 
 
 def _target_profile(rng, params, plan, num_frames, oid):

@@ -6,12 +6,16 @@ are randomly rotated, mirrored, scaled and placed, and traced at a constant spee
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer, narrate_events
+from ..pixels import PixelScene, Unreadable, asked_objects, moving_runs, stem, wrapped
 from ..questions import interval, multiple_choice, pick, yes_no
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -25,6 +29,26 @@ SHAPE_NAMES = {
 }
 PATH_SHAPES = tuple(SHAPE_NAMES)
 MIN_TRACE = 30  # frames: the shortest time a shape is traced in, so it can be followed
+EVENT_PHRASES = {
+    "start": (
+        "At {t} the {obj} starts moving; {shape_motion}.",
+        "From {t} the {obj} is on the move: {shape_motion}.",
+    ),
+    "stop": ("At {t} it pauses.", "It stops at {t}."),
+}
+SHAPE_MOTION = {
+    "linear": ("it keeps going in one straight direction", "its positions line up along a single straight line"),
+    "circular": ("it curves round at a steady rate and comes back to where it started", "it traces a closed round loop"),
+    "zigzag": (
+        "it goes back and forth at sharp corners while advancing",
+        "it moves in straight strokes that alternate direction at sharp corners",
+    ),
+    "spiral": (
+        "it circles round while its distance from the centre keeps changing",
+        "it winds round and round, each loop wider (or narrower) than the last",
+    ),
+    "figure_eight": ("it loops one way, crosses its own path, and loops the other way", "it draws two loops joined at a crossing point"),
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +150,51 @@ class TrajectoryShape(Family):
         answer = SHAPE_NAMES[shape]
         return multiple_choice(rng, text, answer, list(SHAPE_NAMES.values()), primitive="trajectory", kind=kind)
 
+    # -- hooks: CoT narration and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "No trail is drawn, so I follow the {target} frame by frame and piece together the path it traces.",
+        "I track the position of the {target} across the frames to see what shape its path makes.",
+    )
+    focus = {
+        "shape": ("Put together, the path is {answer_text}.", "So the shape it traces is {answer_text}."),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        def extra(event):
+            motions = SHAPE_MOTION.get(event.detail, ("it moves",))
+            return {"shape_motion": motions[int(ctx.seed + event.frame) % len(motions)]}
+
+        narrate_events(ctx, w, ctx.own(), EVENT_PHRASES, extra)
+        if ctx.kind == "check":
+            actual = SHAPE_NAMES[ctx.own("start")[0].detail]
+            w.say(("The question asks about {asked}; the path is {actual}.",), asked=SHAPE_NAMES[ctx.plan["asked"]], actual=actual)
+        if ctx.kind == "when":
+            w.say(("So the paths in order are: {shapes}.",), shapes=", then ".join(SHAPE_NAMES[e.detail] for e in ctx.own("start")))
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        (obj, *_) = asked_objects(row)
+        p = scene.position(obj)
+        kind = row["question_type"]
+        # How many shapes the clip chains is a build parameter ("segments"), not something that happens.
+        count = int(json.loads(row["difficulty"]).get("segments", 2)) if kind == "when" else 1
+        shapes = [(classify_path(p[a : b + 1])[0], a, b) for a, b in motion_segments(p, count)]
+        if not shapes:
+            raise Unreadable("the object never moves")
+        if kind == "when":
+            asked = next(name for name, words in SHAPE_NAMES.items() if words in stem(row))
+            matches = [(a, b) for shape, a, b in shapes if shape == asked]
+            if len(matches) != 1:
+                raise Unreadable(f"paths read as {[s for s, _, _ in shapes]}; asked about {asked}")
+            return scene.interval(*matches[0])
+        if len(shapes) != 1:
+            raise Unreadable(f"expected one path, read {[s for s, _, _ in shapes]}")
+        shape = shapes[0][0]
+        if kind == "check":
+            asked = next(name for name, words in SHAPE_NAMES.items() if re.search(rf"{words}\?", stem(row)))
+            return "yes" if asked == shape else "no"
+        return SHAPE_NAMES[shape]
+
 
 def _arc(points):
     return np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
@@ -186,3 +255,69 @@ def _unit_path(rng, shape):
         points = points * [1.0, -1.0]
     angle = rng.uniform(0, 2 * math.pi)
     return points @ np.array([[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]])
+
+
+def classify_path(points: np.ndarray) -> tuple[str, dict[str, float]]:
+    """The shape of a traced path: its turning, closure and straightness, resampled by arc length."""
+    # Positions are whole pixels: a slow path is a staircase. Average over enough frames to move ~3 px.
+    raw_steps = np.hypot(*np.diff(points, axis=0).T)
+    width = int(np.clip(2 * round(1.5 / max(float(np.mean(raw_steps)), 1e-3)) + 1, 1, 9))
+    if width > 1 and len(points) > width:
+        kernel = np.ones(width) / width
+        points = np.stack([np.convolve(np.pad(points[:, i], width // 2, mode="edge"), kernel, mode="valid") for i in range(2)], axis=1)
+    steps = np.hypot(*np.diff(points, axis=0).T)
+    arc = np.concatenate([[0.0], np.cumsum(steps)])
+    length = arc[-1]
+    if length < 3:
+        raise Unreadable("the path is too short to read")
+    spacing = max(length / 150, 0.75)
+    along = np.arange(0, length, spacing)
+    resampled = np.stack([np.interp(along, arc, points[:, 0]), np.interp(along, arc, points[:, 1])], axis=1)
+    heading = np.arctan2(*np.diff(resampled, axis=0)[:, ::-1].T)
+    turning = wrapped(np.degrees(np.diff(heading)))
+    total, absolute = float(turning.sum()), float(np.abs(turning).sum())
+    extent = float(np.hypot(*np.ptp(points, axis=0)))
+    closure = float(np.hypot(*(points[-1] - points[0]))) / max(extent, 1e-9)
+    straight = float(np.hypot(*(points[-1] - points[0]))) / length
+    stats = {
+        "turning": round(total, 1),
+        "abs_turning": round(absolute, 1),
+        "closure": round(closure, 3),
+        "straightness": round(straight, 3),
+    }
+    if abs(total) > 540:
+        return "spiral", stats
+    if abs(total) > 200:
+        return "circular", stats
+    if closure < 0.25:
+        return "figure_eight", stats
+    if straight > 0.93:
+        return "linear", stats
+    return "zigzag", stats
+
+
+STILL_PX = 0.35  # centered two-step displacement (pixels) below which a frame counts as still
+
+
+def motion_segments(p: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """(start, stop) frames of ``count`` stretches of motion, split at the ``count - 1`` longest pauses.
+
+    Frame f is still when the object is where it was a frame before and will be a frame later: the
+    centered displacement |p(f+1) - p(f-1)| stays under STILL_PX. The first and last frames of a
+    stretch are its resting ends, as in the simulation's start and stop events. (Objects sit on
+    whole pixels, so a path slower than a pixel a frame also holds still for a frame or two between
+    one-pixel jumps; the pauses between shapes are longer, so the longest still runs are the pauses.)"""
+    d2 = np.full(len(p), 0.0)
+    d2[1:-1] = np.hypot(*(p[2:] - p[:-2]).T)
+    active = np.flatnonzero(d2 >= STILL_PX)
+    if not active.size:
+        return []
+    first, last = int(active[0]), int(active[-1])
+    still = [(a, b) for a, b in moving_runs(d2[first : last + 1] < STILL_PX, min_gap=1)]
+    pauses = sorted(sorted(still, key=lambda r: r[0] - r[1])[: count - 1])
+    out, start = [], first
+    for a, b in pauses:
+        out.append((start, first + a - 1))
+        start = first + b + 1
+    out.append((start, last))
+    return out

@@ -7,10 +7,13 @@ object is says nothing about how fast it goes: telling speeds apart takes severa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import motion
+from ..narration import Context, Writer, mean_speeds, say_speeds
+from ..pixels import PixelScene, asked_objects, describe, stem
 from ..questions import multiple_choice, number, ordinal, pick, sequence
 from ..timeline import Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -91,3 +94,42 @@ class VelocityComparison(Family):
             ),
         )
         return number(text, faster, primitive="speed", kind=kind)
+
+    # -- hooks: CoT narration and the pixel reader (the contract is in base.py) --
+    cot_intro = (
+        "I compare how far each object travels in the same time; the one covering more ground is faster.",
+        "Each object keeps its own speed; I estimate each one by how much ground it covers per second.",
+    )
+    focus = {
+        "rank": ("Ranked from fastest to slowest: {answer}.", "So the order by speed is {answer}."),
+        "second": ("So the {position} is the {answer_text}.",),
+        "faster_count": (
+            "So the number of objects faster than the {target} is {answer}.",
+            "Counting the objects ahead of the {target} in that ranking gives {answer}.",
+        ),
+    }
+
+    def observe(self, ctx: Context, w: Writer) -> None:
+        speeds = mean_speeds(ctx)
+        say_speeds(ctx, w, speeds)
+        ranked = sorted(speeds, key=speeds.get, reverse=True)
+        w.say(
+            ("From fastest to slowest that is: {order}.", "Ordering them by pace, fastest first: {order}."),
+            order=", ".join(ctx.names[o] for o in ranked),
+        )
+
+    def focus_fields(self, ctx: Context) -> dict[str, Any]:
+        return {"position": f"second {ctx.plan['end']}"} if ctx.kind == "second" else {}
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        objects = row["objects"]
+        mean = scene.mean_speeds()
+        ranked = [objects[i] for i in np.argsort(mean)[::-1]]
+        kind = row["question_type"]
+        if kind == "rank":
+            return ", ".join(o["color"] for o in ranked)
+        if kind == "second":
+            return describe(ranked[1] if "fastest" in stem(row) else ranked[-2])
+        (target, *_) = asked_objects(row)
+        return str(ranked.index(target))

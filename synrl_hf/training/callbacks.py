@@ -5,7 +5,7 @@ TRL's GRPOTrainer already logs the mean/std of each reward function, completion 
 sample completions to ``<output_dir>/completions/*.parquet`` (we add the row's ``task``,
 ``answer_type`` and ``answer`` columns there). What it cannot know is which *kind* of sample a
 reward came from: :class:`GroupedReward` adds ``rewards/<func>/<column>/<value>`` metrics, so an
-accuracy stuck at 0 on, say, ``interval`` answers or on ``card_stack`` shows up on its own.
+accuracy stuck at 0 on, say, ``interval`` answers or on one task family shows up on its own.
 """
 
 from __future__ import annotations

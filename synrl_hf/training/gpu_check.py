@@ -90,6 +90,7 @@ def _video_tokens(model_dir: Path, dataset_dir: Path, budget: dict[str, Any]) ->
 def run_check(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
+    from ..families import families_in
     from ..modeling import build_tiny_model
     from .run import run_recipe
     from .testing import grpo_rows, sft_rows, write_dataset
@@ -119,12 +120,13 @@ def run_check(args: argparse.Namespace) -> dict[str, Any]:
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="synrl_gpu_check_"))
     budget = {"fps": None, "num_frames": args.frames, "max_pixels": args.max_pixels}
+    families = families_in("short_term")[:2]
     t0 = time.perf_counter()
     data = write_dataset(
         work / "data",
         {
-            "sft": sft_rows(args.samples, ("collision_count", "direction"), resolution=args.resolution, general=1),
-            "grpo": grpo_rows(args.samples, ("collision_count", "direction"), resolution=args.resolution),
+            "sft": sft_rows(args.samples, families, resolution=args.resolution, general=1),
+            "grpo": grpo_rows(args.samples, families, resolution=args.resolution),
         },
     )
     report["data_seconds"] = round(time.perf_counter() - t0, 3)

@@ -37,14 +37,16 @@ def general_row(row: dict[str, Any], question: str = "What is shown in the video
     return {**row, "category": "general", "task": "general", "cot": "", "messages": [user, assistant]}
 
 
-def _rows(families: Iterable[str], count: int, seed: int, split: str, resolution: int, preset: str) -> list[dict]:
+def _rows(families: Iterable[str] | None, count: int, seed: int, split: str, resolution: int, preset: str) -> list[dict]:
+    from ..families import families_in
     from ..sample import iter_samples
 
-    return list(iter_samples(list(families), count, seed, split, preset=preset, resolution=resolution))
+    chosen = list(families) if families is not None else families_in("short_term")[:1]  # any family will do
+    return list(iter_samples(chosen, count, seed, split, preset=preset, resolution=resolution))
 
 
 def sft_rows(
-    count: int = 2, families: Iterable[str] = ("direction",), *, seed: int = 1, resolution: int = TINY_RESOLUTION, general: int = 0
+    count: int = 2, families: Iterable[str] | None = None, *, seed: int = 1, resolution: int = TINY_RESOLUTION, general: int = 0
 ) -> list[dict]:
     rows = [sft_row(r) for r in _rows(families, count, seed, "train", resolution, "round1")]
     rows += [general_row(r) for r in _rows(families, general, seed + 1000, "train", resolution, "round1")]
@@ -52,7 +54,7 @@ def sft_rows(
 
 
 def grpo_rows(
-    count: int = 2, families: Iterable[str] = ("direction",), *, seed: int = 2, resolution: int = TINY_RESOLUTION, preset: str = "round1"
+    count: int = 2, families: Iterable[str] | None = None, *, seed: int = 2, resolution: int = TINY_RESOLUTION, preset: str = "round1"
 ) -> list[dict]:
     return _rows(families, count, seed, "train", resolution, preset)
 

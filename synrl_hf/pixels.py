@@ -1,0 +1,324 @@
+"""The pixel kit: measuring a decoded clip, for the families' pixel re-derivation (the audit's check 4).
+
+A family that can re-derive its answer from the decoded frames alone implements
+``Family.answer_from_pixels(scene)``: ``scene`` is a :class:`PixelScene`, the row plus its decoded
+frames. The row tells which objects exist (``objects``: color, shape, size) and what is asked
+(``question``, ``options``, ``question_type``, and build parameters such as how many shapes a
+trajectory chains); ``events``, ``tracks`` and ``states`` are never read. Objects are found per frame
+by their palette color (within ``COLOR_TOLERANCE`` per channel, after H.264 and chroma subsampling),
+as a robust centroid (median, then the mean of the pixels near it), a bounding box and a pixel count
+(:func:`measure`). Rotation is read from the rotation marker (the dark ring of the white dot near the
+object's edge) relative to the object's own color centroid (:func:`marker_angles`).
+
+What "visible" means is fixed in pixels of the decoded frames: an object is still when it moves less
+than :meth:`PixelScene.still_threshold` between frames; the families add their own thresholds
+(a wall's reach, a visible change of distance), tuned on correct clips at 448 px (the default) and
+checked at 128 px, never loosened to excuse a disagreement. A clip that does not show what the
+question needs raises :class:`Unreadable`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .motion import COMPASS
+from .questions import format_interval, ordinal
+
+COLOR_TOLERANCE = 60
+DARK = 100  # max channel below this: the rotation marker's ink ring (every palette color has a channel >= 130)
+ORDINALS = {ordinal(n): n for n in range(1, 9)}
+
+
+class Unreadable(Exception):
+    """The video does not show what the question needs (e.g. the asked object is never drawn)."""
+
+
+# -- measuring objects in pixels ---------------------------------------------------------------------
+@dataclass
+class PixelTrack:
+    x: np.ndarray  # centroid, pixels (NaN where not drawn)
+    y: np.ndarray
+    area: np.ndarray  # matching pixels
+    x0: np.ndarray  # bounding box of the matching pixels (inclusive pixel indices)
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+
+    @property
+    def found(self) -> np.ndarray:
+        return ~np.isnan(self.x)
+
+    def xy(self) -> np.ndarray:
+        return np.stack([self.x, self.y], axis=1)
+
+
+def color_mask(frames: np.ndarray, rgb: Sequence[int], tolerance: int = COLOR_TOLERANCE) -> np.ndarray:
+    """(N, H, W) bool: pixels within ``tolerance`` of ``rgb`` in every channel."""
+    out = np.ones(frames.shape[:3], bool)
+    for channel in range(3):
+        plane = frames[..., channel]
+        out &= (plane >= rgb[channel] - tolerance) & (plane <= rgb[channel] + tolerance)
+    return out
+
+
+def measure(frames: np.ndarray, rgb: Sequence[int], size_px: float, min_pixels: int = 4) -> PixelTrack:
+    """Per frame: the robust centroid and box of the pixels of color ``rgb``.
+
+    The median of the matching pixels locates the object; only pixels within about its size of the
+    median count, so a few stray pixels of a similar color elsewhere do not move the centroid.
+    """
+    masks = color_mask(frames, rgb)
+    n = len(frames)
+    cols = {name: np.full(n, np.nan) for name in ("x", "y", "area", "x0", "y0", "x1", "y1")}
+    reach = 0.8 * size_px + 3
+    for f in range(n):
+        ys, xs = np.nonzero(masks[f])
+        if xs.size < min_pixels:
+            cols["area"][f] = xs.size
+            continue
+        mx, my = np.median(xs), np.median(ys)
+        near = (np.abs(xs - mx) <= reach) & (np.abs(ys - my) <= reach)
+        xs, ys = xs[near], ys[near]
+        if xs.size < min_pixels:
+            continue
+        cols["x"][f], cols["y"][f] = xs.mean() + 0.5, ys.mean() + 0.5
+        cols["area"][f] = xs.size
+        cols["x0"][f], cols["x1"][f], cols["y0"][f], cols["y1"][f] = xs.min(), xs.max(), ys.min(), ys.max()
+    return PixelTrack(**cols)
+
+
+def marker_angles(frames: np.ndarray, track: PixelTrack, size_px: float) -> np.ndarray:
+    """Per frame, the direction (degrees clockwise from 12 o'clock) from the object's color centroid to
+    its rotation marker (the dark ring pixels within the object's reach). Both points are fixed to
+    the object, so the angle is the object's rotation up to a constant offset."""
+    n = len(frames)
+    out = np.full(n, np.nan)
+    reach = 0.6 * size_px + 2
+    dark = frames.max(axis=-1) < DARK
+    for f in range(n):
+        if not track.found[f]:
+            continue
+        cx, cy = track.x[f], track.y[f]
+        x_lo, x_hi = int(max(cx - reach, 0)), int(min(cx + reach + 1, frames.shape[2]))
+        y_lo, y_hi = int(max(cy - reach, 0)), int(min(cy + reach + 1, frames.shape[1]))
+        ys, xs = np.nonzero(dark[f, y_lo:y_hi, x_lo:x_hi])
+        if xs.size < 3:
+            continue
+        mx, my = xs.mean() + 0.5 + x_lo, ys.mean() + 0.5 + y_lo
+        out[f] = math.degrees(math.atan2(mx - cx, -(my - cy)))
+    return out
+
+
+def wrapped(delta: np.ndarray) -> np.ndarray:
+    return (delta + 180.0) % 360.0 - 180.0
+
+
+def speeds(track: PixelTrack, half: int = 3, median: int = 9) -> np.ndarray:
+    """Speed at each frame (pixels/frame): the displacement over ``2 * half`` frames around it, then
+    a running median over ``median`` frames.
+
+    The renderer places objects on whole pixels, so a slow object moves in one-pixel jumps with
+    still frames between them: per-frame steps would read as stops. Over a few frames the jumps
+    average out; a bounce shortens the displacement of the few windows around it only, which the
+    running median removes."""
+    xy = filled(track)
+    n = len(xy)
+    if n <= 2 * half:
+        return np.hypot(*np.diff(xy, axis=0).T)
+    disp = np.hypot(*(xy[2 * half :] - xy[: -2 * half]).T) / (2 * half)
+    disp = np.concatenate([np.full(half, disp[0]), disp, np.full(half, disp[-1])])
+    pad = median // 2
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(disp, pad, mode="edge"), median)
+    return np.median(windows, axis=1)
+
+
+def filled(track: PixelTrack) -> np.ndarray:
+    """Centroids with frames where the object was not found filled by interpolation."""
+    xy = track.xy()
+    found = track.found
+    if found.sum() < 2:
+        raise Unreadable("the object is not drawn in the video")
+    frames = np.arange(len(xy))
+    for axis in range(2):
+        xy[~found, axis] = np.interp(frames[~found], frames[found], xy[found, axis])
+    return xy
+
+
+def moving_runs(active: np.ndarray, min_gap: int = 1) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True, merging runs separated by fewer than ``min_gap`` Falses."""
+    runs: list[list[int]] = []
+    for i in np.flatnonzero(active):
+        if runs and i - runs[-1][1] <= min_gap:
+            runs[-1][1] = int(i)
+        else:
+            runs.append([int(i), int(i)])
+    return [(a, b) for a, b in runs]
+
+
+# -- fits ------------------------------------------------------------------------------------------
+def step_fit(values: np.ndarray, changes: int, min_length: int = 3) -> tuple[int, ...]:
+    """Change points of the best piecewise-constant fit with ``changes`` (1 or 2) change points:
+    segment k starts at the returned index k (least squares, exhaustive)."""
+    n = len(values)
+    c1 = np.concatenate([[0.0], np.cumsum(values)])
+    c2 = np.concatenate([[0.0], np.cumsum(values**2)])
+
+    def sse(a, b):  # [a, b)
+        m = b - a
+        return c2[b] - c2[a] - (c1[b] - c1[a]) ** 2 / np.maximum(m, 1)
+
+    if changes == 1:
+        cuts = np.arange(min_length, n - min_length + 1)
+        return (int(cuts[np.argmin(sse(0, cuts) + sse(cuts, n))]),)
+    a, b = np.meshgrid(np.arange(min_length, n), np.arange(min_length, n), indexing="ij")
+    valid = (b - a >= min_length) & (n - b >= min_length)
+    cost = np.where(valid, sse(0, a) + sse(a, b) + sse(b, n), np.inf)
+    i = np.unravel_index(np.argmin(cost), cost.shape)
+    return int(a[i]), int(b[i])
+
+
+def ramp_fit(values: np.ndarray, step: int = 1) -> tuple[int, int]:
+    """(a, b) of the best fit "constant, linear from a to b, constant" (continuous, least squares)."""
+    n = len(values)
+    t = np.arange(n)
+    best, where = np.inf, (0, n - 1)
+    starts = np.arange(0, n - 2, step)
+    for a in starts:
+        ends = np.arange(a + 2, n, step)
+        u = np.clip((t[None, :] - a) / (ends[:, None] - a), 0.0, 1.0)
+        um = u.mean(axis=1, keepdims=True)
+        du = u - um
+        var = (du**2).sum(axis=1)
+        cov = (du * (values - values.mean())).sum(axis=1)
+        sse = ((values - values.mean()) ** 2).sum() - cov**2 / np.maximum(var, 1e-12)
+        k = int(np.argmin(sse))
+        if sse[k] < best:
+            best, where = float(sse[k]), (int(a), int(ends[k]))
+    return where
+
+
+def knot_fit(values: np.ndarray, lo: float = 0.25, hi: float = 0.75) -> tuple[float, float, float]:
+    """Values at the start, the knot and the end of the best continuous two-piece linear fit, the
+    knot anywhere in [lo, hi] of the length."""
+    n = len(values)
+    t = np.arange(n, dtype=float)
+    best, out = np.inf, (values[0], values[n // 2], values[-1])
+    for knot in range(max(1, int(lo * n)), min(n - 1, int(hi * n) + 1)):
+        rise, fall = t / knot, (n - 1 - t) / (n - 1 - knot)
+        basis = np.stack([np.clip(1 - rise, 0, 1), np.clip(np.minimum(rise, fall), 0, 1), np.clip(1 - fall, 0, 1)], axis=1)
+        coef, *_ = np.linalg.lstsq(basis, values, rcond=None)
+        sse = float(((basis @ coef - values) ** 2).sum())
+        if sse < best:
+            best, out = sse, (float(coef[0]), float(coef[1]), float(coef[2]))
+    return out
+
+
+# -- reading the question ---------------------------------------------------------------------------
+def stem(row: dict[str, Any]) -> str:
+    return row["question"].split("\nA. ")[0] if row["options"] else row["question"]
+
+
+def named_objects(text: str, objects: Sequence[dict[str, Any]]) -> list[int]:
+    """Indices of the objects a text names ("the red square", or its color alone), in order of mention."""
+    hits = []
+    lowered = text.lower()
+    for i, obj in enumerate(objects):
+        if obj["shape"] in ("text",) or obj["id"].startswith("caption"):
+            continue
+        for phrase in (f"{obj['color']} {obj['shape']}", f"{obj['color']} ball"):
+            at = lowered.find(phrase)
+            if at >= 0:
+                hits.append((at, i))
+                break
+    return [i for _, i in sorted(hits)]
+
+
+def asked_objects(row: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [row["objects"][i] for i in named_objects(stem(row), row["objects"])]
+    if not found:
+        raise Unreadable("the question names no object of the row")
+    return found
+
+
+def describe(obj: dict[str, Any]) -> str:
+    return f"{obj['color']} {obj['shape']}"
+
+
+def ordinals_in(text: str) -> list[int]:
+    words = re.findall(r"\b(" + "|".join(ORDINALS) + r")\b", text)
+    return [ORDINALS[w] for w in words]
+
+
+def compass(dx: float, dy: float) -> str:
+    angle = math.degrees(math.atan2(dx, -dy)) % 360.0
+    return COMPASS[int(round(angle / 45.0)) % 8]
+
+
+class PixelScene:
+    """A row's decoded frames and lazily measured objects."""
+
+    def __init__(self, row: dict[str, Any], frames: np.ndarray):
+        self.row = row
+        self.frames = frames
+        self.fps = float(row["fps"])
+        self.width = frames.shape[2]
+        self._tracks: dict[str, PixelTrack] = {}
+
+    def track(self, obj: dict[str, Any]) -> PixelTrack:
+        if obj["id"] not in self._tracks:
+            track = measure(self.frames, obj["rgb"], obj["size"])
+            if track.found.sum() < 0.9 * len(self.frames):
+                raise Unreadable(f"the {describe(obj)} is found in only {int(track.found.sum())} of {len(self.frames)} frames")
+            self._tracks[obj["id"]] = track
+        return self._tracks[obj["id"]]
+
+    def position(self, obj: dict[str, Any]) -> np.ndarray:
+        return filled(self.track(obj))
+
+    def still_threshold(self) -> float:
+        """Pixels per frame below which the object counts as still."""
+        return max(0.4, 0.0015 * self.width)
+
+    def mean_speeds(self) -> list[float]:
+        """Every object's mean speed (pixels per frame), in the row's order."""
+        return [float(speeds(self.track(o)).mean()) for o in self.row["objects"]]
+
+    def interval(self, start: int, end: int) -> str:
+        """Frames ``start``..``end`` as an interval answer, in seconds."""
+        return format_interval(round(start / self.fps, 3), round(end / self.fps, 3))
+
+
+MAX_TRACE_BACK = 10  # frames: a motion too slow to trace back further starts where it is first seen
+
+
+def motion_bounds(p: np.ndarray, still: float) -> tuple[int, int]:
+    """Last frame at the starting rest spot and first frame at the final one (sub-frame moves ignored).
+
+    A frame counts as moved once it is more than ``still`` pixels from the rest spot; the motion is
+    traced back from there along its own speed, so slow starts are not reported late."""
+    d0 = np.hypot(*(p - p[0]).T)
+    d1 = np.hypot(*(p - p[-1]).T)
+    moved = np.flatnonzero(d0 > still)
+    arrived = np.flatnonzero(d1 > still)
+    if not moved.size:
+        raise Unreadable("the object never moves")
+    first_out, last_out = int(moved[0]), int(arrived[-1])
+    speed_in = max(float(np.hypot(*(p[min(first_out + 3, len(p) - 1)] - p[first_out]))) / 3, 1e-6)
+    speed_out = max(float(np.hypot(*(p[last_out] - p[max(last_out - 3, 0)]))) / 3, 1e-6)
+    start = first_out - min(int(round(d0[first_out] / speed_in)), MAX_TRACE_BACK)
+    stop = last_out + min(int(round(d1[last_out] / speed_out)), MAX_TRACE_BACK)
+    return max(start, 0), min(stop, len(p) - 1)
+
+
+def stop_frame(p: np.ndarray, still: float) -> int:
+    """First frame from which the object stays where it ends."""
+    away = np.flatnonzero(np.hypot(*(p - p[-1]).T) > still)
+    if not away.size:
+        return 0
+    return min(int(away[-1]) + 1, len(p) - 1)
