@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..build import MANIFEST, config_files, read_manifest
+from ..dataset_dir import MANIFEST, config_files, read_manifest
 from ..families import FAMILIES
 
 MARGIN = 0.05  # a baseline "beats" its reference only by more than 5 points ...
@@ -101,20 +101,6 @@ class Build:
 
     def spec_of(self, relpath: str) -> dict[str, Any]:
         return self.manifest["shards"][relpath]["spec"]
-
-    def fingerprint(self) -> str:
-        """Identifies the build's content: the sha256 of every shard, sorted."""
-        import hashlib
-
-        shas = sorted(entry["sha256"] for entry in self.manifest["shards"].values())
-        return hashlib.sha256("\n".join(shas).encode()).hexdigest()[:16]
-
-
-def manifest_fingerprint(manifest: dict[str, Any]) -> str:
-    import hashlib
-
-    shas = sorted(entry["sha256"] for entry in manifest["shards"].values())
-    return hashlib.sha256("\n".join(shas).encode()).hexdigest()[:16]
 
 
 def load_build(folder: str | Path, config: str = "all", split: str | None = None, sample_limit: int | None = None) -> Build:

@@ -40,13 +40,12 @@ def _pct(value) -> str:
 
 
 def markdown_report(summary: dict) -> str:
-    config = summary.get("model_config", {})
-    budget = f"{config['frames']} frames" if config.get("frames") else f"{config.get('fps')} fps" if config.get("fps") else "all frames"
+    budget = summary.get("frame_budget")
     lines = [
         f"# Evaluation of `{summary.get('model')}`",
         "",
-        f"Frame budget: {budget} per video; max pixels per frame: {config.get('max_pixels') or 'processor default'}. "
-        f"Paper column: {PAPER_MODEL}. Scores in %.",
+        (f"Frame budget `{budget['tag']}` (source: {budget['source']}): {budget['text']}. " if budget else "")
+        + f"Paper column: {PAPER_MODEL}. Scores in %.",
         "",
         "| Group | Benchmark | Metric | Ours | Paper | Δ | Evaluated | Skipped (missing videos) |",
         "|---|---|---|---:|---:|---:|---:|---:|",
