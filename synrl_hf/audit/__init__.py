@@ -1,6 +1,6 @@
 """``synrl audit``: checks that a built dataset keeps the rules that make it worth training on.
 
-Per family, five checks (SPEC §1 "Rules that make the data worth training on"):
+Per family, five checks (the rules every sample keeps, docs/data-contract.md):
 
 1. ``balance`` — answer letters, option texts, numbers and yes/no are near-uniform (``balance.py``);
 2. ``blind`` — a model that does not watch (question, options, duration, frame count) does no

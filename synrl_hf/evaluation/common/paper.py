@@ -1,4 +1,4 @@
-"""The paper's numbers (SPEC §4) in one place, and the markdown table that sets ours beside them.
+"""The paper's numbers (its Qwen3-VL-4B base scores, §3.1) in one place, and the markdown table that sets ours beside them.
 
 SynRL reports the Qwen3-VL-4B *base* model's scores, which must be reproduced (same frame and
 pixel budget) before any gain is claimed. Scores are percentages; ours are fractions in [0, 1]
