@@ -9,9 +9,10 @@ The frame budget (:mod:`synrl_hf.frame_budget`) is the checkpoint's recorded one
 (``synrl_frame_budget.json``, written by the recipes), else the default; ``--frames`` (a count,
 ``16``, or a rate, ``2fps``), ``--fps``, ``--max-frames``, ``--max-pixels`` and ``--min-pixels``
 override its fields. The budget is part of the model's identity (results folder, sample cache),
-and summary.json / results.md say which one was used and where it came from. ``--model oracle`` answers every
-question with its gold answer in the benchmark's expected format: a check that conversion,
-parsing and metrics agree (every score should be 100). The lighteval tasks, converters and
+and summary.json / results.md say which one was used and where it came from.
+
+``--model oracle`` answers every question with its gold answer in the benchmark's expected format:
+a check that conversion, parsing and metrics agree (every score should be 100). The lighteval tasks, converters and
 protocols live in ``synrl_hf/evaluation/`` (see synrl_hf/evaluation/README.md).
 
 Wired into the ``synrl`` CLI through :func:`add_eval_parser`; runnable alone as
