@@ -27,7 +27,7 @@ def main(script_args, training_args, model_args):
         eval_dataset=eval_dataset,
         processing_class=processor,
         peft_config=get_peft_config(model_args),
-        callbacks=run.standard_callbacks(),
+        callbacks=run.standard_callbacks(script_args),
         frame_budget=script_args.frame_budget(),
         video_mode=script_args.video_mode,
         video_column=script_args.video_column,

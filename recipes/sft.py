@@ -37,7 +37,7 @@ def main(script_args, training_args, model_args):
         processing_class=processor,
         data_collator=collator,
         peft_config=get_peft_config(model_args),
-        callbacks=run.standard_callbacks(),
+        callbacks=run.standard_callbacks(script_args),
     )
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     run.finish(trainer, processor, "sft", script_args, training_args, model_args)

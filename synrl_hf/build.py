@@ -1,13 +1,10 @@
 """Build a dataset folder in the standard Hub layout: parquet shards with embedded MP4s + a card.
 
-Layout of ``OUT``::
-
-    README.md                     dataset card; its YAML lists every config's exact shard files
-    synrl_manifest.json           what each shard holds (family, split, index range, spec, sha256)
-    data/<family>/<split>-<start>-<stop>-<sha>.parquet
-    data/sft/train-<start>-<stop>-<sha>.parquet      training mixtures (synrl_hf.mixtures), when asked for
-    data/grpo/train-<start>-<stop>-<sha>.parquet
-    cot/<chunk>.jsonl                                 model-CoT checkpoints and statistics (not uploaded)
+The folder's layout (card, manifest, ``data/<config>/<split>-<start>-<stop>-<sha>.parquet``) is
+:mod:`synrl_hf.dataset_dir`'s. Family configs hold ``data/<family>/…`` shards, the training
+mixtures (:mod:`synrl_hf.mixtures`) ``data/sft/…``, ``data/grpo/…``, ``data/round2/…`` when asked
+for; a manifest entry also records the index range and the spec its shard was made from. The model
+CoT pipeline keeps its checkpoints and statistics in ``cot/<chunk>.jsonl`` (not uploaded).
 
 Shards are the unit of work, resume and parallel slicing (``shard=(i, n)``). Their names carry a
 content hash, so a rebuild never reuses ``load_dataset``'s cache of an older build (datasets keys
@@ -22,21 +19,21 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
+from .card import write_card
+from .dataset_dir import MANIFEST, PARTIAL_MANIFEST, file_sha256, read_manifest, shard_is_intact, shard_path, write_manifest
 from .families import CATEGORIES, FAMILIES, families_in, get_family
 from .families.base import PRESETS
-from .mixtures import DEFAULT_GENERAL_SHARE, MIXTURE_PRESET, MIXTURES, CoTSource, mixture_rows, mixture_sample
+from .mixtures import DEFAULT_GENERAL_SHARE, MIXTURE_PRESET, MIXTURES, CoTSource, GeneralQA, mixture_rows, mixture_sample
 from .render import RENDERERS, check_resolution
 from .seeding import SPLITS
 from .version import GENERATOR_VERSION
 
-MANIFEST = "synrl_manifest.json"
-PARTIAL_MANIFEST = "synrl_manifest.shard-{index}-of-{count}.json"
 DEFAULT_SHARD_SIZE = 200
 ROW_GROUP_SIZE = 32  # small row groups: the Hub viewer and streaming read media datasets by row group
 
@@ -220,43 +217,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-# -- manifest --------------------------------------------------------------------------------------
-def read_manifest(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {"generator_version": GENERATOR_VERSION, "shards": {}}
-    return json.loads(path.read_text())
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    atomic_write_bytes(path, json.dumps(manifest, indent=1, sort_keys=True).encode())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def shard_is_intact(out: Path, relpath: str, entry: dict[str, Any]) -> bool:
-    """A finished shard is reused only if its bytes are exactly what the manifest recorded."""
-    path = out / relpath
-    return path.is_file() and path.stat().st_size == entry["bytes"] and file_sha256(path) == entry["sha256"]
-
-
 # -- generation ----------------------------------------------------------------------------------
 def _generate_row(task: tuple) -> dict[str, Any]:
     from .sample import generate_sample
@@ -275,14 +235,14 @@ def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]], features=No
     from .features import SAMPLE_FEATURES
 
     table = embed_table_storage(Dataset.from_list(rows, features=features or SAMPLE_FEATURES).data.table)
-    folder = out / "data" / chunk.family
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shard.", suffix=".parquet.tmp")
+    out.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".shard.", suffix=".parquet.tmp")
     os.close(fd)
     try:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
         sha = file_sha256(Path(tmp))
-        relpath = f"data/{chunk.family}/{chunk.split}-{chunk.start:06d}-{chunk.stop:06d}-{sha[:10]}.parquet"
+        relpath = shard_path(chunk.family, chunk.split, chunk.start, chunk.stop, sha)
+        (out / relpath).parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out / relpath)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -328,10 +288,6 @@ def build(
         raise ValueError(f"num_proc must be at least 1, got {num_proc}")
     general = None
     if "sft" in spec.mixtures and spec.general_qa:
-        from dataclasses import replace
-
-        from .mixtures import GeneralQA
-
         general = GeneralQA.open(spec.general_qa)
         spec = replace(spec, general_fingerprint=general.fingerprint)
     chunks = plan_chunks(spec, shard)
@@ -452,29 +408,3 @@ def merge(out: str | os.PathLike, sources: Iterable[str | os.PathLike] = ()) -> 
             path.unlink()
     write_card(out, manifest)
     return manifest
-
-
-def write_card(out: Path, manifest: dict[str, Any]) -> None:
-    from .card import render_card
-
-    atomic_write_bytes(out / "README.md", render_card(out, manifest).encode())
-
-
-def config_files(manifest: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """config name → split → shard paths, for every config that has data."""
-    by_family: dict[str, dict[str, list[str]]] = {}
-    for relpath, entry in sorted(manifest["shards"].items()):
-        by_family.setdefault(entry["family"], {}).setdefault(entry["split"], []).append(relpath)
-    configs: dict[str, dict[str, list[str]]] = {}
-    groups = {"all": list(FAMILIES), **{c: families_in(c) for c in CATEGORIES}}
-    for name, members in groups.items():
-        present = [f for f in members if f in by_family]
-        if present:
-            configs[name] = {s: [p for f in present for p in by_family[f].get(s, [])] for s in SPLITS}
-    for family in FAMILIES:
-        if family in by_family:
-            configs[family] = {s: by_family[family].get(s, []) for s in SPLITS}
-    for name in MIXTURES:  # own schema (sft: + messages, cot): never part of "all" or a category
-        if name in by_family:
-            configs[name] = {s: by_family[name].get(s, []) for s in SPLITS}
-    return {name: {s: paths for s, paths in splits.items() if paths} for name, splits in configs.items()}

@@ -6,9 +6,11 @@ is and how it was made, from the manifest and the shards themselves.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from .dataset_dir import atomic_write_bytes, config_files, manifest_fingerprint
 from .families import FAMILIES
 from .version import GENERATOR_VERSION, __version__
 
@@ -89,7 +91,6 @@ def write_previews(folder: Path, configs: dict[str, dict[str, list[str]]]) -> di
     import pyarrow.parquet as pq
     from PIL import Image
 
-    from .build import atomic_write_bytes
     from .video import read_frames
 
     written = {}
@@ -111,9 +112,12 @@ def write_previews(folder: Path, configs: dict[str, dict[str, list[str]]]) -> di
     return written
 
 
-def render_card(folder: Path, manifest: dict[str, Any]) -> str:
-    from .build import config_files
+def write_card(folder: Path, manifest: dict[str, Any]) -> None:
+    """Render the card of the build in ``folder`` and write it as its README.md."""
+    atomic_write_bytes(folder / "README.md", render_card(folder, manifest).encode())
 
+
+def render_card(folder: Path, manifest: dict[str, Any]) -> str:
     configs = config_files(manifest)
     provenance = _provenance(manifest)
     examples = _examples(folder, configs)
@@ -253,10 +257,6 @@ def _mixture_section(manifest: dict[str, Any]) -> list[str]:
 def render_audit_summary(folder: Path, manifest: dict[str, Any]) -> list[str]:
     """The "Audit" section: the summary table of ``audit/report.json`` (written by ``synrl audit``),
     if that report was made for this very build (same shard hashes); nothing if there is none."""
-    import json
-
-    from .audit.common import manifest_fingerprint
-
     path = Path(folder) / "audit" / "report.json"
     if not path.is_file():
         return []

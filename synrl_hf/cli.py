@@ -10,28 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from .argtypes import comma_list, non_negative_int, positive_int
 from .seeding import SPLITS
-
-
-def _csv(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
-    return items
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def add_build_parser(subparsers) -> None:
@@ -39,29 +19,32 @@ def add_build_parser(subparsers) -> None:
     p.add_argument("--out", required=True, help="output folder (created; an existing build there is resumed/updated)")
     p.add_argument(
         "--configs",
-        type=_csv,
+        type=comma_list,
         default=["short_term"],
         help="comma-separated: all, short_term, long_term, family ids, and the training mixtures sft, grpo, round2 (GRPO data at preset round2)",
     )
-    p.add_argument("--per-task", type=_non_negative, default=20, help="samples per family in each split")
+    p.add_argument("--per-task", type=non_negative_int, default=20, help="samples per family in each split")
     p.add_argument("--seed", type=int, default=0, help="base seed (per-sample seeds derive from it)")
-    p.add_argument("--num-proc", type=_positive, default=1, help="worker processes")
+    p.add_argument("--num-proc", type=positive_int, default=1, help="worker processes")
     p.add_argument("--resolution", type=int, default=448, help="square side in pixels (even, >= 64)")
     p.add_argument("--preset", default="round1", help="difficulty preset: round1 (paper's first RL round) or round2")
     p.add_argument("--renderer", default="pillow", help="pillow (fast, default) or matplotlib (the paper's look)")
-    p.add_argument("--splits", type=_csv, default=list(SPLITS), help="which splits to build")
+    p.add_argument("--splits", type=comma_list, default=list(SPLITS), help="which splits to build")
     p.add_argument("--shard", default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")
-    p.add_argument("--shard-size", type=_positive, default=None, help="rows per parquet shard")
+    p.add_argument("--shard-size", type=positive_int, default=None, help="rows per parquet shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     m = p.add_argument_group("training mixtures (--configs sft,grpo,round2; train split only)")
     m.add_argument(
         "--mixture-size",
-        type=_non_negative,
+        type=non_negative_int,
         default=None,
         help="synthetic rows per mixture config (the paper: sft 7700, grpo 7000); default: --per-task x the mixture's families",
     )
     m.add_argument(
-        "--mixture-families", type=_csv, default=["all"], help="families the mixtures draw from (config names as in --configs; default all)"
+        "--mixture-families",
+        type=comma_list,
+        default=["all"],
+        help="families the mixtures draw from (config names as in --configs; default all)",
     )
     m.add_argument(
         "--cot",
@@ -91,15 +74,15 @@ def add_build_parser(subparsers) -> None:
         help="model CoT: model name on the server, or the transformers model folder / Hub id (env SYNRL_COT_MODEL)",
     )
     m.add_argument("--cot-api-key", default=None, help="model CoT: API key (prefer env SYNRL_COT_API_KEY; never written anywhere)")
-    m.add_argument("--cot-concurrency", type=_positive, default=8, help="model CoT: samples in flight")
+    m.add_argument("--cot-concurrency", type=positive_int, default=8, help="model CoT: samples in flight")
     m.add_argument(
         "--cot-frames",
-        type=_positive,
+        type=positive_int,
         default=16,
         help="model CoT: frames sent per video (the sampled-frame interval is the timestamp tolerance)",
     )
     m.add_argument(
-        "--cot-max-rounds", type=_positive, default=5, help="model CoT: generation + reflection rounds before a sample is filtered out"
+        "--cot-max-rounds", type=positive_int, default=5, help="model CoT: generation + reflection rounds before a sample is filtered out"
     )
     m.add_argument("--cot-judge", action="store_true", help="model CoT: also ask the model to judge each reasoning that passes the rules")
     m.add_argument("--cot-no-polish", action="store_true", help="model CoT: skip the polishing stage")

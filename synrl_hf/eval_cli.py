@@ -1,14 +1,18 @@
 """``synrl eval`` and ``synrl eval-convert``: video-VLM evaluation on the paper's benchmarks.
 
-    synrl eval --model Qwen/Qwen3-VL-4B-Instruct --tasks general,grounding --frames 32 \
-        --max-pixels 200704 --data-dir eval_data --output-dir runs/qwen3vl4b
+    synrl eval --model runs/qwen3vl4b-grpo --tasks general,grounding --data-dir eval_data --output-dir runs/eval
+    synrl eval --model Qwen/Qwen3-VL-4B-Instruct --tasks general --frames 32 --max-pixels 200704 --output-dir runs/base32
     synrl eval-convert videomme --source ~/hf/Video-MME/videomme --videos-root ~/hf/Video-MME --data-dir eval_data
     synrl eval --fixtures --model oracle --tasks all --output-dir /tmp/smoke   # no download needed
 
-``--frames`` is a frame count per video (``16``) or a rate (``2fps``); with ``--max-pixels`` it
-is part of the model's identity (results folder, sample cache). ``--model oracle`` answers every
-question with its gold answer in the benchmark's expected format: a check that conversion,
-parsing and metrics agree (every score should be 100). The lighteval tasks, converters and
+The frame budget (:mod:`synrl_hf.frame_budget`) is the checkpoint's recorded one
+(``synrl_frame_budget.json``, written by the recipes), else the default; ``--frames`` (a count,
+``16``, or a rate, ``2fps``), ``--fps``, ``--max-frames``, ``--max-pixels`` and ``--min-pixels``
+override its fields. The budget is part of the model's identity (results folder, sample cache),
+and summary.json / results.md say which one was used and where it came from.
+
+``--model oracle`` answers every question with its gold answer in the benchmark's expected format:
+a check that conversion, parsing and metrics agree (every score should be 100). The lighteval tasks, converters and
 protocols live in ``synrl_hf/evaluation/`` (see synrl_hf/evaluation/README.md).
 
 Wired into the ``synrl`` CLI through :func:`add_eval_parser`; runnable alone as
@@ -24,22 +28,22 @@ import os
 import sys
 from pathlib import Path
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+from .argtypes import positive_int
+from .frame_budget import FrameBudget, choose_budget, recorded_budget
 
 
-def _frames(text: str) -> str:
-    from synrl_hf.evaluation.common.model import parse_frames
-
+def _frames(text: str) -> dict:
     try:
-        parse_frames(text)
+        return FrameBudget.parse_sampling(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    return text
+
+
+def _fps(text: str) -> float:
+    try:
+        return FrameBudget(fps=float(text)).fps
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _tasks(text: str) -> str:
@@ -59,9 +63,13 @@ def add_eval_parser(subparsers) -> None:
     p.add_argument(
         "--tasks", type=_tasks, default="all", help="comma-separated benchmarks or groups: grounding, reasoning, general, synrl, paper, all"
     )
-    p.add_argument("--frames", type=_frames, default="16", help="frames per video (16) or a sampling rate (2fps)")
-    p.add_argument("--max-pixels", type=_positive_int, default=None, help="pixel budget per frame (default: the processor's)")
-    p.add_argument("--min-pixels", type=_positive_int, default=None, help="minimum pixels per frame")
+    b = p.add_argument_group("frame budget (default: the checkpoint's recorded budget, else 4 fps, at most 64 frames, 100352 px)")
+    sampling = b.add_mutually_exclusive_group()
+    sampling.add_argument("--frames", type=_frames, default=None, help="frames per video (16) or a sampling rate (2fps)")
+    sampling.add_argument("--fps", type=_fps, default=None, help="sampling rate in frames per second")
+    b.add_argument("--max-frames", type=positive_int, default=None, help="with a rate: at most this many frames (spread uniformly)")
+    b.add_argument("--max-pixels", type=positive_int, default=None, help="pixels per frame at most")
+    b.add_argument("--min-pixels", type=positive_int, default=None, help="pixels per frame at least")
     p.add_argument("--output-dir", required=True, help="where results, details, summary.json and results.md go")
     p.add_argument("--data-dir", default="eval_data", help="converted benchmarks (one folder each, see eval-convert)")
     p.add_argument("--videos-root", default=None, help="override the videos root recorded at conversion")
@@ -70,9 +78,9 @@ def add_eval_parser(subparsers) -> None:
         action="store_true",
         help="evaluate on the synthetic fixtures (written and converted under <output-dir>/fixtures) instead of --data-dir",
     )
-    p.add_argument("--max-samples", type=_positive_int, default=None, help="at most this many questions per task (partial numbers!)")
-    p.add_argument("--batch-size", type=_positive_int, default=1)
-    p.add_argument("--max-new-tokens", type=_positive_int, default=None, help="cap every task's generation length")
+    p.add_argument("--max-samples", type=positive_int, default=None, help="at most this many questions per task (partial numbers!)")
+    p.add_argument("--batch-size", type=positive_int, default=1)
+    p.add_argument("--max-new-tokens", type=positive_int, default=None, help="cap every task's generation length")
     p.add_argument("--temperature", type=float, default=0.0, help="0 (default) decodes greedily")
     p.add_argument("--system-prompt", default=None)
     p.add_argument("--dtype", default="auto", help="auto, bfloat16, float16 or float32")
@@ -94,26 +102,26 @@ def _model(args):
     from lighteval.models.model_input import GenerationParameters
 
     from synrl_hf.evaluation.benchmarks import oracle_answer
-    from synrl_hf.evaluation.common.model import (
-        ScriptedModelConfig,
-        ScriptedVideoModel,
-        VideoVLM,
-        VideoVLMConfig,
-        parse_frames,
-    )
+    from synrl_hf.evaluation.common.model import ScriptedModelConfig, ScriptedVideoModel, VideoVLM, VideoVLMConfig
 
-    frames, fps = parse_frames(args.frames)
+    oracle = args.model == "oracle"
+    choice = choose_budget(
+        None if oracle else recorded_budget(args.model),
+        **(args.frames or {}),
+        fps=args.fps,
+        max_frames=args.max_frames,
+        max_pixels=args.max_pixels,
+        min_pixels=args.min_pixels,
+    )
+    budget = {"frame_budget": choice.budget, "budget_choice": choice}
     cache_dir = args.cache_dir or os.path.join(args.output_dir, "cache")
-    if args.model == "oracle":
-        config = ScriptedModelConfig(model_name=args.model_name or "oracle", script="oracle", frames=frames, fps=fps, cache_dir=cache_dir)
+    if oracle:
+        config = ScriptedModelConfig(model_name=args.model_name or "oracle", script="oracle", cache_dir=cache_dir, **budget)
         return ScriptedVideoModel(config, oracle_answer)
     config = VideoVLMConfig(
         model_path=args.model,
         **({"model_name": args.model_name} if args.model_name else {}),
-        frames=frames,
-        fps=fps,
-        max_pixels=args.max_pixels,
-        min_pixels=args.min_pixels,
+        **budget,
         max_new_tokens=args.max_new_tokens,
         batch_size=args.batch_size,
         dtype=args.dtype,

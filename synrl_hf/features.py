@@ -1,4 +1,4 @@
-"""The ``datasets.Features`` of a sample row: SPEC §2, with every number type pinned."""
+"""The ``datasets.Features`` of a sample row (docs/data-contract.md), with every number type pinned."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 What goes up, in one commit: the weights (full model, or the LoRA adapter when the run used
 ``use_peft``), the processor (tokenizer, chat template, image/video processor configs), the
 generation config, the recipe the run was launched with (``synrl_recipe.yaml``), the run record
-(``synrl_run.json``: stage chain, dataset, frame budget, hyper-parameters, versions), the training
+(``synrl_run.json``: stage chain, dataset, frame budget, hyper-parameters, versions), the frame
+budget on its own (``synrl_frame_budget.json``, read by ``synrl eval`` and the Space), the training
 log (``synrl_logs.jsonl``), evaluation results when given, and a model card (``README.md``) with
 the base model, datasets, training stages and those results. Intermediate ``checkpoint-*``
 folders, optimizer states and pickled training arguments stay local.
@@ -22,6 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .frame_budget import BUDGET_FILE, recorded_budget
 from .publish import redact_token
 
 __all__ = ["add_push_model_parser", "check_checkpoint", "model_card", "push_model", "read_results", "run_push_model"]
@@ -42,7 +44,7 @@ PROCESSOR = (
     "chat_template.json",
 )
 MODEL_FILES = ("config.json", "generation_config.json")
-RUN_FILES = ("synrl_run.json", "synrl_recipe.yaml", "synrl_logs.jsonl", "synrl_eval.json")
+RUN_FILES = ("synrl_run.json", BUDGET_FILE, "synrl_recipe.yaml", "synrl_logs.jsonl", "synrl_eval.json")
 RESULTS_FILE = "synrl_eval.json"
 
 _STAGE_NAMES = {"sft": "SFT (stage 1: CoT + general video QA)", "grpo": "GRPO (stage 2: accuracy reward)"}
@@ -53,7 +55,8 @@ def _matches(name: str, patterns) -> bool:
 
 
 def check_checkpoint(folder: str | Path) -> dict[str, Any]:
-    """What the folder holds: ``{"kind": "model"|"adapter", "files": [...], "run": {...}|None}``; raises if unusable."""
+    """What the folder holds: ``{"kind": "model"|"adapter", "files": [...], "run": {...}|None, "budget": FrameBudget|None}``;
+    raises if unusable."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{str(folder)!r} is not a directory: pass the output_dir of a finished run")
@@ -71,7 +74,7 @@ def check_checkpoint(folder: str | Path) -> dict[str, Any]:
     allowed = (WEIGHTS + MODEL_FILES if kind == "model" else ADAPTER) + PROCESSOR + RUN_FILES
     files = [n for n in names if _matches(n, allowed)]
     run = json.loads((folder / "synrl_run.json").read_text()) if "synrl_run.json" in names else None
-    return {"kind": kind, "files": files, "run": run}
+    return {"kind": kind, "files": files, "run": run, "budget": recorded_budget(folder)}
 
 
 def read_results(results: str | Path | dict | None, folder: str | Path | None = None) -> dict[str, dict[str, float]] | None:
@@ -140,14 +143,14 @@ def model_card(repo_id: str, check: dict[str, Any], results: dict[str, dict[str,
             lines.append(
                 f"| {i} | {name} | `{ds.get('name')}` / `{ds.get('config')}` | `{stage.get('init_model')}` | {stage.get('global_step')} |"
             )
-    if run:
-        budget = run.get("frame_budget", {})
-        shown = ", ".join(f"{k}={v}" for k, v in budget.items() if v is not None and k != "backend")
+    budget = check.get("budget")
+    if budget is not None:
         lines += [
             "",
-            f"Frames seen in training ({run.get('video_mode', 'video')} mode): {shown or 'processor defaults'}. "
-            "Evaluate with the same budget: it is part of the result.",
+            f"Frames seen in training ({run.get('video_mode', 'video')} mode): {budget.describe()}, recorded in "
+            f"`{BUDGET_FILE}`. Evaluate with the same budget: it is part of the result (`synrl eval` and the Space use it by default).",
         ]
+    if run:
         training = run.get("training", {})
         keys = [
             k
@@ -192,15 +195,14 @@ def model_card(repo_id: str, check: dict[str, Any], results: dict[str, dict[str,
         "## Use",
         "",
         "```python",
+        "from synrl_hf.frame_budget import choose_budget, recorded_budget",
         "from synrl_hf.modeling import chat_inputs, load_model_and_processor, vision_pad_token_ids",
-        "from synrl_hf.video import read_frames",
         "",
         f"model, processor = load_model_and_processor({repo_id!r}, dtype='bfloat16')",
-        f"frames = read_frames('clip.mp4', {_read_args(run.get('frame_budget') or {})})",
+        f"budget = choose_budget(recorded_budget({repo_id!r})).budget  # the frames the model was trained on",
+        "frames = budget.read('clip.mp4')",
         "messages = [{'role': 'user', 'content': [{'type': 'video'}, {'type': 'text', 'text': 'How many times does the ball hit a wall?'}]}]",
-        "inputs = chat_inputs(processor, messages, [frames]"
-        + (f", max_pixels={(run.get('frame_budget') or {}).get('max_pixels')}" if (run.get("frame_budget") or {}).get("max_pixels") else "")
-        + ")",
+        "inputs = chat_inputs(processor, messages, [frames], max_pixels=budget.max_pixels, min_pixels=budget.min_pixels)",
         "out = model.generate(**inputs, max_new_tokens=1024, suppress_tokens=vision_pad_token_ids(processor))",
         "print(processor.batch_decode(out[:, inputs['input_ids'].shape[1]:], skip_special_tokens=True)[0])",
         "```",
@@ -208,12 +210,6 @@ def model_card(repo_id: str, check: dict[str, Any], results: dict[str, dict[str,
     ]
     card = ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines))
     return str(card)
-
-
-def _read_args(budget: dict[str, Any]) -> str:
-    if budget.get("num_frames"):
-        return f"num_frames={budget['num_frames']}"
-    return f"fps={budget.get('fps') or 2.0}"
 
 
 def push_model(

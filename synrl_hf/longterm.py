@@ -1,4 +1,4 @@
-"""Shared machinery of the long-term families (S0 → animated operations → ST, SPEC §1).
+"""Shared machinery of the long-term families (S0 → animated operations → ST; docs/data-contract.md).
 
 A long-term family defines only its state (JSON-serialisable), a pure ``apply(state, name, args)``
 returning the next state (raising ``ValueError`` when the operation does not apply), a layout

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .frame_budget import FrameBudget
 from .version import GENERATOR_VERSION
 
 __all__ = [
@@ -167,8 +168,11 @@ def mixture_rows(
     else:
         from .cot.pipeline import PipelineConfig, run_pipeline
 
-        names = ("max_rounds", "concurrency", "frames", "max_tokens", "temperature", "polish", "judge")
-        config = PipelineConfig(**{k: spec.cot_options[k] for k in names if k in spec.cot_options})
+        names = ("max_rounds", "concurrency", "max_tokens", "temperature", "polish", "judge")
+        options = {k: spec.cot_options[k] for k in names if k in spec.cot_options}
+        if "frames" in spec.cot_options:  # `synrl build --cot-frames`: frames sent per video
+            options["frame_budget"] = FrameBudget(num_frames=spec.cot_options["frames"])
+        config = PipelineConfig(**options)
         checkpoint = cot.out / "cot" / f"{chunk.family}-{chunk.split}-{chunk.start:06d}-{chunk.stop:06d}-{chunk.spec_hash}.jsonl"
         result = run_pipeline(rows, cot.get_backend(), checkpoint, config=config, verbose=True)
         if result.errors:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .build import MANIFEST, shard_is_intact
+from .dataset_dir import MANIFEST, shard_is_intact
 
 UPLOADED = ("README.md", MANIFEST, "data/*/*.parquet", "previews/*.png", "audit/*")
 

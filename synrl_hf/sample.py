@@ -1,4 +1,4 @@
-"""One sample end to end: seed → plan → simulation → question → frames → MP4 → row (SPEC §2)."""
+"""One sample end to end: seed → plan → simulation → question → frames → MP4 → row (the fields of docs/data-contract.md)."""
 
 from __future__ import annotations
 

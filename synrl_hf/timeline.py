@@ -137,7 +137,7 @@ class Timeline:
     def drawn_objects(self) -> list[SceneObject]:
         return sorted(self.objects, key=lambda o: o.z)
 
-    # -- export (SPEC §2 fields) -------------------------------------------------------------
+    # -- export (row fields, docs/data-contract.md) -----------------------------------------------
     def rows(self, resolution: int) -> dict[str, Any]:
         scale = float(resolution)
         return {

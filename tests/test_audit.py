@@ -23,8 +23,9 @@ from synrl_hf.audit.common import FAIL, PASS, load_build, read_videos
 from synrl_hf.audit.determinism import check_determinism
 from synrl_hf.audit.pixels import check_pixels
 from synrl_hf.audit.single_frame import check_single_frame
-from synrl_hf.build import MANIFEST, BuildSpec, build, file_sha256, read_manifest, write_manifest
+from synrl_hf.build import BuildSpec, build
 from synrl_hf.cli import main
+from synrl_hf.dataset_dir import MANIFEST, file_sha256, read_manifest, write_manifest
 from synrl_hf.motion import COMPASS, COMPASS_VECTORS
 from synrl_hf.questions import LETTERS
 

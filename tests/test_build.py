@@ -13,8 +13,9 @@ import pytest
 from datasets import load_dataset
 
 from synrl_hf import generate_sample, read_frames
-from synrl_hf.build import MANIFEST, BuildSpec, build, merge, parse_shard
+from synrl_hf.build import BuildSpec, build, merge, parse_shard
 from synrl_hf.cli import main
+from synrl_hf.dataset_dir import MANIFEST
 
 FAMILIES = ("collision_count", "direction")
 

@@ -20,6 +20,7 @@ from synrl_hf import build_scene, generate_sample
 from synrl_hf.cot import template_completion
 from synrl_hf.cot.backends import BackendError, OpenAIBackend
 from synrl_hf.cot.pipeline import PipelineConfig, load_checkpoint, run_pipeline
+from synrl_hf.frame_budget import FrameBudget
 from synrl_hf.sample import scene_row
 from tests.cot_server import ScriptedServer, wrong
 
@@ -46,7 +47,7 @@ def test_accept_reject_then_fix_and_reject_five_times(tmp_path):
     behaviors = dict(zip((r["id"] for r in rows), ("good", "fix", "bad")))
     with ScriptedServer(dict(script(r, behaviors[r["id"]]) for r in rows)) as server:
         backend = OpenAIBackend(server.base_url, "scripted-vlm", api_key="sk-unused", backoff=0.01)
-        config = PipelineConfig(max_rounds=5, concurrency=3, frames=6)
+        config = PipelineConfig(max_rounds=5, concurrency=3, frame_budget=FrameBudget(num_frames=6))
         result = run_pipeline(rows, backend, tmp_path / "cot.jsonl", config=config, verbose=False)
 
     good, fixed, bad = (result.records[r["id"]] for r in rows)
@@ -187,7 +188,7 @@ def test_transformers_backend_on_a_tiny_model(tmp_path):
     path = build_tiny_model(tmp_path / "tiny", "qwen2_5_vl")
     backend = TransformersBackend(str(path))
     rows = video_rows(["collision_count"])
-    config = PipelineConfig(max_rounds=2, frames=4, max_tokens=8, concurrency=1)
+    config = PipelineConfig(max_rounds=2, frame_budget=FrameBudget(num_frames=4), max_tokens=8, concurrency=1)
     result = run_pipeline(rows, backend, tmp_path / "c.jsonl", config=config, verbose=False)
     record = result.records[rows[0]["id"]]
     # A random model writes gibberish: rejected after the allowed rounds, and counted.

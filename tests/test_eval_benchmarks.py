@@ -118,7 +118,9 @@ def run(fixture_data, tmp_path_factory):
             return oracle_answer(doc) if spec["id"] in short_term else "I think it is A"
         return SCRIPT[(task, spec["id"])]
 
-    model = ScriptedVideoModel(ScriptedModelConfig(model_name="scripted", script="hand", frames=4, cache_dir=str(out / "cache")), answer)
+    model = ScriptedVideoModel(
+        ScriptedModelConfig(model_name="scripted", script="hand", frame_budget={"num_frames": 4}, cache_dir=str(out / "cache")), answer
+    )
     outcome = evaluate(model, "all", data_dir, out, bootstrap_iters=0)
     return outcome, model, synrl_rows
 
@@ -293,7 +295,9 @@ def test_missing_videos_skip_the_task_not_the_run(fixture_data, tmp_path):
     source, _ = bench.write_fixture(tmp_path / "raw")
     report = bench.convert(source, tmp_path / "nowhere", tmp_path / "data" / "minerva")
     assert report.missing_videos == report.rows == 3
-    model = ScriptedVideoModel(ScriptedModelConfig(script="x", frames=2, cache_dir=str(tmp_path / "cache")), lambda doc: "A")
+    model = ScriptedVideoModel(
+        ScriptedModelConfig(script="x", frame_budget={"num_frames": 2}, cache_dir=str(tmp_path / "cache")), lambda doc: "A"
+    )
     outcome = evaluate(model, "minerva,aotbench", tmp_path / "data", tmp_path / "out", bootstrap_iters=0)
     assert outcome.summary["tasks"] == {}
     assert "missing videos" in outcome.summary["skipped_tasks"]["minerva"]

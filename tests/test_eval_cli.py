@@ -11,6 +11,7 @@ import pytest
 
 from synrl_hf.eval_cli import main
 from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark
+from synrl_hf.frame_budget import DEFAULT_BUDGET, FrameBudget
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +57,7 @@ def test_eval_convert(tmp_path, capsys):
 
 
 def test_bad_arguments_exit_2(tmp_path):
-    for argv in (["--frames", "0"], ["--frames", "2fpx"], ["--tasks", "cv_bench"]):
+    for argv in (["--frames", "0"], ["--frames", "2fpx"], ["--fps", "nan"], ["--frames", "8", "--fps", "2"], ["--tasks", "cv_bench"]):
         with pytest.raises(SystemExit) as exit_info:
             main(["eval", "--model", "oracle", "--output-dir", str(tmp_path), *argv])
         assert exit_info.value.code == 2
@@ -65,11 +66,10 @@ def test_bad_arguments_exit_2(tmp_path):
 def test_frame_budget_is_part_of_the_model_identity():
     from lighteval.utils.cache_management import SampleCache
 
-    from synrl_hf.evaluation.common.model import VideoVLMConfig, parse_frames
+    from synrl_hf.evaluation.common.model import VideoVLMConfig
 
-    assert parse_frames("16") == (16, None) and parse_frames("2fps") == (None, 2.0)
     configs = [
-        VideoVLMConfig(model_path="Qwen/Qwen3-VL-4B-Instruct", frames=f, fps=r, max_pixels=p)
+        VideoVLMConfig(model_path="Qwen/Qwen3-VL-4B-Instruct", frame_budget=FrameBudget(num_frames=f, fps=r, max_pixels=p))
         for f, r, p in ((16, None, None), (32, None, None), (None, 2.0, None), (16, None, 200704))
     ]
     assert [c.model_name for c in configs] == [
@@ -80,6 +80,43 @@ def test_frame_budget_is_part_of_the_model_identity():
     ]
     hashes = {SampleCache.get_model_hash(None, c) for c in configs}
     assert len(hashes) == 4
+
+
+def test_eval_uses_the_checkpoints_recorded_budget_and_a_flag_overrides_it(tmp_path):
+    """A trained checkpoint carries its frame budget: `synrl eval` uses it, reports it, and a flag wins."""
+    from synrl_hf.modeling import build_tiny_model
+
+    model_dir = build_tiny_model(tmp_path / "tiny", "qwen2_5_vl")
+    trained = FrameBudget(fps=2.0, max_frames=3, max_pixels=3136)  # the fixture clips: 2 s at 8 fps
+    trained.save(model_dir)
+
+    def run(out: Path, *flags: str) -> dict:
+        argv = ["eval", "--fixtures", "--model", str(model_dir), "--tasks", "tvbench", "--max-new-tokens", "4", "--device", "cpu"]
+        assert main([*argv, "--output-dir", str(out), "--bootstrap-iters", "0", *flags]) == 0
+        return json.loads((out / "summary.json").read_text())
+
+    summary = run(tmp_path / "recorded")
+    budget, evaluated = summary["frame_budget"], summary["tasks"]["tvbench"]["evaluated"]
+    assert budget["source"] == "checkpoint" and FrameBudget.from_dict({k: budget[k] for k in trained.to_dict()}) == trained
+    assert summary["model"] == "tiny@2fps-max3f-3136px" and summary["throughput"]["frames"] == 3 * evaluated
+    assert "Frame budget `2fps-max3f-3136px` (source: checkpoint)" in (tmp_path / "recorded" / "results.md").read_text()
+
+    summary = run(tmp_path / "flag", "--frames", "2")
+    budget = summary["frame_budget"]
+    assert (budget["source"], budget["base"], budget["flags"]) == ("flag", "checkpoint", ["num_frames"])
+    assert (budget["num_frames"], budget["fps"], budget["max_pixels"]) == (2, None, 3136)  # pixels still the checkpoint's
+    assert summary["model"] == "tiny@2f-3136px" and summary["throughput"]["frames"] == 2 * evaluated
+    assert "(source: flag)" in (tmp_path / "flag" / "results.md").read_text()
+
+
+def test_eval_without_a_record_or_flags_uses_the_default_budget(tmp_path):
+    argv = ["eval", "--fixtures", "--model", "oracle", "--tasks", "aotbench", "--output-dir", str(tmp_path), "--bootstrap-iters", "0"]
+    assert main(argv) == 0
+    budget = json.loads((tmp_path / "summary.json").read_text())["frame_budget"]
+    assert budget["source"] == "default" and budget["tag"] == DEFAULT_BUDGET.tag
+    with pytest.raises(SystemExit) as exit_info:  # a count above a cap the user also set: refused before any work
+        main(["eval", "--model", "oracle", "--output-dir", str(tmp_path / "bad"), "--frames", "16", "--max-frames", "8"])
+    assert exit_info.value.code == 2 and not (tmp_path / "bad").exists()
 
 
 @pytest.mark.parametrize("family, task", [("qwen2_5_vl", "tvbench"), ("qwen3_vl", "cvbench")])
@@ -171,7 +208,10 @@ def test_video_model_batches_by_generation_length_and_survives_a_corrupt_clip(tm
         )
         for i, (size, path) in enumerate([(3, good), (5, good), (3, bad), (3, good)])
     ]
-    model = VideoVLM(VideoVLMConfig(model_path=str(model_dir), frames=2, batch_size=4, device="cpu", cache_dir=str(tmp_path / "cache")))
+    config = VideoVLMConfig(
+        model_path=str(model_dir), frame_budget={"num_frames": 2}, batch_size=4, device="cpu", cache_dir=str(tmp_path / "cache")
+    )
+    model = VideoVLM(config)
     responses = VideoVLM.greedy_until.__wrapped__(model, docs)
     # a batch's rows share one output length, so a size-3 doc batched with the size-5 one would get 5
     lengths = [len(r.output_tokens[0]) if r.output_tokens else None for r in responses]

@@ -12,6 +12,7 @@ import yaml
 from huggingface_hub.utils import set_client_factory
 from huggingface_hub.utils._http import default_client_factory
 
+from synrl_hf.frame_budget import FrameBudget
 from synrl_hf.hub_model import add_push_model_parser, check_checkpoint, push_model, read_results
 from synrl_hf.modeling import build_tiny_model, load_model_and_processor, load_processor
 from tests.fake_hub import fake_hub
@@ -30,7 +31,7 @@ RUN = {
     "base_model": "Qwen/Qwen3-VL-4B-Instruct",
     "init_model": "data/Qwen3-VL-4B-SynRL-SFT",
     "dataset": {"name": "synrl-hf/synrl", "config": "grpo", "split": "train"},
-    "frame_budget": {"fps": 4.0, "num_frames": None, "max_frames": 64, "max_pixels": 100352, "min_pixels": None, "backend": "auto"},
+    "frame_budget": {"fps": 4.0, "num_frames": None, "max_frames": 64, "max_pixels": 100352, "min_pixels": None},
     "video_mode": "video",
     "training": {
         "learning_rate": 1e-6,
@@ -64,6 +65,7 @@ def finished_run(folder: Path, family: str = "qwen3_vl") -> Path:
     """A folder laid out like recipes/grpo.py leaves it (weights, processor, run record, leftovers)."""
     build_tiny_model(folder, family)
     (folder / "synrl_run.json").write_text(json.dumps(RUN))
+    FrameBudget.from_dict(RUN["frame_budget"]).save(folder)
     (folder / "synrl_recipe.yaml").write_text("model_name_or_path: data/Qwen3-VL-4B-SynRL-SFT\nbeta: 0.0\n")
     (folder / "synrl_logs.jsonl").write_text('{"step": 1, "reward": 0.5}\n')
     (folder / "training_args.bin").write_bytes(b"pickle")
@@ -88,6 +90,7 @@ def test_push_full_model_round_trips(tmp_path, online):
         "tokenizer_config.json",
         "chat_template.jinja",
         "synrl_run.json",
+        "synrl_frame_budget.json",
         "synrl_recipe.yaml",
         "synrl_logs.jsonl",
         "synrl_eval.json",
@@ -99,7 +102,9 @@ def test_push_full_model_round_trips(tmp_path, online):
     assert meta["base_model"] == "Qwen/Qwen3-VL-4B-Instruct" and meta["datasets"] == ["synrl-hf/synrl"]
     assert meta["library_name"] == "transformers" and {"synrl", "sft", "grpo"} <= set(meta["tags"])
     assert "| 1 | SFT" in card and "| 2 | GRPO" in card and "| TOMATO | 0.388 |" in card
-    assert "max_pixels=100352" in card  # the frame budget is part of the result
+    # the frame budget is part of the result, and the clone carries it for `synrl eval` and the Space
+    assert "4 fps (at most 64 frames), at most 100,352 pixels per frame" in card
+    assert json.loads(files["synrl_frame_budget.json"]) == RUN["frame_budget"]
     # A clone of the repo loads and has the same weights.
     model, processor = load_model_and_processor(hub.materialise("org/Qwen3-VL-4B-SynRL", tmp_path / "clone"))
     original = dict(load_model_and_processor(ckpt)[0].named_parameters())
@@ -224,3 +229,4 @@ def test_recipe_push_to_hub_uploads_the_run(tmp_path, online):
     files = hub.repos["org/tiny-sft"]
     assert {"model.safetensors", "processor_config.json", "synrl_run.json", "synrl_recipe.yaml"} <= set(files)
     assert json.loads(files["synrl_run.json"])["stage"] == "sft"
+    assert json.loads(files["synrl_frame_budget.json"])["num_frames"] == 4  # what the run trained on

@@ -34,7 +34,7 @@ def launch(demo, app):
 
 
 app = load_app()
-from inference import TINY_MODEL, GenerationSettings, ModelRegistry, build_prompt, split_reasoning  # noqa: E402
+from inference import TINY_MODEL, GenerationSettings, ModelRegistry, build_prompt, parse_budget_flags, split_reasoning  # noqa: E402
 from media import BadVideo, check_video  # noqa: E402
 from timeline_view import events_plot, events_table, subtitles  # noqa: E402
 
@@ -43,7 +43,8 @@ from synrl_hf.video import encode_mp4  # noqa: E402
 
 FAMILY, PRESET, SEED, RESOLUTION = "collision_count", "round1", 3, 128
 MAX_SECONDS, MAX_MB = 8.0, 0.4
-SETTINGS = GenerationSettings(max_new_tokens=24, max_frames=8, max_pixels=128 * 128)
+SETTINGS = GenerationSettings(max_new_tokens=24)
+BUDGET_FLAGS = {"fps": 2.0, "max_frames": 8, "max_pixels": 128 * 128}  # few, small frames: the tiny model runs on CPU
 
 
 def write_clip(path: Path, seconds: float, size: int = 128, noise: bool = False) -> Path:
@@ -166,7 +167,9 @@ def test_zerogpu_decorator_is_used_when_spaces_is_installed(monkeypatch):
 
 @pytest.fixture(scope="module")
 def server():
-    demo = app.build_demo(TINY_MODEL, resolution=RESOLUTION, max_video_mb=MAX_MB, max_video_seconds=MAX_SECONDS, settings=SETTINGS)
+    demo = app.build_demo(
+        TINY_MODEL, resolution=RESOLUTION, max_video_mb=MAX_MB, max_video_seconds=MAX_SECONDS, settings=SETTINGS, budget_flags=BUDGET_FLAGS
+    )
     url = launch(demo, app)
     yield url, demo
     demo.close()
@@ -233,7 +236,7 @@ def test_streamed_answer_is_parsed_and_graded(tmp_path):
             time.sleep(0.005)
             yield text[:end]
 
-    demo = app.build_demo(TINY_MODEL, resolution=RESOLUTION, settings=SETTINGS, stream_fn=scripted)
+    demo = app.build_demo(TINY_MODEL, resolution=RESOLUTION, settings=SETTINGS, budget_flags=BUDGET_FLAGS, stream_fn=scripted)
     url = launch(demo, app)
     try:
         client = Client(url, verbose=False, download_files=False)
@@ -259,6 +262,48 @@ def test_streamed_answer_is_parsed_and_graded(tmp_path):
         assert "edited the question" in verdict
     finally:
         demo.close()
+
+
+def test_parse_budget_flags():
+    assert parse_budget_flags("fps=2, max_frames=8,max_pixels=50176") == {"fps": 2.0, "max_frames": 8, "max_pixels": 50176}
+    assert parse_budget_flags("") == parse_budget_flags(None) == {}
+    for bad, words in (("frames=8", "key among"), ("fps=fast", "not a number"), ("num_frames=0", "positive"), ("fps", "key=value")):
+        with pytest.raises(ValueError, match=words):
+            parse_budget_flags(bad)
+
+
+def test_the_model_sees_its_checkpoints_budget_unless_the_space_sets_one(tmp_path):
+    """A checkpoint folder with a recorded budget: the Space decodes with it, says so, and its own setting wins."""
+    from gradio_client import Client
+
+    from synrl_hf.frame_budget import FrameBudget
+    from synrl_hf.modeling import build_tiny_model
+
+    folder = str(build_tiny_model(tmp_path / "trained", "qwen2_5_vl"))
+    trained = FrameBudget(fps=3.0, max_frames=6, max_pixels=64 * 64)
+    trained.save(folder)
+    row = generate_sample(FAMILY, 0, SEED, "test", preset=PRESET, resolution=RESOLUTION)
+    seen = []
+
+    def scripted(model_name, video_path, prompt, settings):
+        seen.append(settings["frame_budget"])
+        yield f"<answer>{row['answer']}</answer>"
+
+    for flags, expected, words in (
+        ({}, trained, "the checkpoint's recorded budget"),
+        ({"num_frames": 4}, FrameBudget(num_frames=4, max_pixels=64 * 64), "set by num_frames; the rest from the checkpoint's"),
+    ):
+        demo = app.build_demo(folder, resolution=RESOLUTION, settings=SETTINGS, budget_flags=flags, stream_fn=scripted)
+        url = launch(demo, app)
+        try:
+            client = Client(url, verbose=False, download_files=False)
+            client.predict(FAMILY, PRESET, SEED, api_name="/generate")
+            status = client.predict(row["question"], folder, 24, 0.0, api_name="/ask")[3]
+        finally:
+            demo.close()
+        assert app.models().peek(folder).budget == trained
+        assert FrameBudget.from_dict(seen[-1]) == expected
+        assert expected.describe() in status and words in status
 
 
 def test_bad_input_gives_messages_and_the_app_stays_up(server, client, clips):

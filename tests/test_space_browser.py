@@ -44,7 +44,12 @@ def server():
     app = load_app()
     from inference import TINY_MODEL, GenerationSettings
 
-    demo = app.build_demo(TINY_MODEL, resolution=192, settings=GenerationSettings(max_new_tokens=48, max_frames=8, max_pixels=128 * 128))
+    demo = app.build_demo(
+        TINY_MODEL,
+        resolution=192,
+        settings=GenerationSettings(max_new_tokens=48),
+        budget_flags={"fps": 2.0, "max_frames": 8, "max_pixels": 128 * 128},
+    )
     port = free_port()
     demo.queue(max_size=app.QUEUE_MAX_SIZE, default_concurrency_limit=1).launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH_KWARGS

@@ -19,10 +19,11 @@ import torch
 import yaml
 from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 
+from synrl_hf.frame_budget import FrameBudget, recorded_budget
 from synrl_hf.modeling import build_tiny_model, load_model_and_processor, load_processor
 from synrl_hf.training.collator import IGNORE_INDEX, VideoSFTCollator, conversation_segments
 from synrl_hf.training.configs import SynRLScriptArguments
-from synrl_hf.training.data import FrameBudget, frames_as_images_prompt, load_split
+from synrl_hf.training.data import frames_as_images_prompt, load_split
 from synrl_hf.training.grpo_trainer import VideoGRPOTrainer, check_trl_version
 from synrl_hf.training.run import read_run, run_recipe
 from synrl_hf.training.testing import grpo_rows, sft_rows, write_dataset
@@ -363,8 +364,15 @@ def test_sft_then_grpo_rounds_through_the_real_recipes(dataset, models, family, 
             "--per_device_train_batch_size",
             "2",
             *common,
+            "--save_strategy",
+            "steps",
+            "--save_steps",
+            "2",
         ],
     )
+    # The checkpoint records the frames it was trained on, intermediate checkpoints too.
+    trained_on = FrameBudget(num_frames=4, max_frames=64, max_pixels=56 * 56)
+    assert recorded_budget(sft_out) == trained_on and recorded_budget(sft_out / "checkpoint-2") == trained_on
     sft_logs = [r for r in read_logs(sft_out) if "loss" in r]
     assert len(sft_logs) == 2 and all(math.isfinite(r["loss"]) for r in sft_logs)
     assert (sft_out / "synrl_recipe.yaml").read_text() == (recipe / "sft" / "config_synrl.yaml").read_text()

@@ -46,6 +46,7 @@ from inference import (  # noqa: E402
     ModelUnavailable,
     build_prompt,
     default_model_from_readme,
+    parse_budget_flags,
     split_reasoning,
     stream_generate,
 )
@@ -55,6 +56,7 @@ from timeline_view import TABLE_HEADERS, events_plot, events_table, subtitles  #
 from synrl_hf import FAMILIES, families_in, generate_sample  # noqa: E402
 from synrl_hf.answers import INTERVAL_PASS_IOU, parse_interval, score_answer  # noqa: E402
 from synrl_hf.families.base import PRESETS  # noqa: E402
+from synrl_hf.frame_budget import choose_budget  # noqa: E402
 
 log = logging.getLogger("synrl_space")
 
@@ -93,6 +95,11 @@ def app_temp_dir() -> Path:
 def default_model() -> str:
     """``$SYNRL_SPACE_MODEL``, else the first model in this Space's README, else the tiny model."""
     return os.environ.get("SYNRL_SPACE_MODEL") or default_model_from_readme(HERE / "README.md") or TINY_MODEL
+
+
+def budget_flags_from_env() -> dict[str, Any]:
+    """``$SYNRL_SPACE_FRAME_BUDGET`` (e.g. ``fps=2,max_frames=16``): frame budget fields set over every model's own."""
+    return parse_budget_flags(os.environ.get("SYNRL_SPACE_FRAME_BUDGET"))
 
 
 # --- inference (the one function that needs a GPU) -----------------------------------------------------
@@ -192,11 +199,14 @@ def build_demo(
     max_video_mb: float = MAX_VIDEO_MB,
     max_video_seconds: float = MAX_VIDEO_SECONDS,
     settings: GenerationSettings | None = None,
+    budget_flags: dict[str, Any] | None = None,
     stream_fn=None,
 ) -> gr.Blocks:
     """The Space's UI.
 
-    ``model``: the model preselected in the page (default: :func:`default_model`). ``stream_fn``
+    ``model``: the model preselected in the page (default: :func:`default_model`). The model sees
+    the frames its checkpoint records (else the default budget), with ``budget_flags`` (FrameBudget
+    fields; default: :func:`budget_flags_from_env`) set over them. ``stream_fn``
     replaces the model call (``(model_name, video_path, prompt, settings_dict) -> iterator of the
     growing completion``), e.g. with a scripted one in tests; by default :func:`run_model`.
     """
@@ -204,6 +214,7 @@ def build_demo(
     model = model or default_model()
     registry = models()
     defaults = settings or GenerationSettings()
+    flags = budget_flags_from_env() if budget_flags is None else budget_flags
     stream = stream_fn or run_model
     max_bytes = int(max_video_mb * 1e6)
     families = sorted(FAMILIES)
@@ -279,7 +290,12 @@ def build_demo(
         note = f"\n\n{loaded.note}" if loaded.note else ""
         synthetic = state.get("source") == "synthetic" and question == state["question"].strip()
         prompt = build_prompt(question, state["answer_type"] if synthetic else None)
-        run_settings = dict(vars(defaults), max_new_tokens=int(max_new_tokens), temperature=float(temperature))
+        try:
+            budget = choose_budget(loaded.budget, **flags)
+        except ValueError as error:  # the Space's settings do not fit this model's recorded budget
+            yield "", "", "", _error(f"Frame budget for {model_name}: {error}"), gr.skip()
+            return
+        run_settings = dict(max_new_tokens=int(max_new_tokens), temperature=float(temperature), frame_budget=budget.budget.to_dict())
         text, parts = "", split_reasoning("")
         try:
             yield "", "", "", f"**{model_name}** is thinking …{note}", gr.skip()
@@ -292,7 +308,8 @@ def build_demo(
             return
         parts = split_reasoning(text)
         verdict = _grade(state, question, parts.final)
-        yield parts.thinking, parts.answer, verdict, f"Done.{note}", _plot_for(state, parts.final)
+        done = f"Done. Frames the model saw: {budget.describe()}.{note}"
+        yield parts.thinking, parts.answer, verdict, done, _plot_for(state, parts.final)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, VIDEO_MAX_AGE_S)) as demo:
         gr.Markdown(
@@ -340,8 +357,8 @@ def build_demo(
             plot = gr.Plot(label="When each event happens", elem_id="plot")
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Events", interactive=False, wrap=True, elem_id="events")
         gr.Markdown(
-            "The model sees the frames only (sampled at "
-            f"{defaults.fps:g} fps, at most {defaults.max_frames}); the captions on the video are the event log, for you."
+            "The model sees the frames only, sampled as in its training (the frame budget its checkpoint records; "
+            "the status line says which budget and where it came from); the captions on the video are the event log, for you."
         )
 
         generate_outputs = [video, question, sample, table, plot, reasoning, answer, verdict, status]

@@ -3,13 +3,13 @@
 Model loading and video inputs go through :mod:`synrl_hf.modeling` (the one place that knows how
 Qwen-VL wants frames); this module only decides *which* model to load, keeps one in memory, runs
 ``generate`` on a thread with a ``TextIteratorStreamer`` and splits the text into its ``<think>``
-and ``<answer>`` parts.
+and ``<answer>`` parts. The model sees the frames of its own training: the checkpoint's recorded
+:class:`~synrl_hf.frame_budget.FrameBudget`, unless the Space sets one (``SYNRL_SPACE_FRAME_BUDGET``).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import socket
@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from synrl_hf.answers import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, extract_answer
+from synrl_hf.frame_budget import DEFAULT_BUDGET, FIELDS, FrameBudget, recorded_budget
 from synrl_hf.questions import ANSWER_INSTRUCTIONS, REASONING_INSTRUCTION
 
 log = logging.getLogger("synrl_space")
@@ -130,6 +131,7 @@ class LoadedModel:
     model: Any
     processor: Any
     note: str = ""  # shown in the page, e.g. why the fallback is in use
+    budget: FrameBudget | None = None  # the frame budget the checkpoint records, if any
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -212,10 +214,11 @@ class ModelRegistry:
         try:
             processor = load_processor(source, **kwargs)
             model = load_model(source, dtype="auto", **kwargs)
+            budget = recorded_budget(source, **kwargs)
         except Exception as error:  # noqa: BLE001 - every loading failure becomes a page message
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise ModelUnavailable(first_line[:300]) from error
-        return LoadedModel(name, source, model, processor)
+        return LoadedModel(name, source, model, processor, budget=budget)
 
     def _finish(self, loaded: LoadedModel) -> LoadedModel:
         device = self.device or _default_device()
@@ -234,33 +237,38 @@ def _default_device() -> str:
 # --- generation ------------------------------------------------------------------------------------
 
 
+def parse_budget_flags(text: str | None) -> dict[str, Any]:
+    """``SYNRL_SPACE_FRAME_BUDGET``, e.g. ``"fps=2,max_frames=8,max_pixels=50176"`` or ``"num_frames=16"``:
+    the frame budget fields the Space sets over the checkpoint's (checked here, at start-up)."""
+    flags: dict[str, Any] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or key not in FIELDS:
+            raise ValueError(f"frame budget setting {item.strip()!r}: expected key=value with a key among {', '.join(FIELDS)}")
+        try:
+            flags[key] = float(value) if key == "fps" else int(value)
+        except ValueError:
+            raise ValueError(f"frame budget setting {item.strip()!r}: {value!r} is not a number") from None
+    DEFAULT_BUDGET.override(**flags)  # a bad value fails now, not at the first question
+    return flags
+
+
 @dataclass
 class GenerationSettings:
+    """One generation's settings; plain values only (on ZeroGPU they cross to a GPU worker)."""
+
     max_new_tokens: int = 512
     temperature: float = 0.0  # 0: greedy
-    fps: float = 2.0  # frames per second handed to the model
-    max_frames: int = 32
-    max_pixels: int = 224 * 224  # per frame
+    frame_budget: dict[str, Any] = field(default_factory=DEFAULT_BUDGET.to_dict)  # FrameBudget.to_dict()
 
     def __post_init__(self) -> None:
         self.max_new_tokens = int(self.max_new_tokens)
         self.temperature = float(self.temperature)
-        self.fps = float(self.fps)
-        self.max_frames = int(self.max_frames)
-        self.max_pixels = int(self.max_pixels)
-        if self.max_new_tokens < 1 or self.fps <= 0 or self.max_frames < 2 or self.max_pixels < 28 * 28 or self.temperature < 0:
+        FrameBudget.from_dict(self.frame_budget)
+        if self.max_new_tokens < 1 or self.temperature < 0:
             raise ValueError(f"invalid generation settings: {self}")
-
-
-def sample_frames(video_path: str, settings: GenerationSettings):
-    """The frames the model sees: ``fps`` per second, at most ``max_frames``, an even count (≥ 2)."""
-    from synrl_hf.video import probe, read_frames
-
-    native_fps, total, _, _ = probe(video_path)
-    wanted = math.ceil(total / native_fps * settings.fps)
-    count = max(2, min(settings.max_frames, wanted, total))
-    count -= count % 2  # Qwen-VL packs frames in temporal pairs
-    return read_frames(video_path, num_frames=max(count, 2), backend="pyav")
 
 
 class _StopOnEvent:
@@ -293,10 +301,11 @@ def stream_generate(
 
     from synrl_hf.modeling import chat_inputs, vision_pad_token_ids
 
-    frames = sample_frames(video_path, settings)
+    budget = FrameBudget.from_dict(settings.frame_budget, backend="pyav")
+    frames = budget.read(video_path)
     processor, model = loaded.processor, loaded.model
     messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": prompt}]}]
-    inputs = chat_inputs(processor, messages, [frames], max_pixels=settings.max_pixels).to(model.device)
+    inputs = chat_inputs(processor, messages, [frames], max_pixels=budget.max_pixels, min_pixels=budget.min_pixels).to(model.device)
     streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=timeout)
     stop = threading.Event()
     kwargs: dict[str, Any] = dict(

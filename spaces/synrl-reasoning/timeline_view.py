@@ -1,7 +1,7 @@
 """The event timeline of a synthetic sample, three ways: a table, a plot, captions on the video.
 
 Everything here reads the public row fields of a synrl sample (``events``, ``operations``,
-``duration``; SPEC §2) and nothing else, so it works for every task family, present and future.
+``duration``; docs/data-contract.md) and nothing else, so it works for every task family, present and future.
 """
 
 from __future__ import annotations

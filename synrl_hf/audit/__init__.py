@@ -1,6 +1,6 @@
 """``synrl audit``: checks that a built dataset keeps the rules that make it worth training on.
 
-Per family, five checks (SPEC §1 "Rules that make the data worth training on"):
+Per family, five checks (the rules every sample keeps, docs/data-contract.md):
 
 1. ``balance`` — answer letters, option texts, numbers and yes/no are near-uniform (``balance.py``);
 2. ``blind`` — a model that does not watch (question, options, duration, frame count) does no
@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..argtypes import non_negative_int, positive_int
+from ..card import write_card
+from ..dataset_dir import atomic_write_bytes, manifest_fingerprint
 from ..version import GENERATOR_VERSION, __version__
 from .balance import check_balance
 from .blind import check_blind
@@ -233,7 +236,7 @@ def audit(
         folder=str(build.folder),
         config=build.config,
         splits=build.splits,
-        fingerprint=build.fingerprint(),
+        fingerprint=manifest_fingerprint(build.manifest),
         rows={family: len(rows) for family, rows in families.items()},
         results=results,
         settings={
@@ -246,16 +249,12 @@ def audit(
     if write:
         write_report(build, report)
         if update_card:
-            from ..build import write_card
-
             write_card(build.folder, build.manifest)
     say("done: " + ("passed" if report.passed else f"{len(report.failures)} failing check(s)"))
     return report
 
 
 def write_report(build: Build, report: AuditReport) -> None:
-    from ..build import atomic_write_bytes
-
     atomic_write_bytes(build.folder / REPORT_JSON, json.dumps(report.to_dict(), indent=1, default=_json_default).encode())
     atomic_write_bytes(build.folder / REPORT_MD, report.markdown().encode())
 
@@ -272,15 +271,13 @@ def _json_default(value: Any) -> Any:
 
 # -- CLI ---------------------------------------------------------------------------------------------
 def add_audit_parser(subparsers) -> None:
-    from ..cli import _non_negative, _positive
-
     p = subparsers.add_parser("audit", help="check a built dataset (balance, blind and single-frame baselines, pixels, determinism)")
     p.add_argument("folder", help="a dataset folder made by `synrl build`")
     p.add_argument("--config", default="all", help="which config to audit (default: all)")
     p.add_argument("--split", default=None, help="which split (default: every split of the config)")
-    p.add_argument("--limit", type=_positive, default=None, help="at most this many rows per family")
+    p.add_argument("--limit", type=positive_int, default=None, help="at most this many rows per family")
     p.add_argument(
-        "--determinism", type=_non_negative, default=DEFAULT_DETERMINISM_SUBSET, help="rows per family to regenerate and compare"
+        "--determinism", type=non_negative_int, default=DEFAULT_DETERMINISM_SUBSET, help="rows per family to regenerate and compare"
     )
     p.add_argument("--checks", default=",".join(CHECKS), help=f"comma-separated subset of: {', '.join(CHECKS)}")
     p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..build import MANIFEST, config_files, read_manifest
+from ..dataset_dir import MANIFEST, config_files, read_manifest
 from ..families import FAMILIES
+from .scorers import LogisticScorer, TreeScorer
 
 MARGIN = 0.05  # a baseline "beats" its reference only by more than 5 points ...
 ALPHA = 0.01  # ... and with a one-sided binomial p below this
@@ -102,20 +103,6 @@ class Build:
     def spec_of(self, relpath: str) -> dict[str, Any]:
         return self.manifest["shards"][relpath]["spec"]
 
-    def fingerprint(self) -> str:
-        """Identifies the build's content: the sha256 of every shard, sorted."""
-        import hashlib
-
-        shas = sorted(entry["sha256"] for entry in self.manifest["shards"].values())
-        return hashlib.sha256("\n".join(shas).encode()).hexdigest()[:16]
-
-
-def manifest_fingerprint(manifest: dict[str, Any]) -> str:
-    import hashlib
-
-    shas = sorted(entry["sha256"] for entry in manifest["shards"].values())
-    return hashlib.sha256("\n".join(shas).encode()).hexdigest()[:16]
-
 
 def load_build(folder: str | Path, config: str = "all", split: str | None = None, sample_limit: int | None = None) -> Build:
     """The metadata rows of ``config`` (and ``split``, default every split built) in ``folder``.
@@ -176,13 +163,21 @@ def read_videos(build: Build, rows: Sequence[dict[str, Any]]) -> dict[str, bytes
 
 # -- statistics -------------------------------------------------------------------------------------
 def binomial_p(successes: int, trials: int, rate: float) -> float:
-    """One-sided p-value of ``successes`` or more out of ``trials`` at ``rate``."""
-    from scipy.stats import binom
-
-    if trials == 0:
-        return 1.0
+    """One-sided p-value of ``successes`` or more out of ``trials`` at ``rate`` (the exact binomial tail)."""
     rate = min(max(rate, 0.0), 1.0)
-    return float(binom.sf(successes - 1, trials, rate))
+    if successes <= 0 or trials == 0:
+        return 1.0
+    if successes > trials or rate == 0.0:
+        return 0.0
+    if rate == 1.0:
+        return 1.0
+    log_rate, log_miss = math.log(rate), math.log1p(-rate)
+    terms = [
+        math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1) + k * log_rate + (trials - k) * log_miss
+        for k in range(successes, trials + 1)
+    ]
+    top = max(terms)
+    return min(1.0, math.exp(top) * math.fsum(math.exp(t - top) for t in terms))
 
 
 def beats(successes: int, trials: int, reference: float) -> tuple[bool, float]:
@@ -262,32 +257,20 @@ class _Scorer:
         self.name = kind
 
     def fit(self, choices):
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import StandardScaler
-        from sklearn.tree import DecisionTreeClassifier
-
         self.names = sorted({name for c in choices for f in c.features for name in f})
         x, _, y = _matrix(choices, self.names)
         self.constant = None
         if len(set(y.tolist())) < 2:
             self.constant = 0
             return self
-        if self.name == "logistic":
-            self.scaler = StandardScaler().fit(x)
-            self.model = LogisticRegression(C=0.5, max_iter=2000).fit(self.scaler.transform(x), y)
-        else:
-            self.scaler = None
-            self.model = DecisionTreeClassifier(max_depth=3, min_samples_leaf=3, random_state=0).fit(x, y)
+        self.model = (LogisticScorer(c=0.5) if self.name == "logistic" else TreeScorer(max_depth=3, min_samples_leaf=3)).fit(x, y)
         return self
 
     def predict(self, choices):
         if self.constant is not None:
             return [0 for _ in choices]
         x, owner, _ = _matrix(choices, self.names)
-        if self.scaler is not None:
-            scores = self.model.decision_function(self.scaler.transform(x))
-        else:
-            scores = self.model.predict_proba(x)[:, 1]
+        scores = self.model.decision_function(x) if self.name == "logistic" else self.model.predict_proba(x)
         out = []
         for number in range(len(choices)):
             mine = scores[owner == number]

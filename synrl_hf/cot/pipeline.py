@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..answers import LETTERS
+from ..frame_budget import FrameBudget
 from .backends import Backend, BackendError
 from .verify import Check, Verification, frame_interval, verify
 
@@ -53,7 +54,7 @@ JUDGE_SYSTEM = "You check reasoning about a video against the exact ground-truth
 class PipelineConfig:
     max_rounds: int = 5  # generations per sample (the first plus up to four reflections)
     concurrency: int = 8
-    frames: int = 16  # frame budget: this many frames spread over the clip are sent
+    frame_budget: FrameBudget = FrameBudget(num_frames=16)  # the frames the generator sees
     max_tokens: int = 2048
     temperature: float = 0.7
     polish: bool = True
@@ -61,8 +62,8 @@ class PipelineConfig:
     tolerance: float | None = None  # seconds; None: one sampled-frame interval
 
     def __post_init__(self):
-        if self.max_rounds < 1 or self.concurrency < 1 or self.frames < 1:
-            raise ValueError("max_rounds, concurrency and frames must be >= 1")
+        if self.max_rounds < 1 or self.concurrency < 1:
+            raise ValueError(f"max_rounds and concurrency must be >= 1, got {self.max_rounds} and {self.concurrency}")
 
 
 @dataclass
@@ -187,19 +188,17 @@ def judge_prompt(row: dict[str, Any], text: str) -> str:
 # --- one sample ---------------------------------------------------------------------------------
 
 
-def _frames(row: dict[str, Any], budget: int):
+def _frames(row: dict[str, Any], budget: FrameBudget):
     """The sampled frames of the row's video; None for a row without one (metadata-only runs)."""
-    from ..video import read_frames
-
     video = row.get("video")
     if isinstance(video, dict):
         if video.get("bytes"):
-            return read_frames(video["bytes"], num_frames=budget)
+            return budget.read(video["bytes"])
         video = video.get("path")
     if isinstance(video, (bytes, bytearray)) and video:
-        return read_frames(bytes(video), num_frames=budget)
+        return budget.read(bytes(video))
     if isinstance(video, (str, os.PathLike)) and os.path.isfile(video):
-        return read_frames(video, num_frames=budget)
+        return budget.read(video)
     return None
 
 
@@ -208,8 +207,9 @@ def annotate(
 ) -> dict[str, Any]:
     """Run the four stages on one sample; returns its checkpoint record (raises BackendError)."""
     start = time.monotonic()
-    frames = _frames(row, config.frames)
-    seen = len(frames.indices) if frames is not None else config.frames
+    frames = _frames(row, config.frame_budget)
+    # Without a video (metadata-only runs) the tolerance follows the frames the budget would pick.
+    seen = len(frames.indices) if frames is not None else len(config.frame_budget.indices(int(row["num_frames"]), float(row["fps"])))
     tolerance = config.tolerance if config.tolerance is not None else frame_interval(row, seen)
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": generation_prompt(row, tolerance)}]
     record: dict[str, Any] = {

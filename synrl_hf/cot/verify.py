@@ -1,7 +1,7 @@
 """Rule-based verification of a chain of thought against a sample's ground truth (stage 2 of §2.2).
 
 ``verify(text, row)`` checks a completion ``<think>…</think><answer>…</answer>`` against the row's
-metadata (SPEC §2: ``answer``, ``answer_type``, ``options``, ``events``, ``operations``, ``states``,
+metadata (the row fields of docs/data-contract.md: ``answer``, ``answer_type``, ``options``, ``events``, ``operations``, ``states``,
 ``objects``, ``fps``, ``num_frames``, ``duration``, ``task``, ``question_type``) and returns a
 :class:`Verification`: one :class:`Check` per rule, pass/fail, and a feedback string written for the
 generator to act on in the reflection round.

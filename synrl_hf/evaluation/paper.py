@@ -1,4 +1,4 @@
-"""The paper's numbers (SPEC §4) in one place, and the markdown table that sets ours beside them.
+"""The paper's numbers (its Qwen3-VL-4B base scores, §3.1) in one place, and the markdown table that sets ours beside them.
 
 SynRL reports the Qwen3-VL-4B *base* model's scores, which must be reproduced (same frame and
 pixel budget) before any gain is claimed. Scores are percentages; ours are fractions in [0, 1]
@@ -40,13 +40,12 @@ def _pct(value) -> str:
 
 
 def markdown_report(summary: dict) -> str:
-    config = summary.get("model_config", {})
-    budget = f"{config['frames']} frames" if config.get("frames") else f"{config.get('fps')} fps" if config.get("fps") else "all frames"
+    budget = summary.get("frame_budget")
     lines = [
         f"# Evaluation of `{summary.get('model')}`",
         "",
-        f"Frame budget: {budget} per video; max pixels per frame: {config.get('max_pixels') or 'processor default'}. "
-        f"Paper column: {PAPER_MODEL}. Scores in %.",
+        (f"Frame budget `{budget['tag']}` (source: {budget['source']}): {budget['text']}. " if budget else "")
+        + f"Paper column: {PAPER_MODEL}. Scores in %.",
         "",
         "| Group | Benchmark | Metric | Ours | Paper | Δ | Evaluated | Skipped (missing videos) |",
         "|---|---|---|---:|---:|---:|---:|---:|",

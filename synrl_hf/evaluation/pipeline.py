@@ -8,7 +8,8 @@ results and details files) is lighteval's own code path.
 
 Outputs under ``output_dir``: lighteval's ``results/<model>/results_<date>.json`` and
 ``details/<model>/<date>/details_<task>|0_<date>.parquet``, plus ``summary.json`` (per task:
-metrics, questions evaluated, questions skipped for missing videos, the paper's numbers),
+metrics, questions evaluated, questions skipped for missing videos, the paper's numbers; the frame
+budget used and where it came from: checkpoint, flag or default),
 ``results.md`` (the side-by-side table) and ``samples/<task>.jsonl`` (one line per question:
 id, reply, gold answer, per-sample scores).
 """
@@ -115,6 +116,9 @@ def evaluate(
         "tasks": {},
         "skipped_tasks": skipped,
     }
+    choice = getattr(model.config, "budget_choice", None)
+    if choice is not None:  # which frames every answer was made from, and where that budget came from
+        summary["frame_budget"] = {**choice.to_dict(), "text": choice.describe()}
     details: dict = {}
     if runnable:
         for name in runnable:

@@ -26,7 +26,7 @@ from .speed import Speed
 from .trajectory_shape import TrajectoryShape
 from .velocity_comparison import VelocityComparison
 
-# SPEC §1 order: the 12 short-term perceptual primitives, then the 6 long-term cognitive ones.
+# Order: the 12 short-term perceptual primitives, then the 6 long-term cognitive ones (docs/data-contract.md).
 _FAMILIES: list[type[Family]] = [
     CollisionCount,
     Direction,

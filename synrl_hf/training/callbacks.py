@@ -6,6 +6,7 @@ sample completions to ``<output_dir>/completions/*.parquet`` (we add the row's `
 ``answer_type`` and ``answer`` columns there). What it cannot know is which *kind* of sample a
 reward came from: :class:`GroupedReward` adds ``rewards/<func>/<column>/<value>`` metrics, so an
 accuracy stuck at 0 on, say, ``interval`` answers or on one task family shows up on its own.
+:class:`FrameBudgetCallback` records the frame budget in every saved checkpoint folder.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from transformers import TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-__all__ = ["GroupedReward", "JsonlLogCallback", "group_metrics"]
+from ..frame_budget import FrameBudget
+
+__all__ = ["FrameBudgetCallback", "GroupedReward", "JsonlLogCallback", "group_metrics"]
 
 GROUP_COLUMNS = ("answer_type", "task")
 
@@ -74,6 +78,19 @@ class JsonlLogCallback(TrainerCallback):
         record = {"step": state.global_step, **{k: _plain(v) for k, v in logs.items()}}
         with open(os.path.join(args.output_dir, self.filename), "a") as handle:
             handle.write(json.dumps(record) + "\n")
+
+
+class FrameBudgetCallback(TrainerCallback):
+    """Write the run's frame budget into every ``checkpoint-<step>`` folder the trainer saves, so an
+    intermediate checkpoint is evaluated on the frames it was trained on (the final folder gets it
+    from :func:`synrl_hf.training.run.record_run`)."""
+
+    def __init__(self, budget: FrameBudget):
+        self.budget = budget
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.budget.save(os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"))
 
 
 def _plain(value: Any) -> Any:

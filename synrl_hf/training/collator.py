@@ -12,13 +12,14 @@ or the answer-only turn (general-video rows).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from ..frame_budget import DEFAULT_BUDGET, FrameBudget
 from ..modeling import video_inputs
-from .data import FrameBudget, as_messages
+from .data import as_messages
 
 IGNORE_INDEX = -100
 _VISION_PLACEHOLDERS = ("<|video_pad|>", "<|image_pad|>")
@@ -69,7 +70,7 @@ class VideoSFTCollator:
     """
 
     processor: Any
-    frame_budget: FrameBudget = field(default_factory=FrameBudget)
+    frame_budget: FrameBudget = DEFAULT_BUDGET
     messages_column: str = "messages"
     video_column: str = "video"
     chat_template: str | None = None

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from trl import ScriptArguments
 
+from ..frame_budget import DEFAULT_BUDGET, FrameBudget
+
 VIDEO_MODES = ("video", "images")
 
 
@@ -31,14 +33,17 @@ class SynRLScriptArguments(ScriptArguments):
     messages_column: str = field(default="messages", metadata={"help": "SFT: the conversation column."})
     video_column: str = field(default="video", metadata={"help": "The video column ({bytes, path} dicts)."})
 
-    # Frame budget: read_frames picks the frames, the processor sees exactly those (do_sample_frames=False).
-    video_fps: float | None = field(default=2.0, metadata={"help": "Frames per second to sample (exclusive with video_num_frames)."})
+    # Frame budget (synrl_hf.frame_budget): read_frames picks the frames, the processor sees exactly
+    # those (do_sample_frames=False). Defaults: DEFAULT_BUDGET; the checkpoint records what was used.
+    video_fps: float | None = field(
+        default=DEFAULT_BUDGET.fps, metadata={"help": "Frames per second to sample (exclusive with video_num_frames)."}
+    )
     video_num_frames: int | None = field(default=None, metadata={"help": "Sample this many frames uniformly instead of a rate."})
     video_max_frames: int | None = field(
-        default=None, metadata={"help": "With video_fps: if the rate gives more frames, sample this many uniformly."}
+        default=DEFAULT_BUDGET.max_frames, metadata={"help": "With video_fps: if the rate gives more frames, sample this many uniformly."}
     )
     video_max_pixels: int | None = field(
-        default=None, metadata={"help": "Max pixels per frame after resizing (None: the processor's default)."}
+        default=DEFAULT_BUDGET.max_pixels, metadata={"help": "Max pixels per frame after resizing (None: the processor's default)."}
     )
     video_min_pixels: int | None = field(
         default=None, metadata={"help": "Min pixels per frame after resizing (None: the processor's default)."}
@@ -67,12 +72,11 @@ class SynRLScriptArguments(ScriptArguments):
             raise ValueError(f"video_mode must be one of {VIDEO_MODES}, got {self.video_mode!r}")
         if self.video_fps is not None and self.video_num_frames is not None:
             raise ValueError("set video_fps or video_num_frames, not both (use `--video_fps null` to clear one)")
+        self.frame_budget()  # any other bad budget fails here, before the model loads
         if isinstance(self.reward_funcs, str):
             self.reward_funcs = [name.strip() for name in self.reward_funcs.split(",") if name.strip()]
 
-    def frame_budget(self):
-        from .data import FrameBudget
-
+    def frame_budget(self) -> FrameBudget:
         return FrameBudget(
             fps=self.video_fps,
             num_frames=self.video_num_frames,

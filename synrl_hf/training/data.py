@@ -1,85 +1,19 @@
 """Loading synrl configs for training, and turning their videos into what a Qwen-VL sees.
 
 Rows keep their videos undecoded (``{bytes, path}``, ``datasets.Video(decode=False)``): frames are
-decoded per batch by :meth:`FrameBudget.read` (our ``read_frames``), so a dataset of thousands of
-clips never sits decoded in memory and no torchcodec is needed.
+decoded per batch by :meth:`synrl_hf.frame_budget.FrameBudget.read` (our ``read_frames``), so a
+dataset of thousands of clips never sits decoded in memory and no torchcodec is needed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-from dataclasses import dataclass
 from typing import Any
 
-from ..video import VideoFrames, probe, read_frames, sample_indices
+from ..video import VideoFrames
 
-__all__ = ["FrameBudget", "as_messages", "frames_as_images_prompt", "load_split", "video_key"]
-
-
-@dataclass(frozen=True)
-class FrameBudget:
-    """Which frames of a clip the model sees, and at most how many pixels each.
-
-    ``fps`` samples at a rate (capped to ``max_frames`` frames spread uniformly), ``num_frames``
-    samples a count; neither keeps every frame. ``max_pixels``/``min_pixels`` bound each frame
-    after resizing (applied by the processor in video mode, by :meth:`resize` in images mode).
-    """
-
-    fps: float | None = 2.0
-    num_frames: int | None = None
-    max_frames: int | None = None
-    max_pixels: int | None = None
-    min_pixels: int | None = None
-    backend: str = "auto"
-
-    def __post_init__(self):
-        if self.fps is not None and self.num_frames is not None:
-            raise ValueError("FrameBudget takes fps or num_frames, not both")
-        for name in ("fps", "num_frames", "max_frames", "max_pixels", "min_pixels"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(f"{name} must be positive, got {value}")
-
-    def read(self, video: Any) -> VideoFrames:
-        """Decode the chosen frames of ``video`` (path, bytes or ``{bytes, path}``)."""
-        if self.num_frames is not None:
-            return read_frames(video, num_frames=self.num_frames, backend=self.backend)
-        if self.fps is not None and self.max_frames is not None:
-            native_fps, total, _, _ = probe(video)
-            if len(sample_indices(total, native_fps, fps=self.fps)) > self.max_frames:
-                return read_frames(video, num_frames=self.max_frames, backend=self.backend)
-        return read_frames(video, fps=self.fps, backend=self.backend)
-
-    def resize(self, frames: VideoFrames, factor: int = 28) -> list:
-        """The frames as PIL images, each resized to fit ``[min_pixels, max_pixels]`` in multiples of ``factor``."""
-        from PIL import Image
-
-        images = []
-        for frame in frames.frames:
-            height, width = frame.shape[:2]
-            new_h, new_w = _fit(height, width, factor, self.min_pixels, self.max_pixels)
-            image = Image.fromarray(frame)
-            if (new_h, new_w) != (height, width):
-                image = image.resize((new_w, new_h), Image.BICUBIC)
-            images.append(image)
-        return images
-
-
-def _fit(height: int, width: int, factor: int, min_pixels: int | None, max_pixels: int | None) -> tuple[int, int]:
-    """Qwen's smart_resize: multiples of ``factor``, aspect kept, pixels within the bounds."""
-    h = max(factor, round(height / factor) * factor)
-    w = max(factor, round(width / factor) * factor)
-    if max_pixels is not None and h * w > max_pixels:
-        beta = math.sqrt(height * width / max_pixels)
-        h = max(factor, math.floor(height / beta / factor) * factor)
-        w = max(factor, math.floor(width / beta / factor) * factor)
-    elif min_pixels is not None and h * w < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h = math.ceil(height * beta / factor) * factor
-        w = math.ceil(width * beta / factor) * factor
-    return h, w
+__all__ = ["as_messages", "frames_as_images_prompt", "load_split", "video_key"]
 
 
 def as_messages(value: Any) -> list[dict]:

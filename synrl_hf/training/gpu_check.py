@@ -77,8 +77,9 @@ def _stage_metrics(stage: str, output_dir: Path, wall: float, steps: int) -> dic
 
 
 def _video_tokens(model_dir: Path, dataset_dir: Path, budget: dict[str, Any]) -> int:
+    from ..frame_budget import FrameBudget
     from ..modeling import chat_inputs, load_processor
-    from .data import FrameBudget, load_split
+    from .data import load_split
 
     processor = load_processor(model_dir)
     row = load_split(str(dataset_dir), "grpo", "train", cache_dir=str(dataset_dir / ".cache"))[0]

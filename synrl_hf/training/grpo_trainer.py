@@ -35,8 +35,9 @@ import torch
 import trl
 from trl import GRPOTrainer
 
+from ..frame_budget import DEFAULT_BUDGET, FrameBudget
 from ..modeling import video_inputs, vision_pad_token_ids
-from .data import FrameBudget, as_messages, count_video_blocks, frames_as_images_prompt, video_key
+from .data import as_messages, count_video_blocks, frames_as_images_prompt, video_key
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class VideoGRPOTrainer(GRPOTrainer):
             # The video and answer columns must reach the trainer and the reward functions.
             args.remove_unused_columns = False
             args.generation_kwargs = self._suppress_vision_pads(args, processing_class)
-        self.frame_budget = frame_budget or FrameBudget()
+        self.frame_budget = frame_budget or DEFAULT_BUDGET
         self.video_mode = video_mode
         self.video_column = video_column
         self._batch_videos: list | None = None  # VideoFrames per row of the batch being generated

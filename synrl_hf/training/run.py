@@ -5,7 +5,9 @@ Each finished stage writes, next to the weights in ``output_dir``:
 - ``synrl_recipe.yaml``: the recipe file the run was launched with, verbatim;
 - ``synrl_run.json``: the stage, the command-line overrides, the dataset and frame budget, the
   resolved hyper-parameters, library versions, and the chain of ``stages`` (read from the
-  starting checkpoint's own ``synrl_run.json``, so round 2 knows it followed SFT and round 1).
+  starting checkpoint's own ``synrl_run.json``, so round 2 knows it followed SFT and round 1);
+- ``synrl_frame_budget.json`` (:data:`synrl_hf.frame_budget.BUDGET_FILE`): the frame budget alone,
+  which ``synrl eval`` and the Space use by default (also written into every ``checkpoint-<step>``).
 
 ``synrl push-model`` (:mod:`synrl_hf.hub_model`) builds the model card from these files.
 """
@@ -18,7 +20,6 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +101,10 @@ def reward_funcs(script_args) -> list:
     return funcs
 
 
-def standard_callbacks() -> list:
-    from .callbacks import JsonlLogCallback
+def standard_callbacks(script_args) -> list:
+    from .callbacks import FrameBudgetCallback, JsonlLogCallback
 
-    return [JsonlLogCallback()]
+    return [JsonlLogCallback(), FrameBudgetCallback(script_args.frame_budget())]
 
 
 def read_run(path: str | os.PathLike) -> dict[str, Any] | None:
@@ -163,7 +164,7 @@ _TRAINING_KEYS = (
 
 
 def record_run(trainer, stage: str, script_args, training_args, model_args, argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Write ``synrl_run.json`` and ``synrl_recipe.yaml`` into ``output_dir`` (main process only)."""
+    """Write ``synrl_run.json``, the frame budget and ``synrl_recipe.yaml`` into ``output_dir`` (main process only)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     config_path = config_path_from_argv(argv)
     init = model_args.model_name_or_path
@@ -179,7 +180,7 @@ def record_run(trainer, stage: str, script_args, training_args, model_args, argv
             "config": script_args.dataset_config,
             "split": script_args.dataset_train_split,
         },
-        "frame_budget": asdict(script_args.frame_budget()),
+        "frame_budget": script_args.frame_budget().to_dict(),
         "video_mode": script_args.video_mode,
         "peft": (
             {k: getattr(model_args, k) for k in ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")}
@@ -204,6 +205,7 @@ def record_run(trainer, stage: str, script_args, training_args, model_args, argv
         out = Path(training_args.output_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / RUN_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")
+        script_args.frame_budget().save(out)
         if config_path and os.path.isfile(config_path):
             shutil.copyfile(config_path, out / RECIPE_FILE)
     return record

@@ -12,7 +12,7 @@ from lighteval.tasks.requests import Doc
 
 from ..common.tasks import Benchmark, doc_spec
 
-# Paper order (SPEC §4): grounding, complex reasoning, general; then ours.
+# The paper's order (its §3.1): grounding, complex reasoning, general; then ours.
 NAMES = (
     "nextgqa",
     "charades_sta",

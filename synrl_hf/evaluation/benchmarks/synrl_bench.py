@@ -1,4 +1,4 @@
-"""synrl_bench: our held-out synthetic ``test`` split (SPEC §1-2), accuracy per task family.
+"""synrl_bench: our held-out synthetic ``test`` split (docs/data-contract.md), accuracy per task family.
 
 Data: a folder written by ``synrl build`` (``data/<family>/test-*.parquet``, MP4 bytes embedded);
 the converter writes the clips out as files (videos root: ``<out>/videos`` unless given).

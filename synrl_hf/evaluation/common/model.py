@@ -6,10 +6,12 @@ video paths in ``Doc.specific["videos"]`` and :class:`VideoVLM` decodes them wit
 processor through ``synrl_hf.modeling.video_inputs`` (the only model-loading / video-input code in
 the repo). Several videos per question (CVBench) become several ``<video>`` blocks, in order.
 
-The frame budget (``frames`` or ``fps``) and the pixel budget are fields of the model config, so
-they are part of the model's identity: lighteval's sample cache (keyed on the config hash) never
+The frame budget (:class:`synrl_hf.frame_budget.FrameBudget`) is a field of the model config, so
+it is part of the model's identity: lighteval's sample cache (keyed on the config hash) never
 serves answers made with another budget, and the default ``model_name`` spells the budget out.
-Decoding is greedy unless ``generation_parameters.temperature > 0``.
+Left unset, it is the checkpoint's recorded budget (else the default): see
+:func:`synrl_hf.frame_budget.choose_budget`; ``budget_choice`` says where it came from (kept out
+of the cache key). Decoding is greedy unless ``generation_parameters.temperature > 0``.
 """
 
 from __future__ import annotations
@@ -23,54 +25,32 @@ from lighteval.models.abstract_model import LightevalModel, ModelConfig
 from lighteval.models.model_output import ModelResponse
 from lighteval.tasks.requests import Doc, SamplingMethod
 from lighteval.utils.cache_management import SampleCache, cached
-from pydantic import model_validator
+from pydantic import Field, model_validator
+
+from synrl_hf.frame_budget import BudgetChoice, FrameBudget, choose_budget, recorded_budget
 
 logger = logging.getLogger(__name__)
 
 
-def parse_frames(text: str | int | float) -> tuple[int | None, float | None]:
-    """``"16"`` -> 16 frames per video; ``"2fps"`` / ``"0.5fps"`` -> that many frames per second."""
-    value = str(text).strip().lower()
-    try:
-        if value.endswith("fps"):
-            fps = float(value[:-3])
-            if fps <= 0:
-                raise ValueError
-            return None, fps
-        frames = int(value)
-        if frames <= 0:
-            raise ValueError
-        return frames, None
-    except ValueError:
-        raise ValueError(f"--frames must be a positive frame count (16) or a rate (2fps), got {text!r}") from None
-
-
-def budget_tag(frames: int | None, fps: float | None, max_pixels: int | None) -> str:
-    tag = f"{frames}f" if frames is not None else f"{fps:g}fps" if fps is not None else "allframes"
-    return tag + (f"-{max_pixels}px" if max_pixels else "")
-
-
 class _BudgetConfig(ModelConfig):
-    frames: int | None = 16
-    fps: float | None = None
-    max_pixels: int | None = None
-    min_pixels: int | None = None
+    frame_budget: FrameBudget | None = None  # None: the checkpoint's recorded budget, else the default
+    # Where the budget came from (checkpoint / flag / default), for the reports; not part of the cache key.
+    budget_choice: BudgetChoice | None = Field(default=None, exclude=True)
 
-    @model_validator(mode="after")
-    def _check_budget(self):
-        if self.frames is not None and self.fps is not None:
-            raise ValueError("give frames or fps, not both")
-        return self
+    def _settle_budget(self, checkpoint: str | None) -> None:
+        if self.frame_budget is None:
+            self.budget_choice = choose_budget(recorded_budget(checkpoint) if checkpoint else None)
+            self.frame_budget = self.budget_choice.budget
+        elif self.budget_choice is None or self.budget_choice.budget != self.frame_budget:
+            self.budget_choice = BudgetChoice(self.frame_budget, "flag", "", ("frame_budget",))
 
     def read(self, path: str):
-        from synrl_hf.video import read_frames
-
-        return read_frames(path, num_frames=self.frames, fps=self.fps)
+        return self.frame_budget.read(path)
 
 
 class VideoVLMConfig(_BudgetConfig):
     """``model_path``: a folder or Hub id; ``model_name`` (results folder, cache) defaults to its
-    last path part plus the budget, e.g. ``Qwen3-VL-4B-Instruct@16f-200704px``."""
+    last path part plus the budget's tag, e.g. ``Qwen3-VL-4B-Instruct@16f-200704px``."""
 
     model_path: str
     max_new_tokens: int | None = None  # caps each task's generation size when set
@@ -81,10 +61,11 @@ class VideoVLMConfig(_BudgetConfig):
 
     @model_validator(mode="after")
     def _default_name(self):
+        self._settle_budget(self.model_path)
         if not self.model_name:
             stem = self.model_path.rstrip("/")
             stem = stem if "/" in stem and not os.path.exists(stem) else os.path.basename(stem)
-            self.model_name = f"{stem}@{budget_tag(self.frames, self.fps, self.max_pixels)}"
+            self.model_name = f"{stem}@{self.frame_budget.tag}"
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         return self
@@ -183,9 +164,8 @@ class VideoVLM(LightevalModel):
                 self.stats["frames"] += sum(len(c.indices) for c in clips)
             if not ok:
                 continue
-            inputs = video_inputs(self.processor, videos, texts, max_pixels=self.config.max_pixels, min_pixels=self.config.min_pixels).to(
-                self.device
-            )
+            budget = self.config.frame_budget
+            inputs = video_inputs(self.processor, videos, texts, max_pixels=budget.max_pixels, min_pixels=budget.min_pixels).to(self.device)
             with torch.inference_mode():
                 output = self.model.generate(**inputs, **self._generation_kwargs([docs[i] for i in ok]))
             new_tokens = output[:, inputs["input_ids"].shape[1] :]
@@ -208,6 +188,11 @@ class VideoVLM(LightevalModel):
 class ScriptedModelConfig(_BudgetConfig):
     model_name: str = "scripted"
     script: str = ""  # a label for the answers (part of the cache identity)
+
+    @model_validator(mode="after")
+    def _budget(self):
+        self._settle_budget(None)  # no checkpoint: the default budget unless one is given
+        return self
 
 
 class ScriptedVideoModel(LightevalModel):

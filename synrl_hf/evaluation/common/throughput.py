@@ -55,19 +55,18 @@ def measure(
 ) -> list[dict]:
     import torch
 
+    from synrl_hf.frame_budget import FrameBudget
+
     from .converters import write_clip
-    from .model import VideoVLM, VideoVLMConfig, parse_frames
+    from .model import VideoVLM, VideoVLMConfig
 
     clips = [write_clip(workdir / f"clip{i}.mp4", seconds, fps=30, size=resolution, seed=i) for i in range(samples)]
     docs = _docs(clips, "Describe the motion in the video.\nA. left\nB. right\nAnswer with the option's letter.")
     rows, model = [], None
     for budget in budgets:
-        frames, fps = parse_frames(budget)
         config = VideoVLMConfig(
             model_path=model_path,
-            frames=frames,
-            fps=fps,
-            max_pixels=max_pixels,
+            frame_budget=FrameBudget(**FrameBudget.parse_sampling(budget), max_pixels=max_pixels),
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
             device=device,

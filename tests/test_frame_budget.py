@@ -1,0 +1,126 @@
+"""The one FrameBudget: validation, which frames it reads, resizing, its tag and dict, and the
+precedence flag > checkpoint record > default."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from synrl_hf import generate_sample
+from synrl_hf.frame_budget import BUDGET_FILE, DEFAULT_BUDGET, BudgetChoice, FrameBudget, choose_budget, recorded_budget
+from synrl_hf.video import VideoFrames, read_frames
+
+
+@pytest.fixture(scope="module")
+def clip():
+    row = generate_sample("direction", 0, 0, "train", resolution=64)
+    return row["video"]["bytes"], row["num_frames"], float(row["fps"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({}, "fps or num_frames"),
+        ({"fps": 2.0, "num_frames": 4}, "fps or num_frames"),
+        ({"fps": 0.0}, "fps must be a finite number > 0"),
+        ({"fps": math.nan}, "fps must be a finite number > 0"),
+        ({"fps": math.inf}, "fps must be a finite number > 0"),
+        ({"fps": True}, "fps must be"),
+        ({"num_frames": 0}, "num_frames must be a positive whole number"),
+        ({"num_frames": 2.5}, "num_frames must be a positive whole number"),
+        ({"fps": 2.0, "max_frames": -1}, "max_frames must be"),
+        ({"fps": 2.0, "max_pixels": 0}, "max_pixels must be"),
+        ({"num_frames": 16, "max_frames": 8}, "num_frames 16 is more than max_frames 8"),
+        ({"fps": 2.0, "max_pixels": 100, "min_pixels": 200}, "min_pixels 200 is more than max_pixels 100"),
+        ({"fps": 2.0, "backend": "ffmpeg"}, "valid: auto, pyav, decord"),
+    ],
+)
+def test_bad_budgets_say_what_is_wrong(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        FrameBudget(**kwargs)
+
+
+def test_reads_a_rate_a_count_or_the_capped_rate(clip):
+    video, total, fps = clip
+    count = FrameBudget(num_frames=6).read(video)
+    assert len(count.indices) == 6 and count.indices.tolist() == read_frames(video, num_frames=6).indices.tolist()
+    rate = FrameBudget(fps=2.0).read(video)
+    assert rate.indices.tolist() == read_frames(video, fps=2.0).indices.tolist() and len(rate.indices) > 6
+    capped = FrameBudget(fps=2.0, max_frames=5).read(video)
+    assert capped.indices.tolist() == read_frames(video, num_frames=5).indices.tolist()
+    roomy = FrameBudget(fps=2.0, max_frames=100).read(video)  # the cap only bites when the rate gives more
+    assert roomy.indices.tolist() == rate.indices.tolist()
+    for budget in (FrameBudget(num_frames=6), FrameBudget(fps=2.0), FrameBudget(fps=2.0, max_frames=5)):
+        assert budget.indices(total, fps).tolist() == budget.read(video).indices.tolist()  # no decoding needed to know
+
+
+def test_resize_follows_qwens_rule():
+    frames = VideoFrames(np.zeros((2, 90, 160, 3), np.uint8), np.arange(2), np.arange(2) / 30, 30.0, 2)
+    images = FrameBudget(num_frames=2, max_pixels=56 * 56).resize(frames, factor=28)
+    assert [im.size for im in images] == [(56, 28), (56, 28)]  # width, height: multiples of 28, aspect kept, ≤ 3136 px
+    unbounded = FrameBudget(num_frames=2).resize(frames, factor=28)
+    assert unbounded[0].size == (168, 84)  # only rounded to the patch grid
+    grown = FrameBudget(num_frames=2, min_pixels=200 * 200).resize(frames, factor=28)
+    assert grown[0].size[0] * grown[0].size[1] >= 200 * 200
+
+
+def test_tag_dict_and_words():
+    assert DEFAULT_BUDGET.tag == "4fps-max64f-100352px"
+    assert FrameBudget(num_frames=16, max_frames=64, max_pixels=200704).tag == "16f-200704px"  # the cap does not change a count
+    assert FrameBudget(fps=0.5, min_pixels=3136).tag == "0.5fps-min3136px"
+    assert DEFAULT_BUDGET.describe() == "4 fps (at most 64 frames), at most 100,352 pixels per frame"
+    data = DEFAULT_BUDGET.to_dict()
+    assert data == {"fps": 4.0, "num_frames": None, "max_frames": 64, "max_pixels": 100352, "min_pixels": None}
+    assert FrameBudget.from_dict(data) == DEFAULT_BUDGET and FrameBudget(fps=2.0, backend="pyav") == FrameBudget(fps=2.0)
+    with pytest.raises(ValueError, match="unknown frame budget keys"):
+        FrameBudget.from_dict({**data, "frames": 3})
+    assert FrameBudget.parse_sampling("16") == {"num_frames": 16} and FrameBudget.parse_sampling("2fps") == {"fps": 2.0}
+    for bad in ("0", "2fpx", "-1fps", "nanfps"):
+        with pytest.raises(ValueError, match="frame count"):
+            FrameBudget.parse_sampling(bad)
+
+
+def test_override_swaps_rate_and_count():
+    assert DEFAULT_BUDGET.override(num_frames=16) == FrameBudget(num_frames=16, max_pixels=100352)
+    assert FrameBudget(num_frames=16).override(fps=2.0) == FrameBudget(fps=2.0)
+    assert DEFAULT_BUDGET.override(fps=1.0, max_pixels=None) == FrameBudget(fps=1.0, max_frames=64, max_pixels=100352)
+    assert DEFAULT_BUDGET.override(num_frames=8, max_frames=8).max_frames == 8
+    with pytest.raises(ValueError, match="not both"):
+        DEFAULT_BUDGET.override(fps=1.0, num_frames=8)
+    with pytest.raises(ValueError, match="unknown frame budget fields"):
+        DEFAULT_BUDGET.override(frames=8)
+
+
+def test_precedence_flag_then_checkpoint_then_default(tmp_path):
+    assert recorded_budget(tmp_path) is None and recorded_budget("no-such-folder") is None
+    trained = FrameBudget(fps=2.0, max_frames=32, max_pixels=50176)
+    assert trained.save(tmp_path) == tmp_path / BUDGET_FILE
+    assert recorded_budget(tmp_path) == trained
+
+    assert choose_budget(None) == BudgetChoice(DEFAULT_BUDGET, "default", "default")
+    checkpoint = choose_budget(recorded_budget(tmp_path), num_frames=None, max_pixels=None)  # None: not given
+    assert checkpoint == BudgetChoice(trained, "checkpoint", "checkpoint")
+    assert checkpoint.describe() == "2 fps (at most 32 frames), at most 50,176 pixels per frame (the checkpoint's recorded budget)"
+    flagged = choose_budget(trained, num_frames=8)
+    assert flagged.budget == FrameBudget(num_frames=8, max_pixels=50176) and flagged.flags == ("num_frames",)
+    assert flagged.to_dict() == {
+        **flagged.budget.to_dict(),
+        "tag": "8f-50176px",
+        "source": "flag",
+        "base": "checkpoint",
+        "flags": ["num_frames"],
+    }
+    assert "set by num_frames; the rest from the checkpoint's recorded budget" in flagged.describe()
+    assert choose_budget(None, max_pixels=3136).budget == FrameBudget(fps=4.0, max_frames=64, max_pixels=3136)
+
+    (tmp_path / BUDGET_FILE).write_text(json.dumps({"fps": -1}))
+    with pytest.raises(ValueError, match=f"{BUDGET_FILE}: not a valid frame budget"):
+        recorded_budget(tmp_path)
+
+
+def test_a_hub_id_without_a_reachable_record_has_none(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert recorded_budget("synrl-hf/not-in-the-cache") is None
