@@ -6,7 +6,7 @@ OUT ?= synrl
 PER_TASK ?= 20
 NUM_PROC ?= 2
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint check-gen bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,19 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The `gen` install alone (no torch, scipy or scikit-learn) builds and audits: what `make demo`'s venv can do.
+GEN_VENV ?= .venv-gen
+check-gen:
+	rm -rf $(GEN_VENV) .gen-check
+	$(PYTHON) -m venv $(GEN_VENV)
+	$(GEN_VENV)/bin/pip install -q -e ".[gen]"
+	$(GEN_VENV)/bin/synrl build --out .gen-check --configs direction,card_stack --per-task 6 --resolution 128 --seed 0 --no-progress
+	$(GEN_VENV)/bin/synrl audit .gen-check
+	! $(GEN_VENV)/bin/python -c "import torch" 2>/dev/null
+	rm -rf $(GEN_VENV) .gen-check
+
 bench: $(VENV)/.dev
 	$(BIN)/python perf/bench_generate.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(GEN_VENV) $(OUT) .gen-check .pytest_cache
