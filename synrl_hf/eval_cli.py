@@ -93,7 +93,9 @@ def add_eval_parser(subparsers) -> None:
     p.add_argument("--cache-dir", default=None, help="lighteval sample cache (default: <output-dir>/cache)")
     p.add_argument("--bootstrap-iters", type=int, default=1000, help="stderr bootstrap iterations (means use a closed form)")
     j = p.add_argument_group("LLM judge for open answers (optional; the key is read from $SYNRL_JUDGE_API_KEY)")
-    j.add_argument("--judge-base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 ($SYNRL_JUDGE_BASE_URL)")
+    j.add_argument(
+        "--judge-base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 ($SYNRL_JUDGE_BASE_URL)"
+    )
     j.add_argument("--judge-model", default=None, help="the judge's model name ($SYNRL_JUDGE_MODEL)")
     p.set_defaults(run=run_eval)
 
@@ -109,7 +111,13 @@ def add_eval_parser(subparsers) -> None:
 
 
 def _budget_flags(args) -> dict:
-    return {**(args.frames or {}), "fps": args.fps, "max_frames": args.max_frames, "max_pixels": args.max_pixels, "min_pixels": args.min_pixels}
+    return {
+        **(args.frames or {}),
+        "fps": args.fps,
+        "max_frames": args.max_frames,
+        "max_pixels": args.max_pixels,
+        "min_pixels": args.min_pixels,
+    }
 
 
 def _check_budget_flags(args) -> None:
@@ -178,7 +186,9 @@ def run_eval(args) -> int:
         judge=judge,
     )
     print((Path(args.output_dir) / "results.md").read_text())
-    print(f"results: {Path(args.output_dir) / 'results.md'}, {Path(args.output_dir) / 'results.png'}, {Path(args.output_dir) / 'summary.json'}")
+    print(
+        f"results: {Path(args.output_dir) / 'results.md'}, {Path(args.output_dir) / 'results.png'}, {Path(args.output_dir) / 'summary.json'}"
+    )
     for name, task in outcome.summary["tasks"].items():
         if task["skipped_missing_videos"]:
             print(
@@ -207,7 +217,11 @@ def run_convert(args) -> int:
     print(report.summary())
     if bench.unverified:
         print(f"unverified: {bench.unverified}", file=sys.stderr)
-    print(json.dumps({"rows": report.rows, "videos": report.videos, "videos_found": report.videos_found, "missing_videos": report.missing_videos}))
+    print(
+        json.dumps(
+            {"rows": report.rows, "videos": report.videos, "videos_found": report.videos_found, "missing_videos": report.missing_videos}
+        )
+    )
     if report.missing_videos and not args.allow_missing_videos:
         missing = report.videos - report.videos_found
         print(

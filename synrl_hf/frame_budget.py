@@ -226,7 +226,11 @@ class BudgetChoice:
         return {**self.budget.to_dict(), "tag": self.budget.tag, "source": self.source, "base": self.base, "flags": list(self.flags)}
 
     def describe(self) -> str:
-        where = {"checkpoint": "the checkpoint's recorded budget", "benchmark": "the benchmark's usual budget", "default": "the default budget"}
+        where = {
+            "checkpoint": "the checkpoint's recorded budget",
+            "benchmark": "the benchmark's usual budget",
+            "default": "the default budget",
+        }
         if self.source == "flag":
             rest = f"; the rest from {where[self.base]}" if self.base else ""
             return f"{self.budget.describe()} (set by {', '.join(self.flags)}{rest})"

@@ -136,7 +136,11 @@ def plot_report(summary: dict, path: str | os.PathLike) -> Path:
     series = [
         (BASE, [PAPER_NUMBERS[n][k][0] for n, k in columns], "#9ecae1"),
         (SYNRL, [PAPER_NUMBERS[n][k][1] for n, k in columns], "#3182bd"),
-        (f"{summary.get('model')} (ours)", [100 * float(v) if (v := _ours(summary, n, k)) is not None else 0.0 for n, k in columns], "#e6550d"),
+        (
+            f"{summary.get('model')} (ours)",
+            [100 * float(v) if (v := _ours(summary, n, k)) is not None else 0.0 for n, k in columns],
+            "#e6550d",
+        ),
     ]
     figure, axes = plt.subplots(figsize=(max(10, 0.75 * len(columns)), 5))
     width = 0.27

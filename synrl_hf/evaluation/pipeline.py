@@ -175,7 +175,9 @@ def _budget_policy(config) -> dict | None:
     if uniform is not None:
         return {**uniform.to_dict(), "text": uniform.describe()}
     flags = dict(config.budget_flags)
-    text = "each benchmark's usual budget (Frame budget column)" + (f", with {', '.join(f'{k}={v}' for k, v in flags.items())} set by flags" if flags else "")
+    text = "each benchmark's usual budget (Frame budget column)" + (
+        f", with {', '.join(f'{k}={v}' for k, v in flags.items())} set by flags" if flags else ""
+    )
     return {"source": "benchmark", "tag": config.budget_tag, "flags": list(flags), "text": text}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from synrl_hf.frame_budget import FrameBudget
 
-from ..common.converters import as_list, find_video, read_records, write_clip, write_local_folder, write_parquet
+from ..common.converters import as_list, find_video, read_records, write_clip, write_local_folder
 from ..common.metrics import Mean, grounding_scores
 from ..common.parsing import extract_span
 from ..common.tasks import Benchmark

@@ -137,7 +137,7 @@ BENCHMARK = Benchmark(
     headline=("acc",),
     oracle=oracle,
     generation_size=16,
-    deviations="The `mvr` parser's quirk is kept: a letter a-d inside a word counts as an answer (\"they do\" -> D).",
+    deviations='The `mvr` parser\'s quirk is kept: a letter a-d inside a word counts as an answer ("they do" -> D).',
     frame_budget=FrameBudget(num_frames=8, max_pixels=1_605_632),
     budget_note="8 frames per video (the authors' Video-R1 evaluation; their lmms-eval fork sets none)",
     fixture_note="Hokhim2/CVBench@f8dc8f7 Video-R1/src/r1-v/Evaluation/CVBench.json (records 0 and 1 verbatim) and its CVBench/<group>/ videos",

@@ -150,7 +150,12 @@ def _json_fixture(repo: Path) -> None:
         candidates = ["Sat down.", "Stood up.", "Ran."]
         records = []
         for i, (video, answer, bound) in enumerate(items):
-            record = {"video": video, "question": f"What happened in {task} clip {i}?", "candidates": candidates, "answer": candidates[answer]}
+            record = {
+                "video": video,
+                "question": f"What happened in {task} clip {i}?",
+                "candidates": candidates,
+                "answer": candidates[answer],
+            }
             if bound:
                 record.update(start=bound[0], end=bound[1])
             records.append(record)

@@ -72,8 +72,19 @@ def write_fixture(root) -> tuple[Path, Path]:
         "applying cream on face,caressing for the dog",
     ]
     rows = [dict(zip(HEADER, line.split(","))) for line in real]
-    rows.append(dict(zip(HEADER, "3842638015,900,640,480,how does the girl feel at the end,happy,4,CW,sad,angry,bored,happy,happy".split(","))))
-    rows.append(dict(zip(HEADER, "3842638015,900,640,480,why did the girl jump,to catch the ball,1,CW,to catch the ball,to dance,to run,to sit,to sing".split(","))))
+    rows.append(
+        dict(zip(HEADER, "3842638015,900,640,480,how does the girl feel at the end,happy,4,CW,sad,angry,bored,happy,happy".split(",")))
+    )
+    rows.append(
+        dict(
+            zip(
+                HEADER,
+                "3842638015,900,640,480,why did the girl jump,to catch the ball,1,CW,to catch the ball,to dance,to run,to sit,to sing".split(
+                    ","
+                ),
+            )
+        )
+    )
     write_csv(src / "test.csv", rows)
     write_json(
         src / "gsub_test.json",
@@ -84,7 +95,9 @@ def write_fixture(root) -> tuple[Path, Path]:
             "3842638015": {"duration": 30, "location": {"4": [[20.0, 23.5]], "1": [[3.0, 6.5]]}, "fps": 29.97},
         },
     )
-    write_json(src / "map_vid_vidorID.json", {"2574374895": "0101/2574374895", "3083302557": "0020/3083302557", "3842638015": "0016/3842638015"})
+    write_json(
+        src / "map_vid_vidorID.json", {"2574374895": "0101/2574374895", "3083302557": "0020/3083302557", "3842638015": "0016/3842638015"}
+    )
     return src, videos
 
 

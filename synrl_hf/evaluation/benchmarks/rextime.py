@@ -88,7 +88,14 @@ def write_fixture(root) -> tuple[Path, Path]:
         ],
     )
     hub = [
-        ("qvh_val241", "qvhighlights_val", "2I9-kvemtSU_510.0_660.0", [0, 28], "A", ["eating spicy food", "singing", "running", "sleeping"]),
+        (
+            "qvh_val241",
+            "qvhighlights_val",
+            "2I9-kvemtSU_510.0_660.0",
+            [0, 28],
+            "A",
+            ["eating spicy food", "singing", "running", "sleeping"],
+        ),
         ("anet_val92", "anet_val", "v_ZMTi498qnPc", [5, 8], "A", ["waves to the camera", "cooks", "dances", "reads"]),
         ("qvh_val7", "qvhighlights_val", "9c_w8HU3hqc_210.0_360.0", [30, 46], "C", ["walks away", "sits", "opens the fridge", "sings"]),
     ]

@@ -103,13 +103,22 @@ def write_fixture(root) -> tuple[Path, Path]:
 
     count = {
         "0": {
-            **item("How many trapezoid(s) does the person draw in the air throughout the entire video?", ["2", "1", "3", "4", "5", "0"], 2,
-                   "0209-03", "count", "human", "Eason drawing trapezoid"),
+            **item(
+                "How many trapezoid(s) does the person draw in the air throughout the entire video?",
+                ["2", "1", "3", "4", "5", "0"],
+                2,
+                "0209-03",
+                "count",
+                "human",
+                "Eason drawing trapezoid",
+            ),
             "variation": {"counterfactual": 0, "composite": 0, "zoom": 1, "first_person": 0},
         },
         "1": item("How many times does the ball bounce?", ["1", "2", "3", "4"], 0, "0311-01", "count", "object"),
     }
-    direction = {"0": item("Which direction does the square move?", ["left", "right", "up", "down"], 0, "0412-05", "direction", "simulated")}
+    direction = {
+        "0": item("Which direction does the square move?", ["left", "right", "up", "down"], 0, "0412-05", "direction", "simulated")
+    }
     visual_cues = {"0": item("What does the person spell?", ["cat", "dog", "cow"], 1, "0517-02", "visual cues", "human")}
     for name, data in (("count", count), ("direction", direction), ("visual_cues", visual_cues)):
         write_json(src / "data" / f"{name}.json", data)

@@ -83,7 +83,10 @@ def write_fixture(root) -> tuple[Path, Path]:
     root = Path(root)
     repo = root / "TVBench"
     tasks = {
-        "action_sequence": [("seq_0.mp4", ["sat down", "stood up"], "sat down", (0.5, 2.5)), ("seq_1.mp4", ["sat down", "stood up"], "stood up", (1.0, 3.0))],
+        "action_sequence": [
+            ("seq_0.mp4", ["sat down", "stood up"], "sat down", (0.5, 2.5)),
+            ("seq_1.mp4", ["sat down", "stood up"], "stood up", (1.0, 3.0)),
+        ],
         "moving_direction": [("dir_0.mp4", ["left", "right", "up"], "left", None), ("dir_1.mp4", ["left", "right", "up"], "right", None)],
         "action_antonym": [("S001C001P001R001A001_rgb.avi", ["drinking", "not drinking"], "drinking", None)],
     }

@@ -165,12 +165,15 @@ def score(spec, text) -> dict:
 def judge(spec, reply, ask) -> float:
     """The official score: the judge extracts the final answer, then intervals and boxes are matched
     by IoU and anything else by the judge's consistency check."""
-    extracted = ask([{"role": "user", "content": EXTRACTION_PROMPT.format(question=spec["question"], response=reply)}], max_tokens=256).strip()
+    extracted = ask(
+        [{"role": "user", "content": EXTRACTION_PROMPT.format(question=spec["question"], response=reply)}], max_tokens=256
+    ).strip()
     matched = _matches(spec["answer"], extracted)
     if matched is not None:
         return float(matched)
     verdict = ask(
-        [{"role": "user", "content": SCORING_PROMPT.format(question=spec["question"], extracted=extracted, gold=spec["answer"])}], max_tokens=8
+        [{"role": "user", "content": SCORING_PROMPT.format(question=spec["question"], extracted=extracted, gold=spec["answer"])}],
+        max_tokens=8,
     )
     return float(verdict.strip().startswith("1"))
 

@@ -73,13 +73,36 @@ def write_fixture(root) -> tuple[Path, Path]:
     root = Path(root)
     repo = root / "Video-MME"
     questions = [
-        ("001", "short", "001-1", "Counting Problem", "When demonstrating the Germany modern Christmas tree is initially decorated with "
-         "apples, candles and berries, which kind of the decoration has the largest number?",
-         ["A. Apples.", "B. Candles.", "C. Berries.", "D. The three kinds are of the same number."], "C"),
-        ("001", "short", "001-2", "Information Synopsis", "What is the video about?", ["A. Trees.", "B. Cars.", "C. Cats.", "D. Boats."], "A"),
+        (
+            "001",
+            "short",
+            "001-1",
+            "Counting Problem",
+            "When demonstrating the Germany modern Christmas tree is initially decorated with "
+            "apples, candles and berries, which kind of the decoration has the largest number?",
+            ["A. Apples.", "B. Candles.", "C. Berries.", "D. The three kinds are of the same number."],
+            "C",
+        ),
+        (
+            "001",
+            "short",
+            "001-2",
+            "Information Synopsis",
+            "What is the video about?",
+            ["A. Trees.", "B. Cars.", "C. Cats.", "D. Boats."],
+            "A",
+        ),
         ("001", "short", "001-3", "Action Recognition", "What does the man do?", ["A. Runs.", "B. Sits.", "C. Eats.", "D. Sings."], "B"),
         ("301", "medium", "301-1", "Temporal Reasoning", "What happens first?", ["A. Rain.", "B. Sun.", "C. Snow.", "D. Wind."], "D"),
-        ("601", "long", "601-1", "Object Reasoning", "Why does the car stop?", ["A. A light.", "B. A dog.", "C. A wall.", "D. A man."], "A"),
+        (
+            "601",
+            "long",
+            "601-1",
+            "Object Reasoning",
+            "Why does the car stop?",
+            ["A. A light.", "B. A dog.", "C. A wall.", "D. A man."],
+            "A",
+        ),
     ]
     rows = []
     for i, (vid, duration, qid, task_type, question, options, answer) in enumerate(questions):

@@ -56,7 +56,9 @@ def discipline(question_id: str) -> str:
     for folder, subjects in DISCIPLINES.items():
         if subject in subjects:
             return folder
-    raise ValueError(f"videommmu: subject {subject!r} of {question_id!r} is in no discipline; valid: {sorted(sum(DISCIPLINES.values(), ()))}")
+    raise ValueError(
+        f"videommmu: subject {subject!r} of {question_id!r} is in no discipline; valid: {sorted(sum(DISCIPLINES.values(), ()))}"
+    )
 
 
 def _track_records(path: Path) -> list[tuple[str, dict]]:
@@ -140,7 +142,12 @@ def write_fixture(root) -> tuple[Path, Path]:
     art = ["Baroque", "Gothic", "Romanesque", "Rococo"]
     tracks = {
         "Perception": [
-            ("dev_Biology_3", "The video gives two examples of aldose and ketose, how many carbon atoms do they have respectively?", biology, "G"),
+            (
+                "dev_Biology_3",
+                "The video gives two examples of aldose and ketose, how many carbon atoms do they have respectively?",
+                biology,
+                "G",
+            ),
             ("test_Art_Theory_5", "Which style does the lecture show first?", art, "A"),
         ],
         "Comprehension": [
