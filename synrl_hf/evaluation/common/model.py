@@ -241,14 +241,15 @@ class ScriptedVideoModel(LightevalModel):
     """A test double standing in for model weights: decodes every video with the configured budget
     (``read_frames``, so paths and budgets are exercised for real) and answers from ``answer(doc)``.
 
-    ``frames_seen`` maps ``(task, row id)`` to the number of frames decoded per video.
+    ``frames_seen`` maps ``(task, row id)`` to the timestamps (seconds) of the frames decoded, one
+    list per video.
     """
 
     def __init__(self, config: ScriptedModelConfig, answer: Callable[[Doc], str]):
         self.config = config
         self._cache = SampleCache(config)
         self._answer = answer
-        self.frames_seen: dict[tuple[str, str], list[int]] = {}
+        self.frames_seen: dict[tuple[str, str], list[list[float]]] = {}
 
     tokenizer = None
 
@@ -264,7 +265,7 @@ class ScriptedVideoModel(LightevalModel):
         out = []
         for doc in docs:
             clips = self.config.read_videos(doc)
-            self.frames_seen[(doc.task_name.split("|")[0], doc.specific["id"])] = [len(c.indices) for c in clips]
+            self.frames_seen[(doc.task_name.split("|")[0], doc.specific["id"])] = [c.timestamps.tolist() for c in clips]
             out.append(ModelResponse(input=doc.query, text=[self._answer(doc)]))
         return out
 

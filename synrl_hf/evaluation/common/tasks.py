@@ -36,7 +36,7 @@ from lighteval.tasks.requests import Doc, SamplingMethod
 from synrl_hf.answers import LETTERS
 from synrl_hf.frame_budget import FrameBudget
 
-from .converters import read_rows, video_exists
+from .converters import VIDEO_EXTENSIONS, read_rows, video_exists
 
 # Bump when a prompt, parser or metric changes: it is part of every task's cache key.
 PROTOCOL_VERSION = 2
@@ -81,7 +81,16 @@ def doc_spec(doc: Doc) -> dict:
 
 
 def resolve_video(path: str, videos_root: str | os.PathLike | None) -> str:
-    return path if os.path.isabs(path) or videos_root is None else os.path.join(os.fspath(videos_root), path)
+    """The video's full path; when it is missing, the same name with another video extension if one
+    exists (conversion records the first candidate when the videos were not there yet, and
+    YouTube downloads come as .webm or .mkv as often as .mp4)."""
+    full = path if os.path.isabs(path) or videos_root is None else os.path.join(os.fspath(videos_root), path)
+    if video_exists(full):
+        return full
+    base, ext = os.path.splitext(full)
+    if ext in VIDEO_EXTENSIONS:
+        return next((base + e for e in VIDEO_EXTENSIONS if os.path.isfile(base + e)), full)
+    return full
 
 
 # (task name, row id) of rows skipped for missing videos, filled by the prompt functions.
