@@ -66,7 +66,8 @@ def _track_records(path: Path) -> list[tuple[str, dict]]:
     records = read_records(path)
     if path.suffix == ".json" and len(records) == 1 and records[0].get("__key__") in TRACKS:
         track = records.pop()
-        return [(track.pop("__key__"), record) for record in track.values()]
+        name = track.pop("__key__")
+        return [(name, record) for record in track.values()]
     track = next((t for t in TRACKS if t.lower() in (p.lower() for p in path.parts)), None) or next(
         (t for t in TRACKS if path.name.lower().startswith(t.lower())), None
     )
