@@ -10,7 +10,7 @@ Outputs under ``output_dir``: lighteval's ``results/<model>/results_<date>.json`
 ``details/<model>/<date>/details_<task>|0_<date>.parquet``, plus ``summary.json`` (per task:
 metrics (with ``acc_judged`` when a judge ran), questions evaluated, questions skipped for missing
 videos and the first missing files, the paper's numbers, the frame budget used and where it came
-from: flag, checkpoint, benchmark or default), ``results.md`` (the paper's tables with our row, and
+from: flag, checkpoint, benchmark or default; the protocol's source, deviations and unverified points), ``results.md`` (the paper's tables with our row, and
 every metric), ``results.png`` (the bar chart) and ``samples/<task>.jsonl`` (one line per question:
 id, reply, gold answer, per-sample scores, the judged score).
 """
@@ -154,6 +154,7 @@ def evaluate(
                 "headline": list(bench.headline),
                 "paper": paper_numbers(name),
                 "frame_budget": {**choice.to_dict(), "text": choice.describe(), "usual": bench.budget_note} if choice else None,
+                "protocol": {"source": bench.source, "deviations": bench.deviations, "unverified": bench.unverified},
             }
         judged = _run_judge(judge, runnable, details, summary) if judge is not None else {}
         _write_samples(output_dir / "samples", details, judged)
