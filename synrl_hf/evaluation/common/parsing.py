@@ -189,7 +189,7 @@ def mvbench_choice(response: str) -> str:
             out = out.replace(p, "")
         else:
             out = out.replace(p, " ")
-    out = re.sub(r"(?!<=\d)(\.)(?!\d)", "", out)
+    out = re.sub(r"(?!<=\d)(\.)(?!\d)", "", out, count=32)  # the reference passes re.UNICODE (32) as the count
     out = out.strip("'").strip('"').strip(")").strip("(").strip().lower()
     letter = re.search(r"\b([A-E])\b", out, flags=re.IGNORECASE)
     return letter[1].upper() if letter else out
@@ -233,6 +233,15 @@ def _seconds(clock: str) -> float:
     return parts[0] * 3600 + parts[1] * 60 + parts[2] if len(parts) == 3 else parts[0] * 60 + parts[1]
 
 
+def _first_ranges(sentences: list[str], pattern: str, to_seconds) -> list[tuple[float, float]]:
+    """Every (start, end) ``pattern`` finds in the first sentence where it finds one."""
+    for sentence in sentences:
+        found = re.findall(pattern, sentence)
+        if found:
+            return [(to_seconds(a), to_seconds(b)) for a, b in found]
+    return []
+
+
 def extract_time(response: str) -> list[tuple[float, float]]:
     """lmms-eval Charades-STA ``extract_time``, step for step: lower-case, drop the prompt's example,
     replace every "to" by "-" (inside words too), split sentences on ``!?`` and newlines, keep those
@@ -242,30 +251,15 @@ def extract_time(response: str) -> list[tuple[float, float]]:
     sentences = re.split(r"[!?\n]", text)
     candidates = [s for s in sentences if any(k in s for k in _KEYWORDS)] or sentences
     clock = r"\d{1,2}:\d{2}(?::\d{2})?"
-    spans: list[tuple[float, float]] = []
-    for sentence in candidates:
-        found = re.findall(rf"\b({clock})\s*[–-]\s*({clock})\b", sentence)
-        if found:
-            spans = [(_seconds(a), _seconds(b)) for a, b in found]
-            break
-    if not spans:
-        for sentence in candidates:
-            found = re.findall(r"(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)", sentence)
-            if found:
-                spans = [(float(a), float(b)) for a, b in found]
-                break
+    spans = _first_ranges(candidates, rf"\b({clock})\s*[–-]\s*({clock})\b", _seconds)
+    spans = spans or _first_ranges(candidates, r"(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)", float)
     if not spans:
         times = [_seconds(t) for sentence in candidates for t in re.findall(rf"\b({clock})\b", sentence)]
         spans = list(zip(times[0::2], times[1::2]))
     if not spans:
         times = [float(found[0]) for sentence in candidates if (found := re.findall(r"\b(\d+(?:\.\d+)?)\b", sentence))]
         spans = list(zip(times[0::2], times[1::2]))
-    if not spans:
-        for sentence in candidates:
-            found = re.findall(r"(\d+(?:\.\d+)?)\s*s?\s*[–-]\s*(\d+(?:\.\d+)?)\s*s?", sentence)
-            if found:
-                spans = [(float(a), float(b)) for a, b in found]
-                break
+    spans = spans or _first_ranges(candidates, r"(\d+(?:\.\d+)?)\s*s?\s*[–-]\s*(\d+(?:\.\d+)?)\s*s?", float)
     return [(a, b) if b > a else (b, a) for a, b in spans[:1]]
 
 
