@@ -131,7 +131,10 @@ def test_videott_and_videomme_find_vlmevalkits_flat_video_folder(tmp_path):
 
 def test_vcrbench_vlmevalkit_tsv(tmp_path):
     _, repo = get_benchmark("vcrbench").write_fixture(tmp_path / "raw")
-    report, rows = _convert("vcrbench", write_tsv_fixture(repo), repo, tmp_path)
+    write_tsv_fixture(repo)
+    _, rows = _convert("vcrbench", repo, repo, tmp_path / "both")  # the repo root: the official json wins
+    assert set(rows) == {"0", "3", "12", "7"}
+    report, rows = _convert("vcrbench", repo / "VCR-Bench.tsv", repo, tmp_path)
     assert report.videos_found == 1 and rows["3"]["answer"] == "D" and rows["3"]["meta"]["multiple_choice"] is True
     assert rows["3"]["meta"]["duration"] == "0-60s"
 

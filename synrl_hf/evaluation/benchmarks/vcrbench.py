@@ -66,7 +66,8 @@ def _duration_bucket(seconds) -> str:
 def convert(source, videos_root, out):
     source = Path(source)
     files = annotation_files(source, (".json", ".tsv"))
-    files = [f for f in files if f.name in ("meta_info_video.json", "VCR-Bench.tsv")] or files
+    # a repo snapshot holds both: the official json first, VLMEvalKit's tsv next, else the file given
+    files = [f for name in ("meta_info_video.json", "VCR-Bench.tsv") for f in files if f.name == name] or files
     rows = []
     for r in read_records(files[0]):
         path = str(r["video_path"])
