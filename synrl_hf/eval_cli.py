@@ -6,10 +6,12 @@
     synrl eval --fixtures --model oracle --tasks all --output-dir /tmp/smoke   # no download needed
 
 The frame budget (:mod:`synrl_hf.frame_budget`) is the checkpoint's recorded one
-(``synrl_frame_budget.json``, written by the recipes), else the default; ``--frames`` (a count,
-``16``, or a rate, ``2fps``), ``--fps``, ``--max-frames``, ``--max-pixels`` and ``--min-pixels``
-override its fields. The budget is part of the model's identity (results folder, sample cache),
-and summary.json / results.md say which one was used and where it came from.
+(``synrl_frame_budget.json``, written by the recipes), else each benchmark's usual budget (else the
+library default); ``--frames`` (a count, ``16``, or a rate, ``2fps``), ``--fps``, ``--max-frames``,
+``--max-pixels`` and ``--min-pixels`` override its fields. The budget is part of the model's and
+the task's identity (results folder, sample cache), and summary.json / results.md say which one
+each benchmark used and where it came from. ``--judge-base-url``/``--judge-model`` add an LLM
+judge's score beside the rule-based one where a benchmark's official score uses a judge.
 
 ``--model oracle`` answers every question with its gold answer in the benchmark's expected format:
 a check that conversion, parsing and metrics agree (every score should be 100). The lighteval tasks, converters and
@@ -63,7 +65,9 @@ def add_eval_parser(subparsers) -> None:
     p.add_argument(
         "--tasks", type=_tasks, default="all", help="comma-separated benchmarks or groups: grounding, reasoning, general, synrl, paper, all"
     )
-    b = p.add_argument_group("frame budget (default: the checkpoint's recorded budget, else 4 fps, at most 64 frames, 100352 px)")
+    b = p.add_argument_group(
+        "frame budget (default: the checkpoint's recorded budget, else each benchmark's usual one, see synrl_hf/evaluation/README.md)"
+    )
     sampling = b.add_mutually_exclusive_group()
     sampling.add_argument("--frames", type=_frames, default=None, help="frames per video (16) or a sampling rate (2fps)")
     sampling.add_argument("--fps", type=_fps, default=None, help="sampling rate in frames per second")
@@ -88,6 +92,11 @@ def add_eval_parser(subparsers) -> None:
     p.add_argument("--model-name", default=None, help="name for the results folder (default: model + budget)")
     p.add_argument("--cache-dir", default=None, help="lighteval sample cache (default: <output-dir>/cache)")
     p.add_argument("--bootstrap-iters", type=int, default=1000, help="stderr bootstrap iterations (means use a closed form)")
+    j = p.add_argument_group("LLM judge for open answers (optional; the key is read from $SYNRL_JUDGE_API_KEY)")
+    j.add_argument(
+        "--judge-base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 ($SYNRL_JUDGE_BASE_URL)"
+    )
+    j.add_argument("--judge-model", default=None, help="the judge's model name ($SYNRL_JUDGE_MODEL)")
     p.set_defaults(run=run_eval)
 
     c = subparsers.add_parser("eval-convert", help="convert a benchmark's public annotation files into a local folder for `synrl eval`")
@@ -95,7 +104,29 @@ def add_eval_parser(subparsers) -> None:
     c.add_argument("--source", required=True, help="annotation file or folder, as published (see synrl_hf/evaluation/README.md)")
     c.add_argument("--videos-root", default=None, help="folder the videos are under (recorded; can be overridden at eval)")
     c.add_argument("--data-dir", default="eval_data", help="converted benchmarks root (writes <data-dir>/<benchmark>)")
+    c.add_argument(
+        "--allow-missing-videos", action="store_true", help="exit 0 even when videos are missing (they are skipped at evaluation)"
+    )
     c.set_defaults(run=run_convert)
+
+
+def _budget_flags(args) -> dict:
+    return {
+        **(args.frames or {}),
+        "fps": args.fps,
+        "max_frames": args.max_frames,
+        "max_pixels": args.max_pixels,
+        "min_pixels": args.min_pixels,
+    }
+
+
+def _check_budget_flags(args) -> None:
+    """Refuse flags that make no valid budget with the checkpoint's or a requested benchmark's own (before any work)."""
+    from synrl_hf.evaluation.benchmarks import get_benchmark, resolve_tasks
+
+    recorded = None if args.model == "oracle" else recorded_budget(args.model)
+    for name in resolve_tasks(args.tasks):
+        choose_budget(recorded, get_benchmark(name).frame_budget, **_budget_flags(args))
 
 
 def _model(args):
@@ -104,18 +135,9 @@ def _model(args):
     from synrl_hf.evaluation.benchmarks import oracle_answer
     from synrl_hf.evaluation.common.model import ScriptedModelConfig, ScriptedVideoModel, VideoVLM, VideoVLMConfig
 
-    oracle = args.model == "oracle"
-    choice = choose_budget(
-        None if oracle else recorded_budget(args.model),
-        **(args.frames or {}),
-        fps=args.fps,
-        max_frames=args.max_frames,
-        max_pixels=args.max_pixels,
-        min_pixels=args.min_pixels,
-    )
-    budget = {"frame_budget": choice.budget, "budget_choice": choice}
+    budget = {"budget_flags": {k: v for k, v in _budget_flags(args).items() if v is not None}}
     cache_dir = args.cache_dir or os.path.join(args.output_dir, "cache")
-    if oracle:
+    if args.model == "oracle":
         config = ScriptedModelConfig(model_name=args.model_name or "oracle", script="oracle", cache_dir=cache_dir, **budget)
         return ScriptedVideoModel(config, oracle_answer)
     config = VideoVLMConfig(
@@ -133,10 +155,21 @@ def _model(args):
     return VideoVLM(config)
 
 
+def _judge(args):
+    if not (args.judge_base_url or args.judge_model or os.environ.get("SYNRL_JUDGE_BASE_URL")):
+        return None
+    from synrl_hf.evaluation.judge import Judge
+
+    return Judge.connect(args.judge_base_url, args.judge_model, args.cache_dir or os.path.join(args.output_dir, "cache"))
+
+
 def run_eval(args) -> int:
+    from synrl_hf.evaluation.benchmarks import get_benchmark
     from synrl_hf.evaluation.fixtures import build_fixture_data
     from synrl_hf.evaluation.pipeline import evaluate
 
+    _check_budget_flags(args)
+    judge = _judge(args)
     data_dir = args.data_dir
     if args.fixtures:
         data_dir, reports = build_fixture_data(Path(args.output_dir) / "fixtures", args.tasks)
@@ -150,11 +183,24 @@ def run_eval(args) -> int:
         videos_root=args.videos_root,
         max_samples=args.max_samples,
         bootstrap_iters=args.bootstrap_iters,
+        judge=judge,
     )
     print((Path(args.output_dir) / "results.md").read_text())
+    print(
+        f"results: {Path(args.output_dir) / 'results.md'}, {Path(args.output_dir) / 'results.png'}, {Path(args.output_dir) / 'summary.json'}"
+    )
+    for name, task in outcome.summary["tasks"].items():
+        if task["skipped_missing_videos"]:
+            print(
+                f"warning: {name}: {task['skipped_missing_videos']} questions skipped, videos missing, e.g. {', '.join(task['missing_videos'][:3])}",
+                file=sys.stderr,
+            )
+    for name in [*outcome.summary["tasks"], *outcome.summary["skipped_tasks"]]:
+        if get_benchmark(name).unverified:
+            print(f"unverified: {name}: {get_benchmark(name).unverified}", file=sys.stderr)
     for name, reason in outcome.summary["skipped_tasks"].items():
-        print(f"skipped {name}: {reason}", file=sys.stderr)
-    return 0 if outcome.summary["tasks"] else 1
+        print(f"not run: {name}: {reason}", file=sys.stderr)
+    return 1 if outcome.summary["skipped_tasks"] or not outcome.summary["tasks"] else 0
 
 
 def run_convert(args) -> int:
@@ -166,9 +212,24 @@ def run_convert(args) -> int:
     if not os.path.exists(args.source):
         print(f"--source {args.source!r} does not exist", file=sys.stderr)
         return 2
-    report = get_benchmark(args.benchmark).convert(args.source, args.videos_root, Path(args.data_dir) / args.benchmark)
+    bench = get_benchmark(args.benchmark)
+    report = bench.convert(args.source, args.videos_root, Path(args.data_dir) / args.benchmark)
     print(report.summary())
-    print(json.dumps({"missing_videos": report.missing_videos, "rows": report.rows}))
+    if bench.unverified:
+        print(f"unverified: {bench.unverified}", file=sys.stderr)
+    print(
+        json.dumps(
+            {"rows": report.rows, "videos": report.videos, "videos_found": report.videos_found, "missing_videos": report.missing_videos}
+        )
+    )
+    if report.missing_videos and not args.allow_missing_videos:
+        missing = report.videos - report.videos_found
+        print(
+            f"error: {missing} videos missing under {report.videos_root}, e.g. {', '.join(report.missing_files[:5])} "
+            f"(all in {Path(args.data_dir) / args.benchmark / 'conversion.json'}); fix --videos-root or pass --allow-missing-videos",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

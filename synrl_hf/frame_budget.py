@@ -4,8 +4,9 @@ A model should be evaluated and demoed on the frames it was trained on, so one b
 it: the recipe sets it, the trained checkpoint records it (:data:`BUDGET_FILE` next to the
 weights), and ``synrl eval`` and the Space read it back (:func:`recorded_budget`,
 :func:`choose_budget`). Precedence: a
-flag set by the user, then the checkpoint's recorded budget, then :data:`DEFAULT_BUDGET` (the
-recipes' budget, so a base model without a record is measured like the models trained from it).
+flag set by the user, then the checkpoint's recorded budget, then (in evaluation) the benchmark's
+usual budget, then :data:`DEFAULT_BUDGET` (the recipes' budget, so a base model without a record is
+measured like the models trained from it).
 
 Frames are sampled either at a rate (``fps``; clips whose rate would give more than ``max_frames``
 frames get ``max_frames`` spread uniformly instead) or as a count (``num_frames`` spread
@@ -76,24 +77,26 @@ class FrameBudget:
             raise ValueError(f"unknown decoding backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
 
     # -- which frames ----------------------------------------------------------------------------
-    def sampling(self, total_frames: int, native_fps: float) -> dict[str, Any]:
-        """``read_frames`` arguments for a clip of ``total_frames`` at ``native_fps``: the rate, or a count when the rate gives too many."""
+    def sampling(self, total_frames: int, native_fps: float, window: tuple[float, float] | None = None) -> dict[str, Any]:
+        """``read_frames`` arguments for a clip of ``total_frames`` at ``native_fps`` (or its ``window``,
+        start and end seconds): the rate, or a count when the rate gives too many."""
         if self.num_frames is not None:
             return {"num_frames": self.num_frames}
-        if self.max_frames is not None and len(sample_indices(total_frames, native_fps, fps=self.fps)) > self.max_frames:
+        if self.max_frames is not None and len(sample_indices(total_frames, native_fps, fps=self.fps, window=window)) > self.max_frames:
             return {"num_frames": self.max_frames}
         return {"fps": self.fps}
 
-    def indices(self, total_frames: int, native_fps: float):
+    def indices(self, total_frames: int, native_fps: float, window: tuple[float, float] | None = None):
         """The frame indices this budget picks from such a clip (no decoding)."""
-        return sample_indices(total_frames, native_fps, **self.sampling(total_frames, native_fps))
+        return sample_indices(total_frames, native_fps, window=window, **self.sampling(total_frames, native_fps, window))
 
-    def read(self, video: Any) -> VideoFrames:
-        """Decode the chosen frames of ``video`` (path, bytes or ``{bytes, path}``)."""
+    def read(self, video: Any, window: tuple[float, float] | None = None) -> VideoFrames:
+        """Decode the chosen frames of ``video`` (path, bytes or ``{bytes, path}``), inside ``window``
+        (start, end seconds) when given."""
         if self.num_frames is not None or self.max_frames is None:
-            return read_frames(video, num_frames=self.num_frames, fps=self.fps, backend=self.backend)
+            return read_frames(video, num_frames=self.num_frames, fps=self.fps, window=window, backend=self.backend)
         native_fps, total, _, _ = probe(video)
-        return read_frames(video, **self.sampling(total, native_fps), backend=self.backend)
+        return read_frames(video, window=window, **self.sampling(total, native_fps, window), backend=self.backend)
 
     def resize(self, frames: VideoFrames, factor: int = 28) -> list:
         """The frames as PIL images, each resized by Qwen-VL's own rule (multiples of ``factor``,
@@ -210,9 +213,9 @@ def recorded_budget(model: str | os.PathLike, *, local_files_only: bool = False)
 
 @dataclass(frozen=True)
 class BudgetChoice:
-    """The budget a run uses and where it came from: ``source`` is ``checkpoint``, ``default`` or
-    ``flag``; with flags, ``base`` says where the fields no flag set came from ("" when the flags
-    gave the whole budget)."""
+    """The budget a run uses and where it came from: ``source`` is ``checkpoint``, ``benchmark``,
+    ``default`` or ``flag``; with flags, ``base`` says where the fields no flag set came from ("" when
+    the flags gave the whole budget)."""
 
     budget: FrameBudget
     source: str
@@ -223,17 +226,27 @@ class BudgetChoice:
         return {**self.budget.to_dict(), "tag": self.budget.tag, "source": self.source, "base": self.base, "flags": list(self.flags)}
 
     def describe(self) -> str:
-        where = {"checkpoint": "the checkpoint's recorded budget", "default": "the default budget"}
+        where = {
+            "checkpoint": "the checkpoint's recorded budget",
+            "benchmark": "the benchmark's usual budget",
+            "default": "the default budget",
+        }
         if self.source == "flag":
             rest = f"; the rest from {where[self.base]}" if self.base else ""
             return f"{self.budget.describe()} (set by {', '.join(self.flags)}{rest})"
         return f"{self.budget.describe()} ({where[self.source]})"
 
 
-def choose_budget(recorded: FrameBudget | None, **flags: Any) -> BudgetChoice:
-    """The budget to run with: ``flags`` (FrameBudget fields, ``None`` = not given) over the
-    checkpoint's ``recorded`` budget (:func:`recorded_budget`), over :data:`DEFAULT_BUDGET`."""
-    base, source = (recorded, "checkpoint") if recorded is not None else (DEFAULT_BUDGET, "default")
+def choose_budget(recorded: FrameBudget | None, benchmark: FrameBudget | None = None, **flags: Any) -> BudgetChoice:
+    """The budget to run with, in this order: ``flags`` (FrameBudget fields, ``None`` = not given)
+    over the checkpoint's ``recorded`` budget (:func:`recorded_budget`), else over the ``benchmark``'s
+    usual budget (evaluation), else over :data:`DEFAULT_BUDGET`."""
+    if recorded is not None:
+        base, source = recorded, "checkpoint"
+    elif benchmark is not None:
+        base, source = benchmark, "benchmark"
+    else:
+        base, source = DEFAULT_BUDGET, "default"
     given = {name: value for name, value in flags.items() if value is not None}
     if not given:
         return BudgetChoice(base, source, source)

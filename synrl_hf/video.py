@@ -100,12 +100,27 @@ def probe(video: VideoSource) -> tuple[float, int, int, int]:
         return fps, int(total), stream.codec_context.width, stream.codec_context.height
 
 
-def sample_indices(total_frames: int, native_fps: float, *, num_frames: int | None = None, fps: float | None = None) -> np.ndarray:
-    """Which frames to keep: ``num_frames`` spread uniformly, or ``fps`` frames per second, or all."""
+def sample_indices(
+    total_frames: int,
+    native_fps: float,
+    *,
+    num_frames: int | None = None,
+    fps: float | None = None,
+    window: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Which frames to keep: ``num_frames`` spread uniformly, or ``fps`` frames per second, or all.
+
+    ``window`` (start, end) in seconds restricts the choice to the frames from ``round(start * fps)``
+    to ``round(end * fps)`` (clamped to the clip): benchmarks that ask about one segment of a longer
+    clip (MVBench's and TVBench's start/end bounds) sample only inside it.
+    """
     if num_frames is not None and fps is not None:
         raise ValueError("pass num_frames or fps, not both")
     if total_frames <= 0:
         raise ValueError("the video has no frames")
+    if window is not None:
+        first, last = _window_frames(window, total_frames, native_fps)
+        return first + sample_indices(last - first + 1, native_fps, num_frames=num_frames, fps=fps)
     if num_frames is not None:
         if num_frames <= 0:
             raise ValueError(f"num_frames must be positive, got {num_frames}")
@@ -120,24 +135,36 @@ def sample_indices(total_frames: int, native_fps: float, *, num_frames: int | No
     return np.arange(total_frames)
 
 
+def _window_frames(window: tuple[float, float], total_frames: int, native_fps: float) -> tuple[int, int]:
+    """First and last frame index of a (start, end) window in seconds, clamped to the clip."""
+    start, end = (float(t) for t in window)
+    if not (np.isfinite(start) and np.isfinite(end)) or end < start:
+        raise ValueError(f"a frame window is (start, end) seconds with start <= end, got {window!r}")
+    first = min(max(0, int(round(start * native_fps))), total_frames - 1)
+    last = min(max(first, int(round(end * native_fps))), total_frames - 1)
+    return first, last
+
+
 def read_frames(
     video: VideoSource,
     *,
     num_frames: int | None = None,
     fps: float | None = None,
+    window: tuple[float, float] | None = None,
     backend: str = "auto",
 ) -> VideoFrames:
     """Decode exactly the chosen frames of ``video`` (a path, mp4 bytes or a ``datasets.Video`` dict).
 
     ``num_frames`` picks that many frames spread over the clip, ``fps`` samples at that rate, neither
-    returns every frame. ``backend`` is "pyav", "decord" or "auto" (decord when importable).
+    returns every frame; ``window`` (start, end seconds) samples inside that segment only.
+    ``backend`` is "pyav", "decord" or "auto" (decord when importable).
     """
     if backend not in ("auto", "pyav", "decord"):
         raise ValueError(f"unknown backend {backend!r}; valid: auto, pyav, decord")
     source = _as_file(video)
     if backend == "decord" or (backend == "auto" and _decord_available()):
-        return _read_decord(source, num_frames=num_frames, fps=fps)
-    return _read_pyav(source, num_frames=num_frames, fps=fps)
+        return _read_decord(source, num_frames=num_frames, fps=fps, window=window)
+    return _read_pyav(source, num_frames=num_frames, fps=fps, window=window)
 
 
 def _decord_available() -> bool:
@@ -148,7 +175,7 @@ def _decord_available() -> bool:
     return True
 
 
-def _read_pyav(source, *, num_frames, fps) -> VideoFrames:
+def _read_pyav(source, *, num_frames, fps, window) -> VideoFrames:
     import av
 
     with av.open(source) as container:
@@ -158,9 +185,9 @@ def _read_pyav(source, *, num_frames, fps) -> VideoFrames:
         total = stream.frames
         if not total:  # the container does not say: decode everything once
             decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
-            indices = sample_indices(len(decoded), native_fps, num_frames=num_frames, fps=fps)
+            indices = sample_indices(len(decoded), native_fps, num_frames=num_frames, fps=fps, window=window)
             return VideoFrames(np.stack([decoded[i] for i in indices]), indices, indices / native_fps, native_fps, len(decoded))
-        indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps)
+        indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps, window=window)
         wanted, kept = set(indices.tolist()), {}
         # Sequential decoding keeps only the chosen frames in memory, and stops after the last one.
         for position, frame in enumerate(container.decode(stream)):
@@ -174,12 +201,12 @@ def _read_pyav(source, *, num_frames, fps) -> VideoFrames:
     return VideoFrames(np.stack([kept[i] for i in indices]), indices, indices / native_fps, native_fps, total)
 
 
-def _read_decord(source, *, num_frames, fps) -> VideoFrames:
+def _read_decord(source, *, num_frames, fps, window) -> VideoFrames:
     import decord
 
     reader = decord.VideoReader(source, ctx=decord.cpu(0))
     native_fps = float(reader.get_avg_fps())
     total = len(reader)
-    indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps)
+    indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps, window=window)
     frames = reader.get_batch(indices.tolist()).asnumpy()
     return VideoFrames(frames, indices, indices / native_fps, native_fps, total)

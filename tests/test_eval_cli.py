@@ -42,7 +42,13 @@ def test_eval_fixtures_all_16_tasks_with_the_oracle(tmp_path, capsys):
     for name, task in summary["tasks"].items():
         for key in get_benchmark(name).headline:
             assert task["metrics"][key] == 1.0, (name, key)
-    assert "| general | Video-MME (w/o subs) | acc | 100.0 | 60.9 | +39.1 |" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "| general | Video-MME (w/o subs) | acc | 100.0 | 60.9 | 62.0 | +39.1 |" in out.out
+    assert "| oracle (ours) | 100.0 | 100.0 | 100.0 | 100.0 |" in out.out  # the paper's Table 3 layout, our row
+    assert "3 of 3 videos found" in out.out  # each conversion says what it found
+    # what could not be checked against a real release is said, per benchmark
+    assert "unverified: aotbench:" in out.err and "unverified: videomme" not in out.err
+    assert "warning: tvbench: 1 questions skipped" in out.err and "S001C001P001R001A001_rgb.avi" in out.err
 
 
 def test_eval_convert(tmp_path, capsys):
@@ -50,10 +56,40 @@ def test_eval_convert(tmp_path, capsys):
     assert (
         main(["eval-convert", "videomme", "--source", str(source), "--videos-root", str(videos), "--data-dir", str(tmp_path / "data")]) == 0
     )
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"missing_videos": 0, "rows": 5}
+    out = capsys.readouterr().out
+    assert json.loads(out.strip().splitlines()[-1]) == {"rows": 5, "videos": 3, "videos_found": 3, "missing_videos": 0}
+    assert "videomme: 5 questions converted, 3 of 3 videos found" in out
     assert (tmp_path / "data" / "videomme" / "conversion.json").is_file()
     assert main(["eval-convert", "video_mme", "--source", str(source)]) == 2
     assert main(["eval-convert", "videomme", "--source", str(tmp_path / "absent")]) == 2
+
+
+def test_eval_convert_exits_1_naming_the_missing_videos(tmp_path, capsys):
+    """Missing videos are never a silent 'not run': the conversion names them and fails until they are found."""
+    source, videos = get_benchmark("tvbench").write_fixture(tmp_path / "raw")
+    argv = ["eval-convert", "tvbench", "--source", str(source), "--videos-root", str(videos), "--data-dir", str(tmp_path / "data")]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "4 of 5 videos found" in captured.out and "ROSE Lab" in captured.out  # why NTU clips are missing
+    assert "video/action_antonym/S001C001P001R001A001_rgb.avi" in captured.err and "--allow-missing-videos" in captured.err
+    assert "unverified:" in captured.err
+    conversion = json.loads((tmp_path / "data" / "tvbench" / "conversion.json").read_text())
+    assert conversion["missing_files"] == ["video/action_antonym/S001C001P001R001A001_rgb.avi"]
+    assert main([*argv, "--allow-missing-videos"]) == 0
+    # a wrong videos root: every video missing, named
+    assert main([*argv[:-4], "--videos-root", str(tmp_path / "nowhere"), "--data-dir", str(tmp_path / "data2")]) == 1
+    assert "0 of 5 videos found" in capsys.readouterr().out
+
+
+def test_eval_exits_1_when_a_requested_benchmark_cannot_run(tmp_path, capsys):
+    bench = get_benchmark("minerva")
+    source, _ = bench.write_fixture(tmp_path / "raw")
+    bench.convert(source, tmp_path / "nowhere", tmp_path / "data" / "minerva")
+    argv = ["eval", "--model", "oracle", "--tasks", "minerva", "--data-dir", str(tmp_path / "data"), "--bootstrap-iters", "0"]
+    assert main([*argv, "--output-dir", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "not run: minerva: all 3 questions have missing videos" in err and "yt0abcDEFg.mp4" in err
+    assert main([*argv, "--output-dir", str(tmp_path / "out2"), "--videos-root", str(tmp_path / "raw" / "minerva_videos")]) == 0
 
 
 def test_bad_arguments_exit_2(tmp_path):
@@ -72,14 +108,21 @@ def test_frame_budget_is_part_of_the_model_identity():
         VideoVLMConfig(model_path="Qwen/Qwen3-VL-4B-Instruct", frame_budget=FrameBudget(num_frames=f, fps=r, max_pixels=p))
         for f, r, p in ((16, None, None), (32, None, None), (None, 2.0, None), (16, None, 200704))
     ]
+    # no whole budget and no record: each benchmark's own, with the flags over it
+    configs += [VideoVLMConfig(model_path="Qwen/Qwen3-VL-4B-Instruct", budget_flags=flags) for flags in ({}, {"max_pixels": 200704})]
     assert [c.model_name for c in configs] == [
         "Qwen/Qwen3-VL-4B-Instruct@16f",
         "Qwen/Qwen3-VL-4B-Instruct@32f",
         "Qwen/Qwen3-VL-4B-Instruct@2fps",
         "Qwen/Qwen3-VL-4B-Instruct@16f-200704px",
+        "Qwen/Qwen3-VL-4B-Instruct@bench",
+        "Qwen/Qwen3-VL-4B-Instruct@bench+200704px",
     ]
     hashes = {SampleCache.get_model_hash(None, c) for c in configs}
-    assert len(hashes) == 4
+    assert len(hashes) == 6
+    usual = get_benchmark("tomato").frame_budget
+    assert configs[5].budget_choice(usual).budget == FrameBudget(num_frames=16, max_pixels=200704)
+    assert configs[0].budget_choice(usual).budget == FrameBudget(num_frames=16)  # a whole budget wins
 
 
 def test_eval_uses_the_checkpoints_recorded_budget_and_a_flag_overrides_it(tmp_path):
@@ -109,13 +152,20 @@ def test_eval_uses_the_checkpoints_recorded_budget_and_a_flag_overrides_it(tmp_p
     assert "(source: flag)" in (tmp_path / "flag" / "results.md").read_text()
 
 
-def test_eval_without_a_record_or_flags_uses_the_default_budget(tmp_path):
-    argv = ["eval", "--fixtures", "--model", "oracle", "--tasks", "aotbench", "--output-dir", str(tmp_path), "--bootstrap-iters", "0"]
-    assert main(argv) == 0
-    budget = json.loads((tmp_path / "summary.json").read_text())["frame_budget"]
-    assert budget["source"] == "default" and budget["tag"] == DEFAULT_BUDGET.tag
+def test_eval_without_a_record_or_flags_uses_each_benchmarks_budget(tmp_path):
+    argv = ["eval", "--fixtures", "--model", "oracle", "--tasks", "aotbench,synrl_bench", "--output-dir", str(tmp_path)]
+    assert main([*argv, "--bootstrap-iters", "0"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["frame_budget"]["source"] == "benchmark" and summary["model"] == "oracle"
+    aot, ours = summary["tasks"]["aotbench"]["frame_budget"], summary["tasks"]["synrl_bench"]["frame_budget"]
+    assert (aot["source"], aot["tag"], aot["num_frames"]) == ("benchmark", "16f-1605632px", 16)  # the authors' 16 frames
+    assert (ours["source"], ours["tag"]) == ("default", DEFAULT_BUDGET.tag)  # no usual budget: the library default
+    assert "`16f-1605632px` (benchmark)" in (tmp_path / "results.md").read_text()
     with pytest.raises(SystemExit) as exit_info:  # a count above a cap the user also set: refused before any work
         main(["eval", "--model", "oracle", "--output-dir", str(tmp_path / "bad"), "--frames", "16", "--max-frames", "8"])
+    assert exit_info.value.code == 2 and not (tmp_path / "bad").exists()
+    with pytest.raises(SystemExit) as exit_info:  # a cap below a benchmark's own count: refused, naming the numbers
+        main(["eval", "--model", "oracle", "--tasks", "vcrbench", "--output-dir", str(tmp_path / "bad"), "--max-frames", "8"])
     assert exit_info.value.code == 2 and not (tmp_path / "bad").exists()
 
 
@@ -154,7 +204,7 @@ def test_tiny_qwen_model_end_to_end(tmp_path, family, task):
         == 0
     )
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["model"] == "tiny@4f-3136px"
+    assert summary["model"] == "tiny@bench+4f-3136px"  # flags over each benchmark's own budget
     evaluated = summary["tasks"][task]["evaluated"]
     assert evaluated >= 3 and summary["throughput"]["samples"] == evaluated and summary["throughput"]["decode_errors"] == 0
     assert 0.0 <= summary["tasks"][task]["metrics"]["acc"] <= 1.0

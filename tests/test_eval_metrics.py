@@ -7,6 +7,7 @@ import pytest
 from synrl_hf.evaluation.common import parsing as P
 from synrl_hf.evaluation.common.metrics import (
     AllCorrectByGroup,
+    GroundedQA,
     GroupMean,
     Mean,
     VinogroundScores,
@@ -82,42 +83,66 @@ def test_vinoground_text_video_group_scores():
     items += [rec("3", "text", 1), rec("3", "video", 1), rec("3", "video", 1)]  # a text question skipped
     scores = VinogroundScores().compute_corpus(items)
     assert scores == {"text_score": 0.5, "video_score": 0.75, "group_score": 0.25}
+    for item in items:  # per major category too
+        item["major"] = "action" if item["pair"] in ("0", "1") else "object"
+    scores = VinogroundScores().compute_corpus(items)
+    assert (scores["text_score_action"], scores["video_score_action"], scores["group_score_object"]) == (1.0, 0.5, 0.0)
 
 
-# --- parsers: each follows its benchmark's reference code, never guesses ----------------------
+def test_grounded_qa_pairs_the_answer_and_the_span():
+    def qa(q, score):
+        return {"question": q, "kind": "qa", "score": score}
+
+    def ground(q, iou, iop):
+        return {"question": q, "kind": "ground", "iou": iou, "iop": iop}
+
+    # q0 right and IoP .6; q1 right but IoP .4; q2 wrong with a perfect span; q3 has no span (not counted)
+    items = [qa("q0", 1), ground("q0", 0.2, 0.6), qa("q1", 1), ground("q1", 0.9, 0.4), qa("q2", 0), ground("q2", 1, 1), qa("q3", 1)]
+    assert GroundedQA("acc_gqa", by="iop").compute_corpus(items) == {"acc_gqa": pytest.approx(1 / 3)}
+    assert GroundedQA("acc_gqa", by="iou").compute_corpus(items) == {"acc_gqa": pytest.approx(1 / 3)}  # q1 by IoU .9
+
+
+# --- parsers: each follows its benchmark's reference code, quirks included ---------------------
 
 
 @pytest.mark.parametrize(
     "text, span",
     [
         ("The event happens in the 1.0 - 3.0 seconds.", (1.0, 3.0)),
-        ("from 4 to 2.5 seconds", (2.5, 4.0)),  # swapped
-        ("Start: 1 seconds.\nEnd: 3 seconds.", (1.0, 3.0)),  # keyword sentences
-        ("It starts at 00:01:05 - 00:01:10", (65.0, 70.0)),  # clock times
+        ("from 4 to 2.5 seconds", (2.5, 4.0)),  # "to" becomes "-", then swapped
+        ("From 1.5 to 3.0.", (1.5, 3.0)),  # ReXTime's answer format
+        ("Start: 1 seconds.\nEnd: 3 seconds.", (1.0, 3.0)),  # the first number of each start/end sentence
+        ("It starts at 00:01:05 - 00:01:10", (65.0, 70.0)),  # clock range
+        ("Two spans: 1 - 2 and 3 - 4", (1.0, 2.0)),  # only the first span is kept
         ("I don't know.", None),
         ("", None),
     ],
 )
-def test_extract_span(text, span):
+def test_extract_span_is_lmms_evals_extract_time(text, span):
     assert P.extract_span(text) == span
 
 
-def test_qa_and_span_reads_the_letter_then_the_evidence():
-    assert P.qa_and_span("Answer: C. Evidence: 2.0 - 2.0 seconds", "ABCDE") == ("C", (2.0, 2.0))
-    assert P.qa_and_span("B", "ABCDE") == ("B", None)
-
-
-def test_mmmu_choice():
+def test_tomato_choice_is_lmms_evals_parser():
     options = ["one", "two", "three", "four", "five"]
-    assert P.mmmu_choice("(C)", options) == "C"
-    assert P.mmmu_choice("c", options) == "C"  # TOMATO pre_parser: a lone letter
-    assert P.mmmu_choice("The answer is B", options) == "B"
-    assert P.mmmu_choice("(A) is wrong, the answer is (D)", options) == "D"  # last mentioned wins
-    assert P.mmmu_choice("I think the answer is three rotations", options) == "C"  # option text, > 5 words
-    assert P.mmmu_choice("no idea", options) is None  # lmms-eval TOMATO: "A"; MMMU: random
+    assert P.tomato_choice("(C)", options) == "C"
+    assert P.tomato_choice("The answer is B", options) == "B"
+    assert P.tomato_choice("(A) is wrong, the answer is (D)", options) == "D"  # the last "(X)" wins
+    assert P.tomato_choice("I think the answer is three rotations", options) == "C"  # option text, > 5 words
+    assert P.tomato_choice("A square moves right", options) == "A"  # a bare capital letter anywhere counts
+    assert P.tomato_choice("Because B is wrong, the answer is C", options) == "B"  # no "(X)": the first candidate
+    assert P.tomato_choice("c", options) == "A"  # lower case is not seen; nothing parsed -> "A"
+    assert P.tomato_choice("no idea", options) == "A"
 
 
-def test_video_mme_and_video_tt_letter():
+def test_extract_mcq_answer_priorities():
+    assert P.extract_mcq_answer("The correct answer is (B).", "ABCD") == "B"
+    assert P.extract_mcq_answer("A", "ABCD") == "A"  # a lone letter
+    assert P.extract_mcq_answer("I think it's C. Actually D", "ABCD") == "D"  # a trailing letter beats "C."
+    assert P.extract_mcq_answer("(G) 4, 5", "ABCDEFGHIJ") == "G"
+    assert P.extract_mcq_answer("", "ABCD") is None and P.extract_mcq_answer("no letter here", "ABCD") is None
+
+
+def test_video_tt_letter():
     assert P.first_letter("The best answer is B.", "ABCD") == "B"
     assert P.first_letter("(C) three", "ABCD") == "C"
     assert P.first_letter("it is impossible to say how many squares appear in this particular clip") is None
@@ -137,12 +162,29 @@ def test_mvbench_normalisation():
     assert P.mvbench_choice("Sat down.") == "sat down"  # text never equals a letter
 
 
-def test_tvbench_cvbench_vinoground_parsers():
+def test_cvbench_parser_is_case_insensitive_like_mvr():
+    assert P.cvbench_choice("b") == "B" and P.cvbench_choice("Yes, they do.") == "YES" and P.cvbench_choice("No") == "NO"
+    assert P.cvbench_choice("a dog runs") == "A"  # the reference's quirk: the first a-d anywhere
+    assert P.cvbench_choice("Video 2 is darker, so B.") == "D"  # ... even inside a word ("Video")
+    assert P.cvbench_choice("") is None
+
+
+def test_tvbench_and_first_character_parsers():
     assert P.tvbench_choice("right", ["left", "right", "up"]) == "B"
     assert P.tvbench_choice("left or right", ["left", "right", "up"]) is None
-    assert P.letter_or_yes_no("Yes, they do.") == "YES"
-    assert P.letter_or_yes_no("a dog runs") is None
-    assert P.letter_or_yes_no("Video 2 is darker, so B.") == "B"
-    assert P.first_char(" b) second") == "B" and P.first_char("") is None
-    assert P.stated_letter("The answer is a cat", "ABCD") is None  # lower-case "a" is a word
-    assert P.stated_letter("Answer: (B)", "AB") == "B"
+    assert P.first_char("b) second") == "B" and P.first_char(" b") == " " and P.first_char("") is None  # response[0], unstripped
+    assert P.first_char("a", case_sensitive=True) == "a"  # AoTBench compares as is
+
+
+@pytest.mark.parametrize(
+    "reply, gold, correct",
+    [
+        ("The result is 42.", "42", True),
+        ("The answer is Paris.", "paris", True),
+        ("So the mass is 12.970 g", "12.97", True),  # numbers rounded to 2 places
+        ("It is about twelve grams", "12.97", False),
+        ("", "12.97", None),  # empty: left out of the score, as lmms-eval does
+    ],
+)
+def test_mmmu_open_answers(reply, gold, correct):
+    assert P.mmmu_open_correct(reply, gold) is correct

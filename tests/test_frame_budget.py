@@ -1,5 +1,5 @@
-"""The one FrameBudget: validation, which frames it reads, resizing, its tag and dict, and the
-precedence flag > checkpoint record > default."""
+"""The one FrameBudget: validation, which frames it reads (whole clips or a start/end window),
+resizing, its tag and dict, and the precedence flag > checkpoint record > benchmark > default."""
 
 from __future__ import annotations
 
@@ -55,6 +55,22 @@ def test_reads_a_rate_a_count_or_the_capped_rate(clip):
     assert roomy.indices.tolist() == rate.indices.tolist()
     for budget in (FrameBudget(num_frames=6), FrameBudget(fps=2.0), FrameBudget(fps=2.0, max_frames=5)):
         assert budget.indices(total, fps).tolist() == budget.read(video).indices.tolist()  # no decoding needed to know
+
+
+def test_a_window_samples_inside_start_and_end_only(clip):
+    video, total, fps = clip
+    start, end = 1.0, 2.0
+    first, last = round(start * fps), round(end * fps)
+    inside = FrameBudget(num_frames=4).read(video, window=(start, end))
+    assert inside.indices.tolist() == (first + np.round(np.linspace(0, last - first, 4)).astype(int)).tolist()
+    assert inside.timestamps.min() >= start - 1e-9 and inside.timestamps.max() <= end + 1e-9
+    rate = FrameBudget(fps=2.0, max_frames=64).read(video, window=(start, end))
+    assert rate.indices.tolist() == (first + np.arange(0, last - first + 1, fps / 2.0).astype(int)).tolist()
+    assert FrameBudget(num_frames=4).indices(total, fps, (start, end)).tolist() == inside.indices.tolist()
+    past_the_end = FrameBudget(num_frames=2).read(video, window=(start, 1e6))  # clamped to the clip
+    assert past_the_end.indices.tolist() == [first, total - 1]
+    with pytest.raises(ValueError, match="start <= end"):
+        FrameBudget(num_frames=2).read(video, window=(2.0, 1.0))
 
 
 def test_resize_follows_qwens_rule():
@@ -115,6 +131,14 @@ def test_precedence_flag_then_checkpoint_then_default(tmp_path):
     }
     assert "set by num_frames; the rest from the checkpoint's recorded budget" in flagged.describe()
     assert choose_budget(None, max_pixels=3136).budget == FrameBudget(fps=4.0, max_frames=64, max_pixels=3136)
+
+    # evaluation: a benchmark's usual budget sits between the checkpoint's record and the default
+    usual = FrameBudget(num_frames=16, max_pixels=1_605_632)
+    assert choose_budget(None, usual) == BudgetChoice(usual, "benchmark", "benchmark")
+    assert choose_budget(trained, usual).source == "checkpoint"  # the checkpoint's record wins
+    over_usual = choose_budget(None, usual, max_pixels=200704)
+    assert over_usual.budget == FrameBudget(num_frames=16, max_pixels=200704) and over_usual.base == "benchmark"
+    assert "the rest from the benchmark's usual budget" in over_usual.describe()
 
     (tmp_path / BUDGET_FILE).write_text(json.dumps({"fps": -1}))
     with pytest.raises(ValueError, match=f"{BUDGET_FILE}: not a valid frame budget"):

@@ -1,6 +1,7 @@
-"""Synthetic fixtures for every benchmark: a few tiny clips + annotations in the benchmark's own
-format, converted with its real converter. Used by the tests and by ``synrl eval --fixtures``
-(a smoke run that needs no download)."""
+"""Fixtures for every benchmark: a few tiny synthetic clips + annotations in the benchmark's real
+release layout (each module's ``write_fixture`` names the official file it copies), converted with
+its real converter. Used by the tests and by ``synrl eval --fixtures`` (a smoke run that needs no
+download)."""
 
 from __future__ import annotations
 

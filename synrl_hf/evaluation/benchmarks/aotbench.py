@@ -1,58 +1,58 @@
 """AoTBench: arrow-of-time understanding (Xue et al., 2025, arXiv 2506.03340).
 
-Data: Hub ``sherryxzh/AoTBench`` (structure not inspected here; three parts: sequence direction,
-directional caption matching, AoT-sensitive VQA). The converter takes json/jsonl/parquet rows
-with ``id``, ``video`` (relative path), ``question``, ``options`` (list) and ``answer`` (letter
-or option index), plus ``part``/``subset`` when present.
-Protocol: question + "A. ..." lines + "Answer with the option's letter from the given choices
-directly."; the stated/first option letter; accuracy overall and per part. Verify against the
-authors' code (vision.cs.utexas.edu/projects/SeeAoT) before comparing with published numbers.
+Data: the authors' files (github.com/zihuixue/seeAoT README: download Hub ``sherryxzh/AoTBench`` into
+``data/``): ``data/data_files/input/{ReverseFilm,UCF101,Rtime_t2v,Rtime_v2t,AoTBench_QA}.json``,
+each a list of ``qa_idx``, ``video_name`` (one video, relative to ``data/``), ``question`` (the
+complete prompt, options included) and ``ans`` (a letter). The subset is the file name (sequence
+direction: ReverseFilm, UCF101; directional caption matching: Rtime_t2v, Rtime_v2t; AoT-sensitive
+VQA: AoTBench_QA); ids are ``<subset>/<qa_idx>``.
+Protocol: the authors' ``eval/run_qwen25.py`` and ``read_qa.py``: the raw question, 16 frames,
+greedy, 1024 new tokens; correct iff the reply's first character equals ``ans`` (case-sensitive);
+accuracy per subset (the paper's per-element numbers) and over all questions.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..common.converters import (
-    as_list,
-    find_video,
-    letter,
-    read_records,
-    write_clip,
-    write_jsonl,
-    write_local_folder,
-)
-from ..common.metrics import GroupMean, Mean
-from ..common.parsing import letters_for, stated_letter
-from ..common.tasks import Benchmark, mc_scores, option_lines
+from synrl_hf.frame_budget import FrameBudget
 
-POST_PROMPT = "Answer with the option's letter from the given choices directly."
+from ..common.converters import find_video, read_records, write_clip, write_json, write_local_folder
+from ..common.metrics import GroupMean, Mean
+from ..common.parsing import first_char
+from ..common.tasks import Benchmark
+
+SUBSETS = ("ReverseFilm", "UCF101", "Rtime_t2v", "Rtime_v2t", "AoTBench_QA")
 
 
 def convert(source, videos_root, out):
+    source = Path(source)
+    folder = next((p for p in (source / "data" / "data_files" / "input", source / "data_files" / "input") if p.is_dir()), source)
+    files = [folder / f"{subset}.json" for subset in SUBSETS if (folder / f"{subset}.json").is_file()]
+    if not files:
+        raise FileNotFoundError(f"aotbench: none of {', '.join(s + '.json' for s in SUBSETS)} under {folder}")
     rows = []
-    for i, r in enumerate(read_records(source)):
-        answer = str(r["answer"]).strip()
-        video = str(r.get("video") or r.get("video_path"))
-        rows.append(
-            {
-                "id": str(r.get("id", i)),
-                "videos": [find_video(videos_root, [video, f"videos/{video}"])],
-                "question": str(r["question"]),
-                "options": [str(o) for o in as_list(r["options"])],
-                "answer": letter(int(answer)) if answer.isdigit() else answer[:1].upper(),
-                "meta": {"part": r.get("part") or r.get("subset") or ""},
-            }
-        )
+    for path in files:
+        for r in read_records(path):
+            rows.append(
+                {
+                    "id": f"{path.stem}/{r['qa_idx']}",
+                    "videos": [find_video(videos_root, [str(r["video_name"])])],
+                    "question": str(r["question"]),
+                    "answer": str(r["ans"]).strip(),
+                    "meta": {"subset": path.stem},
+                }
+            )
     return write_local_folder("aotbench", rows, out, videos_root, source)
 
 
 def prompt(row) -> str:
-    return f"{row['question']}\n{option_lines(row['options'])}\n{POST_PROMPT}"
+    return row["question"]
 
 
 def score(spec, text) -> dict:
-    return mc_scores(stated_letter(text, letters_for(spec["options"])), spec["answer"], spec["meta"]["part"], key="by_part")
+    correct = float(first_char(text, case_sensitive=True) == spec["answer"])
+    return {"acc": correct, "by_subset": {"group": spec["meta"]["subset"], "score": correct}}
 
 
 def oracle(spec) -> str:
@@ -60,37 +60,41 @@ def oracle(spec) -> str:
 
 
 def write_fixture(root) -> tuple[Path, Path]:
-    root = Path(root)
-    src, videos = root / "aotbench", root / "aotbench_videos"
-    rows = []
-    for i, part in enumerate(["sequence_direction", "caption_matching", "aot_vqa"]):
-        write_clip(videos / "videos" / f"aot_{i}.mp4", seconds=2, seed=130 + i)
-        rows.append(
-            {
-                "id": f"aot-{i}",
-                "video": f"aot_{i}.mp4",
-                "question": "Is the video played forward or backward?",
-                "options": ["forward", "backward"],
-                "answer": i % 2,
-                "part": part,
-            }
-        )
-    write_jsonl(src / "aotbench.jsonl", rows)
-    return src / "aotbench.jsonl", videos
+    """The authors' ``data/data_files/input/<subset>.json`` (list of qa_idx, video_name, question
+    with its options inside, ans) for all five subsets, videos under ``data/``."""
+    data = Path(root) / "seeAoT" / "data"
+    golds = {"ReverseFilm": "AB", "UCF101": "B", "Rtime_t2v": "A", "Rtime_v2t": "C", "AoTBench_QA": "AD"}
+    seed = 130
+    for subset, answers in golds.items():
+        items = []
+        for i, ans in enumerate(answers):
+            video = f"videos/{subset}/{i:04d}.mp4"
+            write_clip(data / video, seconds=2, seed=seed)
+            seed += 1
+            question = "Is the video played forward or backward?\nA. forward\nB. backward\nC. both\nD. neither\nAnswer with the option letter only."
+            items.append({"qa_idx": i, "video_name": video, "question": question, "ans": ans})
+        write_json(data / "data_files" / "input" / f"{subset}.json", items)
+    return data / "data_files" / "input", data
 
 
 BENCHMARK = Benchmark(
     name="aotbench",
     title="AoTBench",
     group="general",
-    source="Hub sherryxzh/AoTBench (format to verify); prompt ours",
+    source="github.com/zihuixue/seeAoT (eval/run_qwen25.py, read_qa.py); Hub sherryxzh/AoTBench",
     convert=convert,
     write_fixture=write_fixture,
     prompt=prompt,
     score=score,
-    aggregations={"acc": Mean(), "by_part": GroupMean("acc_")},
+    aggregations={"acc": Mean(), "by_subset": GroupMean("acc_")},
     headline=("acc",),
     oracle=oracle,
-    generation_size=32,
-    deviations="No reference implementation in lmms-eval or VLMEvalKit: input format and prompt are ours.",
+    generation_size=1024,
+    deviations="The overall accuracy (all five subsets pooled) is ours: the authors' script reports each subset; the paper's single "
+    "AoTBench number is compared with it.",
+    frame_budget=FrameBudget(num_frames=16, max_pixels=1_605_632),
+    budget_note="16 frames (the authors' default evaluation setting)",
+    fixture_note="zihuixue/seeAoT@366b5b4 scripts/eval.sh + eval/run_qwen25.py, read_qa.py (the fields they read from data/data_files/input/*.json)",
+    unverified="no record of sherryxzh/AoTBench was seen: the option format inside `question`, the `video_name` folders and whether "
+    "'which clip is reversed' items are one composed video are not confirmed; field names and scoring are from the authors' code",
 )

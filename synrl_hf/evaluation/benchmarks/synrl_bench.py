@@ -18,6 +18,9 @@ from ..common.converters import write_local_folder
 from ..common.metrics import GroupMean, Mean
 from ..common.tasks import Benchmark
 
+# Per-group accuracies: metric key -> (the row column it groups by, the prefix of the reported names).
+# A new grouping (e.g. per difficulty level) is one line here once the rows carry that column.
+GROUPS = {"by_family": ("task", "acc_")}
 COLUMNS = ["id", "task", "category", "question", "options", "answer", "answer_type", "video", "prompt"]
 
 
@@ -46,7 +49,8 @@ def convert(source, videos_root, out):
     rows = []
     for path in files:
         table = pq.read_table(path)
-        for r in table.select([c for c in COLUMNS if c in table.column_names]).to_pylist():
+        columns = list(dict.fromkeys([*COLUMNS, *(column for column, _ in GROUPS.values())]))
+        for r in table.select([c for c in columns if c in table.column_names]).to_pylist():
             name = f"{r['id']}.mp4"
             if r["video"] and r["video"].get("bytes") and not (videos_root / name).exists():
                 (videos_root / name).write_bytes(r["video"]["bytes"])
@@ -58,7 +62,12 @@ def convert(source, videos_root, out):
                     "question": r["question"],
                     "options": list(r["options"] or []),
                     "answer": r["answer"],
-                    "meta": {"task": r["task"], "category": r.get("category", ""), "answer_type": r["answer_type"], "prompt_text": text},
+                    "meta": {
+                        "category": r.get("category", ""),
+                        "answer_type": r["answer_type"],
+                        "prompt_text": text,
+                        **{column: r.get(column, "") for column, _ in GROUPS.values()},
+                    },
                 }
             )
     return write_local_folder("synrl_bench", rows, out, videos_root, source)
@@ -77,7 +86,7 @@ def score(spec, text) -> dict:
         options=spec["options"],
         interval_threshold=INTERVAL_PASS_IOU if meta["answer_type"] == "interval" else None,
     )
-    return {"acc": float(value), "by_family": {"group": meta["task"], "score": float(value)}}
+    return {"acc": float(value), **{key: {"group": str(meta[column]), "score": float(value)} for key, (column, _) in GROUPS.items()}}
 
 
 def oracle(spec) -> str:
@@ -103,8 +112,10 @@ BENCHMARK = Benchmark(
     write_fixture=write_fixture,
     prompt=prompt,
     score=score,
-    aggregations={"acc": Mean(), "by_family": GroupMean("acc_")},
+    aggregations={"acc": Mean(), **{key: GroupMean(prefix) for key, (_, prefix) in GROUPS.items()}},
     headline=("acc",),
     oracle=oracle,
     generation_size=512,
+    budget_note="no usual budget: the library default (the recipes' budget), unless the checkpoint records one",
+    fixture_note="a `synrl build --splits test` folder (this repo's data contract)",
 )

@@ -1,50 +1,50 @@
 """Video-TT (Video Thinking Test): multiple-choice split (Zhang et al., ICCV 2025).
 
-Data: Hub ``lmms-eval/video-tt`` split ``test`` (video_id, question, question_prompt, answer,
-capability); videos ``Benchmark-AllVideos-LQ/<video_id>.mp4`` in the same repo.
-Protocol: lmms-eval ``videott_single_mc``: "Select the best answer ..." + question + options +
-"The best answer is:", Video-MME's letter extraction (A-E); accuracy overall and per capability.
+Data: Hub ``lmms-eval/video-tt`` ``data/test-00000-of-00001.parquet`` (split ``test``; columns
+``video_id, duration, question, question_prompt, capability, answer``; no question id, so rows are
+numbered per video); videos ``Benchmark-AllVideos-LQ/<video_id>.mp4`` (``.MP4``/``.mkv`` too) from
+the ``Benchmark-AllVideos-LQ*.zip`` files, or VLMEvalKit's flattened ``video/<video_id>.mp4``.
+Protocol: lmms-eval ``videott_single_mc`` with its default kwargs: exactly
+``"\\n" + question + "\\n" + question_prompt + "\\n"`` (no instruction), 16 new tokens, its
+``extract_characters_regex`` (first A-E), exact match with ``answer``; accuracy overall and per
+capability.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
-from ..common.converters import (
-    find_video,
-    read_records,
-    write_clip,
-    write_local_folder,
-    write_parquet,
-)
+from synrl_hf.frame_budget import FrameBudget
+
+from ..common.converters import find_video, read_records, write_clip, write_local_folder, write_parquet
 from ..common.metrics import GroupMean, Mean
 from ..common.parsing import first_letter
 from ..common.tasks import Benchmark, mc_scores
 
-PRE_PROMPT = (
-    "Select the best answer to the following multiple-choice question based on the video. "
-    "Respond with only the letter (A, B, C, or D) of the correct option."
-)
-
 
 def convert(source, videos_root, out):
+    source = Path(source)
+    path = source / "data" / "test-00000-of-00001.parquet" if source.is_dir() else source
+    seen: Counter = Counter()
     rows = []
-    for i, r in enumerate(read_records(source)):
+    for r in read_records(path):
         vid = str(r["video_id"])
+        seen[vid] += 1
         rows.append(
             {
-                "id": str(r.get("qid") or f"{vid}_{i}"),
-                "videos": [find_video(videos_root, [f"Benchmark-AllVideos-LQ/{vid}.mp4", f"{vid}.mp4"])],
-                "question": f"{r['question']}\n{r.get('question_prompt', '')}".strip(),
-                "answer": str(r["answer"]).strip()[:1].upper(),
-                "meta": {"capability": r.get("capability", "")},
+                "id": f"{vid}_{seen[vid]}",
+                "videos": [find_video(videos_root, [f"Benchmark-AllVideos-LQ/{vid}.mp4", f"video/{vid}.mp4", f"{vid}.mp4"])],
+                "question": f"{r['question']}\n{r['question_prompt']}",
+                "answer": str(r["answer"]).strip(),
+                "meta": {"capability": str(r.get("capability", "")), "duration": r.get("duration")},
             }
         )
     return write_local_folder("videott", rows, out, videos_root, source)
 
 
 def prompt(row) -> str:
-    return f"{PRE_PROMPT}\n{row['question']}\nThe best answer is:"
+    return f"\n{row['question']}\n"
 
 
 def score(spec, text) -> dict:
@@ -56,23 +56,28 @@ def oracle(spec) -> str:
 
 
 def write_fixture(root) -> tuple[Path, Path]:
+    """lmms-eval/video-tt ``data/test-00000-of-00001.parquet`` with the columns lmms-eval and
+    VLMEvalKit read (two questions on one video), clips in ``Benchmark-AllVideos-LQ/``."""
     root = Path(root)
-    src, videos = root / "videott", root / "videott_videos"
+    src = root / "video-tt"
     rows = []
-    for i, capability in enumerate(["Element Attributes", "Plot Attribute", "Element Counting"]):
-        write_clip(videos / "Benchmark-AllVideos-LQ" / f"vtt{i}.mp4", seconds=2, seed=50 + i)
+    for i, (vid, capability, answer) in enumerate(
+        [("vtt0", "Element Attributes", "B"), ("vtt1", "Plot Attribute", "A"), ("vtt1", "Element Counting", "C")]
+    ):
+        if not (src / "Benchmark-AllVideos-LQ" / f"{vid}.mp4").exists():
+            write_clip(src / "Benchmark-AllVideos-LQ" / f"{vid}.mp4", seconds=2, seed=50 + i)
         rows.append(
             {
-                "video_id": f"vtt{i}",
+                "video_id": vid,
+                "duration": 12.5,
                 "question": "Where does the square end up?",
                 "question_prompt": "A. left\nB. right\nC. top\nD. bottom",
-                "answer": "B",
                 "capability": capability,
-                "qid": f"q{i}",
+                "answer": answer,
             }
         )
-    write_parquet(src / "test-00000-of-00001.parquet", rows)
-    return src, videos
+    write_parquet(src / "data" / "test-00000-of-00001.parquet", rows)
+    return src, src
 
 
 BENCHMARK = Benchmark(
@@ -87,6 +92,10 @@ BENCHMARK = Benchmark(
     aggregations={"acc": Mean(), "by_capability": GroupMean("acc_")},
     headline=("acc",),
     oracle=oracle,
-    generation_size=32,
-    deviations="Multiple-choice split only (the open-ended split needs an LLM judge).",
+    generation_size=16,
+    deviations="Multiple-choice split only: the open-ended `test_all` split (an LLM judge, Qwen2.5-72B by default) is not converted.",
+    frame_budget=FrameBudget(num_frames=32, max_pixels=1_605_632),
+    budget_note="lmms-eval's Qwen-VL defaults, 32 frames (VLMEvalKit offers 16/32/64)",
+    fixture_note="lmms-eval/video-tt data/test-00000-of-00001.parquet (columns as read by lmms-eval videott and VLMEvalKit videott.py)",
+    unverified="no dataset card or row was seen: the option format inside `question_prompt` and the type of `duration` are assumed",
 )

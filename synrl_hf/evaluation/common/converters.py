@@ -8,10 +8,12 @@ A converter reads a benchmark's public annotation files and writes a *local fold
         test-<fingerprint>.jsonl  one row per question: id, videos, question, options, answer, meta
         conversion.json           source, videos_root, counts, missing videos, fingerprint
 
-``videos`` are paths relative to ``videos_root`` (recorded here, overridable at eval time).
-The data file name carries a content fingerprint: ``datasets`` caches local folders by name and
-file pattern, so a re-conversion must change the file name to be seen.
-Missing videos never stop a conversion: they are counted, listed (first 20) and skipped at eval.
+``videos`` are paths relative to ``videos_root`` (recorded here, overridable at eval time); a path
+may name a folder of JPEG frames (MVBench's TVQA frames). The data file name carries a content
+fingerprint: ``datasets`` caches local folders by name and file pattern, so a re-conversion must
+change the file name to be seen. Missing videos never stop a conversion: they are counted and
+named (with the reason when the benchmark knows it, e.g. videos its release does not ship), and
+``synrl eval-convert`` exits non-zero until they are found.
 """
 
 from __future__ import annotations
@@ -29,28 +31,41 @@ from typing import Any
 import numpy as np
 
 from synrl_hf.answers import LETTERS
+from synrl_hf.dataset_dir import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
 ROW_KEYS = ("id", "videos", "question", "options", "answer", "meta")
 VIDEO_EXTENSIONS = (".mp4", ".MP4", ".mkv", ".webm", ".mov", ".avi")
+FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 
 @dataclass
 class ConversionReport:
+    """What a conversion found: questions written, distinct videos referenced and found, and the
+    missing ones (their paths, and why when the benchmark knows)."""
+
     benchmark: str
     out: str
     rows: int
-    missing_videos: int
+    missing_videos: int  # questions with at least one missing video
     fingerprint: str
     videos_root: str | None
     source: str
-    missing_examples: list[str] = field(default_factory=list)
+    videos: int = 0  # distinct videos the questions reference
+    videos_found: int = 0
+    missing_files: list[str] = field(default_factory=list)  # every missing video path
+    missing_reasons: dict[str, int] = field(default_factory=dict)  # reason -> missing videos
 
     def summary(self) -> str:
-        text = f"{self.benchmark}: {self.rows} questions -> {self.out}"
+        text = f"{self.benchmark}: {self.rows} questions converted, {self.videos_found} of {self.videos} videos found -> {self.out}"
         if self.missing_videos:
-            text += f" ({self.missing_videos} with missing videos, skipped at evaluation; e.g. {self.missing_examples[:3]})"
+            text += (
+                f"\n  {self.videos - self.videos_found} videos missing under {self.videos_root} "
+                f"({self.missing_videos} questions skipped at evaluation), e.g. {', '.join(self.missing_files[:5])}"
+            )
+            for reason, count in self.missing_reasons.items():
+                text += f"\n  {count} of them: {reason}"
         return text
 
 
@@ -104,6 +119,13 @@ def as_list(value: Any) -> list:
     return list(value)
 
 
+def video_exists(path: str | os.PathLike) -> bool:
+    """A video file, or a folder of frame images (MVBench's TVQA frames)."""
+    if os.path.isfile(path):
+        return True
+    return os.path.isdir(path) and any(name.endswith(FRAME_EXTENSIONS) for name in os.listdir(path))
+
+
 def find_video(videos_root: str | os.PathLike | None, candidates: Sequence[str]) -> str:
     """The first candidate relative path (tried with common extensions) found under ``videos_root``;
     the first candidate as given when none exists (it is then reported missing)."""
@@ -112,13 +134,24 @@ def find_video(videos_root: str | os.PathLike | None, candidates: Sequence[str])
         for candidate in candidates:
             base, ext = os.path.splitext(candidate)
             for option in [candidate] + ([base + e for e in VIDEO_EXTENSIONS] if ext in VIDEO_EXTENSIONS or not ext else []):
-                if (root / option).is_file():
+                if video_exists(root / option):
                     return option
     return candidates[0]
 
 
 def letter(index: int) -> str:
     return LETTERS[int(index)]
+
+
+def annotation_files(source: str | os.PathLike, suffixes: tuple[str, ...] = (".json", ".jsonl", ".csv", ".tsv", ".parquet")) -> list[Path]:
+    """``source`` itself, or the annotation files under it (recursively, sorted by path)."""
+    source = Path(source)
+    if source.is_file():
+        return [source]
+    files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in suffixes)
+    if not files:
+        raise FileNotFoundError(f"no annotation files ({', '.join(suffixes)}) under {source}")
+    return files
 
 
 # --- writing the local folder -----------------------------------------------------------------
@@ -130,11 +163,17 @@ def write_local_folder(
     out: str | os.PathLike,
     videos_root: str | os.PathLike | None,
     source: str | os.PathLike,
+    missing_reasons: dict[str, str] | None = None,
 ) -> ConversionReport:
+    """Write the converted rows (atomically: temp file then rename) and report what was found.
+
+    ``missing_reasons`` maps a video path prefix to why such videos are not in the release (e.g.
+    TVBench's NTU RGB+D clips), so the report can say it next to the missing files.
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    lines, missing = [], []
+    lines, missing_rows, ids = [], [], set()
     root = os.path.abspath(videos_root) if videos_root is not None else None
+    found: dict[str, bool] = {}
     for row in rows:
         unknown = set(row) - set(ROW_KEYS)
         if unknown or "id" not in row or not row.get("videos"):
@@ -147,29 +186,52 @@ def write_local_folder(
             "answer": str(row.get("answer", "")),
             "meta": json.dumps(row.get("meta") or {}, sort_keys=True, default=_json_default),
         }
-        if not all(os.path.isfile(v if os.path.isabs(v) or root is None else os.path.join(root, v)) for v in clean["videos"]):
-            missing.append(clean["id"])
+        if clean["id"] in ids:
+            raise ValueError(f"{benchmark}: two questions have the id {clean['id']!r} in {source}; ids must be unique")
+        ids.add(clean["id"])
+        for video in clean["videos"]:
+            if video not in found:
+                found[video] = video_exists(video if os.path.isabs(video) or root is None else os.path.join(root, video))
+        if not all(found[v] for v in clean["videos"]):
+            missing_rows.append(clean["id"])
         lines.append(json.dumps(clean, sort_keys=True, ensure_ascii=False))
     if not lines:
         raise ValueError(f"{benchmark}: no questions found in {source}")
+    missing = sorted(v for v, ok in found.items() if not ok)
+    reasons: dict[str, int] = {}
+    for prefix, reason in (missing_reasons or {}).items():
+        count = sum(v.startswith(prefix) for v in missing)
+        if count:
+            reasons[reason] = count
     body = "\n".join(lines) + "\n"
     fingerprint = hashlib.sha256(body.encode()).hexdigest()[:16]
-    for old in out.glob("test-*.jsonl"):
-        old.unlink()
     data_file = f"test-{fingerprint}.jsonl"
-    (out / data_file).write_text(body, encoding="utf-8")
-    (out / "README.md").write_text(
+    atomic_write_bytes(out / data_file, body.encode())
+    for old in out.glob("test-*.jsonl"):
+        if old.name != data_file:
+            old.unlink()
+    readme = (
         "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n"
         f"    path: {data_file}\n  default: true\n---\n\n# {benchmark} (converted by synrl-hf evaluation)\n\n"
-        f"Source: `{source}`. Videos root: `{root}`. See synrl_hf/evaluation/README.md.\n",
-        encoding="utf-8",
+        f"Source: `{source}`. Videos root: `{root}`. See synrl_hf/evaluation/README.md.\n"
     )
-    report = ConversionReport(benchmark, os.fspath(out), len(lines), len(missing), fingerprint, root, os.fspath(source), missing[:20])
-    (out / "conversion.json").write_text(json.dumps({**asdict(report), "data_file": data_file}, indent=2))
+    atomic_write_bytes(out / "README.md", readme.encode())
+    report = ConversionReport(
+        benchmark,
+        os.fspath(out),
+        len(lines),
+        len(missing_rows),
+        fingerprint,
+        root,
+        os.fspath(source),
+        videos=len(found),
+        videos_found=len(found) - len(missing),
+        missing_files=missing,
+        missing_reasons=reasons,
+    )
+    atomic_write_bytes(out / "conversion.json", json.dumps({**asdict(report), "data_file": data_file}, indent=2).encode())
     if missing:
-        logger.warning(
-            "%s: %d of %d questions have missing videos under %s (skipped at evaluation)", benchmark, len(missing), len(lines), root
-        )
+        logger.warning("%s: %d of %d videos missing under %s (e.g. %s)", benchmark, len(missing), len(found), root, ", ".join(missing[:3]))
     return report
 
 

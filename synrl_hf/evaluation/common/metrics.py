@@ -124,7 +124,8 @@ class AllCorrectByGroup(CorpusLevelComputation):
 
 
 class VinogroundScores(CorpusLevelComputation):
-    """Vinoground's text, video and group scores from ``{"pair", "kind", "score"}`` records.
+    """Vinoground's text, video and group scores from ``{"pair", "kind", "score"}`` records (plus
+    ``major``: the same scores per major category, ``text_score_<major>`` ...).
 
     A pair's text score needs both text questions (positive and negative video) right, its video
     score both video questions, its group score all four. Pairs count once; a pair with a question
@@ -133,22 +134,55 @@ class VinogroundScores(CorpusLevelComputation):
 
     def compute_corpus(self, items: list[dict]) -> dict[str, float]:
         pairs: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"text": [], "video": []})
+        majors: dict[str, str] = {}
         for item in items:
             pairs[str(item["pair"])][str(item["kind"])].append(float(item["score"]))
+            if item.get("major"):
+                majors[str(item["pair"])] = str(item["major"])
         if not pairs:
             return {}
 
         def ok(scores: list[float]) -> bool:
             return len(scores) == 2 and all(s == 1.0 for s in scores)
 
-        text = [ok(p["text"]) for p in pairs.values()]
-        video = [ok(p["video"]) for p in pairs.values()]
-        n = len(pairs)
-        return {
-            "text_score": sum(text) / n,
-            "video_score": sum(video) / n,
-            "group_score": sum(t and v for t, v in zip(text, video)) / n,
-        }
+        def scores(names: list[str], suffix: str = "") -> dict[str, float]:
+            text = [ok(pairs[p]["text"]) for p in names]
+            video = [ok(pairs[p]["video"]) for p in names]
+            n = len(names)
+            return {
+                f"text_score{suffix}": sum(text) / n,
+                f"video_score{suffix}": sum(video) / n,
+                f"group_score{suffix}": sum(t and v for t, v in zip(text, video)) / n,
+            }
+
+        out = scores(list(pairs))
+        for major in sorted(set(majors.values())):
+            out.update(scores([p for p, m in majors.items() if m == major], f"_{major}"))
+        return out
 
     def __repr__(self) -> str:
         return "VinogroundScores()"
+
+
+class GroundedQA(CorpusLevelComputation):
+    """Grounded-QA accuracy from the paired records of a question's two prompts: ``{"question",
+    "kind": "qa", "score"}`` (the answer) and ``{"question", "kind": "ground", "iou", "iop"}`` (the
+    span). A question counts as right when its answer is right and its span's ``by`` (``iop`` for
+    NExT-GQA's Acc@GQA, ``iou`` for ReXTime's) reaches ``threshold``; only questions with both
+    records count (NExT-GQA's ``eval_ground`` scores the questions that have a prediction)."""
+
+    def __init__(self, name: str, by: str, threshold: float = 0.5):
+        self.name, self.by, self.threshold = name, by, threshold
+
+    def compute_corpus(self, items: list[dict]) -> dict[str, float]:
+        questions: dict[str, dict[str, dict]] = defaultdict(dict)
+        for item in items:
+            questions[str(item["question"])][str(item["kind"])] = item
+        paired = [q for q in questions.values() if "qa" in q and "ground" in q]
+        if not paired:
+            return {self.name: float("nan")}
+        right = sum(float(q["qa"]["score"]) == 1.0 and float(q["ground"][self.by]) >= self.threshold for q in paired)
+        return {self.name: right / len(paired)}
+
+    def __repr__(self) -> str:
+        return f"GroundedQA(name={self.name!r}, by={self.by!r}, threshold={self.threshold})"

@@ -6,12 +6,15 @@ video paths in ``Doc.specific["videos"]`` and :class:`VideoVLM` decodes them wit
 processor through ``synrl_hf.modeling.video_inputs`` (the only model-loading / video-input code in
 the repo). Several videos per question (CVBench) become several ``<video>`` blocks, in order.
 
-The frame budget (:class:`synrl_hf.frame_budget.FrameBudget`) is a field of the model config, so
-it is part of the model's identity: lighteval's sample cache (keyed on the config hash) never
-serves answers made with another budget, and the default ``model_name`` spells the budget out.
-Left unset, it is the checkpoint's recorded budget (else the default): see
-:func:`synrl_hf.frame_budget.choose_budget`; ``budget_choice`` says where it came from (kept out
-of the cache key). Decoding is greedy unless ``generation_parameters.temperature > 0``.
+The frame budget (:class:`synrl_hf.frame_budget.FrameBudget`) is chosen per question by
+:func:`synrl_hf.frame_budget.choose_budget`: the flags (``budget_flags``, fields the user set)
+over the checkpoint's recorded budget, else over the benchmark's usual budget (carried in each
+``Doc``), else the library default; ``frame_budget`` set as a whole wins over everything. What the
+model config holds (flags, record, whole budget) is part of the model's identity, and the
+benchmark's usual budget part of the task's, so lighteval's sample cache never serves answers made
+with another budget; the default ``model_name`` spells the policy out (``…@16f-200704px`` for a
+whole budget, ``…@bench`` when each benchmark's own applies). Decoding is greedy unless
+``generation_parameters.temperature > 0``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from lighteval.models.abstract_model import LightevalModel, ModelConfig
 from lighteval.models.model_output import ModelResponse
@@ -27,25 +31,61 @@ from lighteval.tasks.requests import Doc, SamplingMethod
 from lighteval.utils.cache_management import SampleCache, cached
 from pydantic import Field, model_validator
 
-from synrl_hf.frame_budget import BudgetChoice, FrameBudget, choose_budget, recorded_budget
+from synrl_hf.frame_budget import FIELDS, BudgetChoice, FrameBudget, choose_budget, recorded_budget
+from synrl_hf.video import VideoFrames
+
+from .clips import read_clip
 
 logger = logging.getLogger(__name__)
 
 
+def _flags_tag(flags: dict[str, Any]) -> str:
+    """``{"num_frames": 16, "max_pixels": 200704}`` -> ``16f-200704px`` (as :attr:`FrameBudget.tag` spells fields)."""
+    spell = {"num_frames": "{}f", "fps": "{:g}fps", "max_frames": "max{}f", "max_pixels": "{}px", "min_pixels": "min{}px"}
+    return "-".join(spell[name].format(value) for name, value in flags.items() if value is not None)
+
+
 class _BudgetConfig(ModelConfig):
-    frame_budget: FrameBudget | None = None  # None: the checkpoint's recorded budget, else the default
-    # Where the budget came from (checkpoint / flag / default), for the reports; not part of the cache key.
-    budget_choice: BudgetChoice | None = Field(default=None, exclude=True)
+    frame_budget: FrameBudget | None = None  # one whole budget for every benchmark (wins over everything)
+    budget_flags: dict[str, Any] = Field(default_factory=dict)  # FrameBudget fields the user set
+    recorded_budget: FrameBudget | None = None  # the checkpoint's own (filled in from the model path)
 
     def _settle_budget(self, checkpoint: str | None) -> None:
-        if self.frame_budget is None:
-            self.budget_choice = choose_budget(recorded_budget(checkpoint) if checkpoint else None)
-            self.frame_budget = self.budget_choice.budget
-        elif self.budget_choice is None or self.budget_choice.budget != self.frame_budget:
-            self.budget_choice = BudgetChoice(self.frame_budget, "flag", "", ("frame_budget",))
+        unknown = sorted(set(self.budget_flags) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"unknown frame budget flags {unknown}; valid: {', '.join(FIELDS)}")
+        self.budget_flags = {k: v for k, v in self.budget_flags.items() if v is not None}
+        if self.recorded_budget is None and checkpoint and self.frame_budget is None:
+            self.recorded_budget = recorded_budget(checkpoint)
 
-    def read(self, path: str):
-        return self.frame_budget.read(path)
+    def budget_choice(self, benchmark: FrameBudget | dict | None = None) -> BudgetChoice:
+        """The budget for a question of a benchmark whose usual budget is ``benchmark``, and its source."""
+        if self.frame_budget is not None:
+            return BudgetChoice(self.frame_budget, "flag", "", ("frame_budget",))
+        if isinstance(benchmark, dict):
+            benchmark = FrameBudget.from_dict(benchmark)
+        return choose_budget(self.recorded_budget, benchmark, **self.budget_flags)
+
+    def uniform_budget(self) -> BudgetChoice | None:
+        """The budget every benchmark gets (a whole budget, or the checkpoint's), or None when each
+        benchmark's usual budget applies."""
+        if self.frame_budget is not None or self.recorded_budget is not None:
+            return self.budget_choice()
+        return None
+
+    @property
+    def budget_tag(self) -> str:
+        uniform = self.uniform_budget()
+        if uniform is not None:
+            return uniform.budget.tag
+        return "bench" + (f"+{_flags_tag(self.budget_flags)}" if self.budget_flags else "")
+
+    def read_videos(self, doc: Doc) -> list[VideoFrames]:
+        """Every video of ``doc`` decoded with the budget in force for its benchmark."""
+        spec = doc.specific
+        budget = self.budget_choice(spec.get("benchmark_budget")).budget
+        window = tuple(spec["window"]) if spec.get("window") else None
+        return [read_clip(budget, path, window, spec.get("frame_fps")) for path in spec["videos"]]
 
 
 class VideoVLMConfig(_BudgetConfig):
@@ -65,7 +105,7 @@ class VideoVLMConfig(_BudgetConfig):
         if not self.model_name:
             stem = self.model_path.rstrip("/")
             stem = stem if "/" in stem and not os.path.exists(stem) else os.path.basename(stem)
-            self.model_name = f"{stem}@{self.frame_budget.tag}"
+            self.model_name = f"{stem}@{self.budget_tag}"
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         return self
@@ -111,7 +151,7 @@ class VideoVLM(LightevalModel):
 
     def _messages(self, doc: Doc) -> list[dict]:
         content = [{"type": "video"} for _ in doc.specific["videos"]] + [{"type": "text", "text": doc.query}]
-        system = self.config.system_prompt or doc.instruction
+        system = self.config.system_prompt or doc.specific.get("system_prompt") or doc.instruction
         return ([{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []) + [
             {"role": "user", "content": content}
         ]
@@ -139,11 +179,13 @@ class VideoVLM(LightevalModel):
         from synrl_hf.modeling import video_inputs
 
         responses: list[ModelResponse | None] = [None] * len(docs)
-        # Batches never mix generation lengths, so each protocol keeps its own token budget.
-        order = sorted(range(len(docs)), key=lambda i: docs[i].generation_size or 0)
+        # Batches never mix generation lengths or frame budgets, so each protocol keeps its own.
+        budgets = [self.config.budget_choice(d.specific.get("benchmark_budget")).budget for d in docs]
+        keys = [(d.generation_size or 0, b.tag) for d, b in zip(docs, budgets)]
+        order = sorted(range(len(docs)), key=keys.__getitem__)
         batches, size = [], self.config.batch_size
         for i in order:
-            if batches and len(batches[-1]) < size and docs[batches[-1][0]].generation_size == docs[i].generation_size:
+            if batches and len(batches[-1]) < size and keys[batches[-1][0]] == keys[i]:
                 batches[-1].append(i)
             else:
                 batches.append([i])
@@ -152,7 +194,7 @@ class VideoVLM(LightevalModel):
             begin = time.perf_counter()
             for i in batch:
                 try:
-                    clips = [self.config.read(path) for path in docs[i].specific["videos"]]
+                    clips = self.config.read_videos(docs[i])
                 except Exception as error:  # corrupt file: an empty answer (scored 0), counted
                     logger.warning("could not decode %s: %s", docs[i].specific["videos"], error)
                     self.stats["decode_errors"] += 1
@@ -164,7 +206,7 @@ class VideoVLM(LightevalModel):
                 self.stats["frames"] += sum(len(c.indices) for c in clips)
             if not ok:
                 continue
-            budget = self.config.frame_budget
+            budget = budgets[ok[0]]
             inputs = video_inputs(self.processor, videos, texts, max_pixels=budget.max_pixels, min_pixels=budget.min_pixels).to(self.device)
             with torch.inference_mode():
                 output = self.model.generate(**inputs, **self._generation_kwargs([docs[i] for i in ok]))
@@ -199,14 +241,15 @@ class ScriptedVideoModel(LightevalModel):
     """A test double standing in for model weights: decodes every video with the configured budget
     (``read_frames``, so paths and budgets are exercised for real) and answers from ``answer(doc)``.
 
-    ``frames_seen`` maps ``(task, row id)`` to the number of frames decoded per video.
+    ``frames_seen`` maps ``(task, row id)`` to the timestamps (seconds) of the frames decoded, one
+    list per video.
     """
 
     def __init__(self, config: ScriptedModelConfig, answer: Callable[[Doc], str]):
         self.config = config
         self._cache = SampleCache(config)
         self._answer = answer
-        self.frames_seen: dict[tuple[str, str], list[int]] = {}
+        self.frames_seen: dict[tuple[str, str], list[list[float]]] = {}
 
     tokenizer = None
 
@@ -221,8 +264,8 @@ class ScriptedVideoModel(LightevalModel):
     def greedy_until(self, docs: list[Doc]) -> list[ModelResponse]:
         out = []
         for doc in docs:
-            clips = [self.config.read(path) for path in doc.specific["videos"]]
-            self.frames_seen[(doc.task_name.split("|")[0], doc.specific["id"])] = [len(c.indices) for c in clips]
+            clips = self.config.read_videos(doc)
+            self.frames_seen[(doc.task_name.split("|")[0], doc.specific["id"])] = [c.timestamps.tolist() for c in clips]
             out.append(ModelResponse(input=doc.query, text=[self._answer(doc)]))
         return out
 
