@@ -4,8 +4,9 @@
         --config recipes/Qwen3-VL-4B-Instruct/grpo/config_round1.yaml
 
 VideoGRPOTrainer makes the video tensors reach generation *and* the loss forward (stock TRL drops
-them from the loss), suppresses vision pad tokens in generation, and with `video_mode: images`
-hands frames to TRL's image path (vLLM rollouts). Rewards are logged per answer type and task.
+them from the loss), encodes each distinct video once per forward (`vision_dedupe`), suppresses
+vision pad tokens in generation, and with `video_mode: images` hands frames to TRL's image path
+(vLLM rollouts). Rewards are logged per answer type and task.
 """
 
 from trl import GRPOConfig, ModelConfig, TrlParser, get_peft_config
@@ -31,6 +32,7 @@ def main(script_args, training_args, model_args):
         frame_budget=script_args.frame_budget(),
         video_mode=script_args.video_mode,
         video_column=script_args.video_column,
+        vision_dedupe=script_args.vision_dedupe,
     )
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     run.finish(trainer, processor, "grpo", script_args, training_args, model_args)
