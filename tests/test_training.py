@@ -25,10 +25,11 @@ from synrl_hf.modeling import build_tiny_model, load_model_and_processor, load_p
 from synrl_hf.training.collator import IGNORE_INDEX, VideoSFTCollator, conversation_segments
 from synrl_hf.training.configs import VIDEO_MODES, SynRLScriptArguments
 from synrl_hf.training.data import frames_as_images_prompt, load_split, video_key
-from synrl_hf.training.grpo_trainer import VideoGRPOTrainer, check_generation_setup, check_trl_version
+from synrl_hf.training.grpo_trainer import check_generation_setup, check_trl_version
 from synrl_hf.training.run import read_run, run_recipe
 from synrl_hf.training.testing import answer_only_completion, grpo_rows, sft_rows, write_dataset
 from synrl_hf.video import read_frames
+from tests.tiny_grpo import make_trainer
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = {"qwen2_5_vl": "Qwen2.5-VL-7B-Instruct", "qwen3_vl": "Qwen3-VL-4B-Instruct"}
@@ -245,42 +246,6 @@ class ForwardLog:
     @property
     def generation_calls(self):
         return [c for c in self.calls if not c["grad"]]
-
-
-def random_reward(completions, **kwargs):
-    import random
-
-    return [random.random() for _ in completions]
-
-
-def make_trainer(model_dir, dataset, tmp_path, video_mode="video", trainer_kwargs=None, **overrides):
-    model, processor = load_model_and_processor(model_dir, processor_kwargs={"padding_side": "left"})
-    settings = dict(
-        output_dir=str(tmp_path / "out"),
-        use_cpu=True,
-        bf16=False,
-        report_to="none",
-        max_steps=1,
-        per_device_train_batch_size=4,
-        num_generations=2,
-        max_completion_length=8,
-        learning_rate=1e-2,
-        logging_steps=1,
-        save_strategy="no",
-        gradient_checkpointing=False,
-        beta=0.0,
-    )
-    settings.update(overrides)
-    return VideoGRPOTrainer(
-        model=model,
-        reward_funcs=[random_reward],
-        args=GRPOConfig(**settings),
-        train_dataset=load_split(str(dataset), "grpo", "train", cache_dir=str(tmp_path / "c")),
-        processing_class=processor,
-        frame_budget=FrameBudget(fps=None, num_frames=4, max_pixels=56 * 56),
-        video_mode=video_mode,
-        **(trainer_kwargs or {}),
-    )
 
 
 @pytest.mark.parametrize("family", list(RECIPES))
@@ -662,24 +627,16 @@ def check_grpo_learned(output_dir: Path, generations: int = 4) -> dict:
     return {"max_group_std": max(group_std), "grad_norms": [r["grad_norm"] for r in steps]}
 
 
+def run_learning_grpo(family: str, start: Path, out: Path, dataset: Path, tmp_path: Path, *extra: str) -> None:
+    """Two GRPO steps of round 1's recipe from ``start``: 4 prompts x 4 completions each."""
+    recipe = REPO / "recipes" / RECIPES[family] / "grpo" / "config_round1.yaml"
+    args = ["--config", str(recipe), "--model_name_or_path", str(start), "--output_dir", str(out), *extra, *LEARNING_GRPO]
+    run_recipe("grpo", [*args, *data_args(dataset, tmp_path), *TINY])
+
+
 def test_grpo_learns_visibly_from_an_answer_sft(answer_dataset, answer_sft, tmp_path):
-    family = "qwen2_5_vl"
-    start = answer_sft(family)
-    out = tmp_path / "grpo"
-    run_recipe(
-        "grpo",
-        [
-            "--config",
-            str(REPO / "recipes" / RECIPES[family] / "grpo" / "config_round1.yaml"),
-            "--model_name_or_path",
-            str(start),
-            "--output_dir",
-            str(out),
-            *LEARNING_GRPO,
-            *data_args(answer_dataset, tmp_path),
-            *TINY,
-        ],
-    )
+    start, out = answer_sft("qwen2_5_vl"), tmp_path / "grpo"
+    run_learning_grpo("qwen2_5_vl", start, out, answer_dataset, tmp_path)
     check_grpo_learned(out)
     before = dict(load_model_and_processor(start)[0].named_parameters())
     after = dict(load_model_and_processor(out)[0].named_parameters())
@@ -688,28 +645,9 @@ def test_grpo_learns_visibly_from_an_answer_sft(answer_dataset, answer_sft, tmp_
 
 
 def test_lora_grpo_learns_visibly_in_the_vision_tower_too(answer_dataset, answer_sft, tmp_path):
-    family = "qwen3_vl"
     out = tmp_path / "grpo_lora"
-    run_recipe(
-        "grpo",
-        [
-            "--config",
-            str(REPO / "recipes" / RECIPES[family] / "grpo" / "config_round1.yaml"),
-            "--model_name_or_path",
-            str(answer_sft(family)),
-            "--output_dir",
-            str(out),
-            "--use_peft",
-            "true",
-            "--lora_r",
-            "4",
-            "--lora_alpha",
-            "8",
-            *LEARNING_GRPO,
-            *data_args(answer_dataset, tmp_path),
-            *TINY,
-        ],
-    )
+    lora = ("--use_peft", "true", "--lora_r", "4", "--lora_alpha", "8")
+    run_learning_grpo("qwen3_vl", answer_sft("qwen3_vl"), out, answer_dataset, tmp_path, *lora)
     check_grpo_learned(out)
     from safetensors.torch import load_file
 

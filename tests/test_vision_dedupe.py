@@ -14,16 +14,14 @@ import random
 
 import pytest
 import torch
-from trl import GRPOConfig
 
-from synrl_hf.frame_budget import FrameBudget
 from synrl_hf.modeling import MODEL_TYPES, build_tiny_model, load_model_and_processor, video_inputs
 from synrl_hf.training.data import load_split, video_key
-from synrl_hf.training.grpo_trainer import VIDEO_KEY, VideoGRPOTrainer
+from synrl_hf.training.grpo_trainer import VIDEO_KEY
 from synrl_hf.training.testing import grpo_rows, write_dataset
 from synrl_hf.training.vision_dedupe import VisionDedupe, grouped_permutation, permute_batch, video_model_kwargs
+from tests.tiny_grpo import BUDGET, make_trainer
 
-BUDGET = FrameBudget(fps=None, num_frames=4, max_pixels=56 * 56)
 GENERATIONS = 4
 
 
@@ -56,34 +54,9 @@ class PatchCount:
             handle.remove()
 
 
-def reward(completions, **kwargs):
-    return [random.random() for _ in completions]
-
-
-def make_trainer(model_dir, dataset, tmp_path, **overrides):
-    model, processor = load_model_and_processor(model_dir, processor_kwargs={"padding_side": "left"})
-    settings = dict(
-        output_dir=str(tmp_path / "out"),
-        use_cpu=True,
-        bf16=False,
-        report_to="none",
-        max_steps=1,
-        per_device_train_batch_size=2 * GENERATIONS,
-        num_generations=GENERATIONS,
-        max_completion_length=6,
-        logging_steps=1,
-        save_strategy="no",
-        beta=0.0,
-    )
-    settings.update(overrides)
-    return VideoGRPOTrainer(
-        model=model,
-        reward_funcs=[reward],
-        args=GRPOConfig(**settings),
-        train_dataset=load_split(str(dataset), "grpo", "train", cache_dir=str(tmp_path / "cache")),
-        processing_class=processor,
-        frame_budget=BUDGET,
-    )
+def make_dedupe_trainer(model_dir, dataset, tmp_path, **overrides):
+    settings = dict(per_device_train_batch_size=2 * GENERATIONS, num_generations=GENERATIONS, max_completion_length=6)
+    return make_trainer(model_dir, dataset, tmp_path, **{**settings, **overrides})
 
 
 def scored_batch(trainer):
@@ -98,7 +71,7 @@ def scored_batch(trainer):
 
 
 def test_logprobs_loss_and_gradients_are_unchanged(model_dir, dataset, tmp_path):
-    trainer = make_trainer(model_dir, dataset, tmp_path)
+    trainer = make_dedupe_trainer(model_dir, dataset, tmp_path)
     batch, generation_patches = scored_batch(trainer)
     entries = batch[VIDEO_KEY]
     distinct = {e["video_key"]: e["pixel_values_videos"].shape[0] for e in entries}
@@ -202,7 +175,7 @@ def test_grouped_permutation_keeps_copies_together():
 
 def test_training_steps_keep_a_videos_completions_in_one_chunk(model_dir, dataset, tmp_path):
     """With per_device_train_batch_size = num_generations, each loss chunk holds one video's completions."""
-    trainer = make_trainer(model_dir, dataset, tmp_path, per_device_train_batch_size=GENERATIONS, steps_per_generation=2)
+    trainer = make_dedupe_trainer(model_dir, dataset, tmp_path, per_device_train_batch_size=GENERATIONS, steps_per_generation=2)
     trainer.model.train()
     batch = {}
     trainer._step = 0
