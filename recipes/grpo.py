@@ -14,10 +14,12 @@ from trl import GRPOConfig, ModelConfig, TrlParser, get_peft_config
 from synrl_hf.training import run
 from synrl_hf.training.configs import SynRLScriptArguments
 from synrl_hf.training.data import load_train_eval
-from synrl_hf.training.grpo_trainer import VideoGRPOTrainer
+from synrl_hf.training.grpo_trainer import VideoGRPOTrainer, check_generation_setup
 
 
 def main(script_args, training_args, model_args):
+    # Settings that would generate without the video fail here, before the model loads.
+    check_generation_setup(training_args, None, script_args.video_mode, script_args.frame_budget())
     model, processor = run.load_policy(model_args, training_args, padding_side="left")
     train_dataset, eval_dataset = load_train_eval(script_args, do_eval=training_args.eval_strategy != "no")
     trainer = VideoGRPOTrainer(

@@ -305,6 +305,17 @@ def test_generation_that_drops_the_video_is_refused(models, dataset, tmp_path, v
         make_trainer(models["qwen3_vl"], dataset, tmp_path, video_mode=video_mode, **{setting: True})
 
 
+def test_the_grpo_recipe_refuses_them_before_loading_the_model(tmp_path):
+    config = REPO / "recipes" / RECIPES["qwen3_vl"] / "grpo" / "config_round1.yaml"
+    missing = tmp_path / "no-model-here"  # never reached: the refusal comes first
+    with pytest.raises(ValueError, match="use_transformers_continuous_batching"):
+        run_recipe(
+            "grpo", ["--config", str(config), "--model_name_or_path", str(missing), "--use_transformers_continuous_batching", "true", *TINY]
+        )
+    with pytest.raises(ValueError, match="video_mode='images' with use_vllm"):
+        run_recipe("grpo", ["--config", str(config), "--model_name_or_path", str(missing), "--use_vllm", "true", *TINY])
+
+
 def test_custom_rollouts_and_tools_are_refused_in_video_mode(models, dataset, tmp_path):
     def rollout(prompts, trainer):
         return {}

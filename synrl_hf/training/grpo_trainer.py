@@ -88,7 +88,9 @@ def images_mode_vision_tokens(budget: FrameBudget, factor: int) -> int:
 def check_generation_setup(args, processing_class, video_mode: str, budget: FrameBudget, **extras: Any) -> None:
     """Refuse, before any work, settings under which completions would be generated without their video.
 
-    ``extras`` are ``GRPOTrainer``'s ``rollout_func`` / ``tools`` / ``environment_factory``.
+    ``extras`` are ``GRPOTrainer``'s ``rollout_func`` / ``tools`` / ``environment_factory``. Without a
+    ``processing_class`` (a recipe checking its arguments before loading the model) the checks that
+    need the image processor (images mode's pixel floor and vLLM context) wait for the trainer.
     """
     if video_mode not in VIDEO_MODES:
         raise ValueError(f"video_mode must be one of {VIDEO_MODES}, got {video_mode!r}")
@@ -111,6 +113,8 @@ def check_generation_setup(args, processing_class, video_mode: str, budget: Fram
                 f"{', '.join(given)} is not supported with video_mode='video': the trainer tokenizes each prompt with its "
                 "video itself, and a custom rollout or tool turns would generate without it; leave it unset"
             )
+        return
+    if processing_class is None:
         return
     image_processor = processing_class.image_processor
     factor = int(getattr(image_processor, "patch_size", 14)) * int(getattr(image_processor, "merge_size", 2))
