@@ -10,9 +10,9 @@ measured like the models trained from it).
 
 Frames are sampled either at a rate (``fps``; clips whose rate would give more than ``max_frames``
 frames get ``max_frames`` spread uniformly instead) or as a count (``num_frames`` spread
-uniformly). ``max_pixels``/``min_pixels`` bound each frame after resizing; the processor applies
-them in video mode (:func:`synrl_hf.modeling.video_inputs`), :meth:`FrameBudget.resize` in the
-frames-as-images mode.
+uniformly). ``max_pixels``/``min_pixels`` bound each frame after resizing by Qwen-VL's per-frame
+rule (:func:`frame_size`), in video mode (:func:`synrl_hf.modeling.video_inputs`) and in the
+frames-as-images mode (:meth:`FrameBudget.resize`), for Qwen2.5-VL and Qwen3-VL alike.
 """
 
 from __future__ import annotations
@@ -28,7 +28,17 @@ from typing import Any
 
 from .video import VideoFrames, probe, read_frames, sample_indices
 
-__all__ = ["BUDGET_FILE", "DEFAULT_BUDGET", "BudgetChoice", "FrameBudget", "choose_budget", "recorded_budget"]
+__all__ = [
+    "BUDGET_FILE",
+    "DEFAULT_BUDGET",
+    "BudgetChoice",
+    "FrameBudget",
+    "choose_budget",
+    "fit_frames",
+    "frame_size",
+    "recorded_budget",
+    "resized_images",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -99,21 +109,9 @@ class FrameBudget:
         return read_frames(video, window=window, **self.sampling(total, native_fps, window), backend=self.backend)
 
     def resize(self, frames: VideoFrames, factor: int = 28) -> list:
-        """The frames as PIL images, each resized by Qwen-VL's own rule (multiples of ``factor``,
-        aspect kept, pixels within ``[min_pixels, max_pixels]``), as its image processor would."""
-        from PIL import Image
-        from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
-
-        images = []
-        for frame in frames.frames:
-            height, width = frame.shape[:2]
-            # Unbounded sides still need one patch: at least factor² pixels.
-            new_h, new_w = smart_resize(height, width, factor, self.min_pixels or factor * factor, self.max_pixels or math.inf)
-            image = Image.fromarray(frame)
-            if (new_h, new_w) != (height, width):
-                image = image.resize((new_w, new_h), Image.BICUBIC)
-            images.append(image)
-        return images
+        """The frames as PIL images, each resized by :func:`frame_size` (the per-frame rule of Qwen-VL's
+        image processor) to this budget's pixel bounds."""
+        return resized_images(frames, factor, max_pixels=self.max_pixels, min_pixels=self.min_pixels)
 
     # -- naming and storing ----------------------------------------------------------------------
     @property
@@ -187,6 +185,46 @@ class FrameBudget:
             return cls.from_dict(json.loads(Path(path).read_text()))
         except ValueError as error:
             raise ValueError(f"{path}: not a valid frame budget ({error})") from None
+
+
+def frame_size(height: int, width: int, factor: int, *, max_pixels: int | None = None, min_pixels: int | None = None) -> tuple[int, int]:
+    """``(height, width)`` of a frame after Qwen-VL's per-frame resize: sides multiples of ``factor``
+    (patch × merge: 28 for Qwen2.5-VL, 32 for Qwen3-VL), aspect kept, pixels within
+    ``[min_pixels, max_pixels]`` (transformers' own ``smart_resize``; unbounded sides still get one
+    patch group). Raises when no such size exists (a ``max_pixels`` below one ``factor`` × ``factor``
+    group, or ``min_pixels`` too close to ``max_pixels`` for the factor)."""
+    from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
+
+    new_h, new_w = smart_resize(height, width, factor, min_pixels or factor * factor, max_pixels or math.inf)
+    if max_pixels is not None and new_h * new_w > max_pixels:
+        raise ValueError(
+            f"no frame size fits max_pixels={max_pixels} for a {height}x{width} frame at factor {factor} "
+            f"(the nearest is {new_h}x{new_w}): raise max_pixels to at least {factor * factor} or lower min_pixels"
+        )
+    return new_h, new_w
+
+
+def resized_images(frames: VideoFrames, factor: int, *, max_pixels: int | None = None, min_pixels: int | None = None) -> list:
+    """``frames`` as PIL images, each resized (bicubic) to :func:`frame_size`."""
+    from PIL import Image
+
+    images = []
+    for frame in frames.frames:
+        height, width = frame.shape[:2]
+        new_h, new_w = frame_size(height, width, factor, max_pixels=max_pixels, min_pixels=min_pixels)
+        image = Image.fromarray(frame)
+        if (new_h, new_w) != (height, width):
+            image = image.resize((new_w, new_h), Image.BICUBIC)
+        images.append(image)
+    return images
+
+
+def fit_frames(frames: VideoFrames, factor: int, *, max_pixels: int | None = None, min_pixels: int | None = None) -> VideoFrames:
+    """``frames`` with every frame resized to :func:`frame_size` (same indices and timestamps)."""
+    import numpy as np
+
+    images = resized_images(frames, factor, max_pixels=max_pixels, min_pixels=min_pixels)
+    return replace(frames, frames=np.stack([np.asarray(image) for image in images]))
 
 
 # The recipes' budget (the paper publishes none): 4 fps, at most 64 frames, 128 × 28 × 28 pixels.

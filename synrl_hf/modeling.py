@@ -28,9 +28,9 @@ API
     only when asked (``padding_side=...``).
 ``model_type_of(model_or_config_or_processor) -> "qwen2_5_vl" | "qwen3_vl" | str``
     Which Qwen-VL generation a model/config/processor belongs to (``model_type`` of the config).
-``video_size(processor, num_frames, *, max_pixels=None, min_pixels=None) -> dict | None``
-    The processor's ``size`` override for a per-frame pixel budget. Qwen2.5-VL's video processor
-    reads ``longest_edge`` per frame, Qwen3-VL's per clip (frames × pixels): this hides that.
+``video_size(processor, *, max_pixels=None, min_pixels=None) -> dict | None``
+    The ``size`` override of a per-frame video processor (Qwen2.5-VL) for a per-frame pixel budget.
+    Qwen3-VL's processor budgets whole clips, so :func:`video_inputs` resizes its frames itself.
 ``video_inputs(processor, videos, text, *, max_pixels=None, min_pixels=None, return_tensors="pt", **kwargs)``
     Processor inputs (``input_ids``, ``attention_mask``, ``pixel_values_videos``,
     ``video_grid_thw``, plus ``second_per_grid_ts`` / ``mm_token_type_ids`` where the model uses
@@ -372,28 +372,22 @@ def _per_clip_budget(video_processor) -> bool:
     return type(video_processor).__name__.startswith(("Qwen3VL", "Qwen3_5"))
 
 
-def video_size(processor, num_frames: int, *, max_pixels: int | None = None, min_pixels: int | None = None) -> dict | None:
-    """The ``size`` kwarg that gives each of ``num_frames`` frames at most ``max_pixels`` pixels.
+def video_size(processor, *, max_pixels: int | None = None, min_pixels: int | None = None) -> dict | None:
+    """The ``size`` kwarg of a per-frame video processor (Qwen2.5-VL) for these pixel bounds per frame.
 
     ``None`` when neither bound is given (the processor's own defaults apply). A bound not given
     keeps the processor's default.
     """
     if max_pixels is None and min_pixels is None:
         return None
-    video_processor = processor.video_processor
-    default = dict(video_processor.size)
-    per_clip = _per_clip_budget(video_processor)
-    frames = num_frames
-    if per_clip:  # the budget counts frames rounded up to the temporal patch
-        patch = getattr(video_processor, "temporal_patch_size", 1) or 1
-        frames = max(patch, -(-num_frames // patch) * patch)
+    default = dict(processor.video_processor.size)
     size = {"shortest_edge": default.get("shortest_edge"), "longest_edge": default.get("longest_edge")}
     if max_pixels is not None:
         if max_pixels <= 0:
             raise ValueError(f"max_pixels must be positive, got {max_pixels}")
-        size["longest_edge"] = int(max_pixels) * (frames if per_clip else 1)
+        size["longest_edge"] = int(max_pixels)
     if min_pixels is not None:
-        size["shortest_edge"] = int(min_pixels) * (frames if per_clip else 1)
+        size["shortest_edge"] = int(min_pixels)
     if size["shortest_edge"] and size["longest_edge"] and size["shortest_edge"] > size["longest_edge"]:
         size["shortest_edge"] = size["longest_edge"]
     return size
@@ -414,10 +408,11 @@ def video_inputs(
     ``videos`` are :class:`~synrl_hf.video.VideoFrames` from ``read_frames`` (one per video
     placeholder across the batch, in order). Frames go in as ``(T, H, W, 3)`` uint8 arrays with
     ``video_metadata`` and ``do_sample_frames=False``: the processor keeps exactly those frames and
-    knows their timestamps. ``max_pixels``/``min_pixels`` bound each frame (see :func:`video_size`);
-    with several videos of different lengths the per-clip budget of Qwen3-VL uses the longest.
+    knows their timestamps. ``max_pixels``/``min_pixels`` bound each frame of each video, on both model
+    types (:func:`synrl_hf.frame_budget.frame_size`).
     Other ``kwargs`` go to the processor (``padding=True`` is the default for batches).
     """
+    from .frame_budget import fit_frames
     from .video import VideoFrames
 
     if isinstance(videos, VideoFrames):
@@ -426,9 +421,17 @@ def video_inputs(
     texts = [text] if isinstance(text, str) else list(text)
     if not videos:
         return processor(text=texts, return_tensors=return_tensors, padding=kwargs.pop("padding", True), **kwargs)
-    size = video_size(processor, max(len(v.indices) for v in videos), max_pixels=max_pixels, min_pixels=min_pixels)
+    video_processor = processor.video_processor
     videos_kwargs: dict[str, Any] = {"do_sample_frames": False, "video_metadata": [v.metadata() for v in videos]}
-    if size is not None:
+    if _per_clip_budget(video_processor) and (max_pixels is not None or min_pixels is not None):
+        # Qwen3-VL's processor budgets a whole clip: it tests (frames rounded to the temporal patch) x
+        # pixels against the budget but scales by the unrounded count, so a frame of an odd-length clip
+        # could exceed its share by up to ~50%, and the clips of one batch would share the longest
+        # clip's budget. Resize each frame by the per-frame rule here; the processor keeps those sizes.
+        factor = int(video_processor.patch_size) * int(video_processor.merge_size)
+        videos = [fit_frames(v, factor, max_pixels=max_pixels, min_pixels=min_pixels) for v in videos]
+        videos_kwargs["do_resize"] = False
+    elif (size := video_size(processor, max_pixels=max_pixels, min_pixels=min_pixels)) is not None:
         videos_kwargs["size"] = size
     valid = getattr(getattr(processor.video_processor, "valid_kwargs", None), "__annotations__", {})
     if "cap_pixels_per_frame" in valid:

@@ -3,6 +3,7 @@ resizing, its tag and dict, and the precedence flag > checkpoint record > benchm
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -10,7 +11,16 @@ import numpy as np
 import pytest
 
 from synrl_hf import generate_sample
-from synrl_hf.frame_budget import BUDGET_FILE, DEFAULT_BUDGET, BudgetChoice, FrameBudget, choose_budget, recorded_budget
+from synrl_hf.frame_budget import (
+    BUDGET_FILE,
+    DEFAULT_BUDGET,
+    BudgetChoice,
+    FrameBudget,
+    choose_budget,
+    fit_frames,
+    frame_size,
+    recorded_budget,
+)
 from synrl_hf.video import VideoFrames, read_frames
 
 
@@ -81,6 +91,26 @@ def test_resize_follows_qwens_rule():
     assert unbounded[0].size == (168, 84)  # only rounded to the patch grid
     grown = FrameBudget(num_frames=2, min_pixels=200 * 200).resize(frames, factor=28)
     assert grown[0].size[0] * grown[0].size[1] >= 200 * 200
+
+
+@pytest.mark.parametrize("factor", [28, 32], ids=["qwen2_5_vl", "qwen3_vl"])
+def test_resize_never_exceeds_max_pixels(factor):
+    """Qwen2.5-VL's patch 14 x merge 2 and Qwen3-VL's patch 16 x merge 2: every frame stays within the budget."""
+    for (height, width), max_pixels in itertools.product(
+        [(448, 448), (360, 640), (300, 500), (330, 330), (250, 260), (64, 64), (1080, 1920)], [50_176, 100_352, 200_704, 40 * 40]
+    ):
+        size = frame_size(height, width, factor, max_pixels=max_pixels)
+        assert size[0] * size[1] <= max_pixels and size[0] % factor == 0 and size[1] % factor == 0, (height, width, max_pixels)
+        frames = VideoFrames(np.zeros((3, height, width, 3), np.uint8), np.arange(3), np.arange(3) / 30, 30.0, 3)
+        images = FrameBudget(num_frames=3, max_pixels=max_pixels).resize(frames, factor)
+        assert all((im.size[1], im.size[0]) == size for im in images)
+        fitted = fit_frames(frames, factor, max_pixels=max_pixels)
+        assert fitted.frames.shape == (3, *size, 3) and fitted.timestamps is frames.timestamps
+
+
+def test_a_budget_below_one_patch_group_is_refused():
+    with pytest.raises(ValueError, match="raise max_pixels to at least 1024"):
+        frame_size(448, 448, 32, max_pixels=500)
 
 
 def test_tag_dict_and_words():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -13,11 +15,12 @@ from synrl_hf.modeling import (
     chat_inputs,
     load_model_and_processor,
     model_type_of,
+    video_inputs,
     video_size,
     vision_pad_token_ids,
 )
 from synrl_hf.sample import generate_sample
-from synrl_hf.video import read_frames
+from synrl_hf.video import VideoFrames, read_frames
 
 
 @pytest.fixture(scope="module")
@@ -96,14 +99,31 @@ def test_bigger_budget_gives_more_tokens(tiny, row):
     assert large["pixel_values_videos"].shape[0] > small["pixel_values_videos"].shape[0]
 
 
-def test_video_size_is_per_frame_for_both_families():
-    p25, p3 = build_tiny_processor("qwen2_5_vl"), build_tiny_processor("qwen3_vl")
-    assert video_size(p25, 8, max_pixels=1000)["longest_edge"] == 1000
-    assert video_size(p3, 8, max_pixels=1000)["longest_edge"] == 8000  # Qwen3-VL's budget is per clip
-    assert video_size(p3, 7, max_pixels=1000)["longest_edge"] == 8000  # rounded up to the temporal patch
-    assert video_size(p25, 8) is None
+@pytest.mark.parametrize("model_type, patch", [("qwen2_5_vl", 14), ("qwen3_vl", 16)])
+def test_video_frames_stay_within_max_pixels(model_type, patch):
+    """Per frame, on both model types, whatever the clip length (Qwen3-VL's processor budgets whole clips:
+    odd frame counts used to get up to ~1.5x) and whatever else shares the batch."""
+    processor = build_tiny_processor(model_type)
+    placeholder = "<|vision_start|><|video_pad|><|vision_end|>"
+
+    def clip(frames, height, width):
+        return VideoFrames(np.zeros((frames, height, width, 3), np.uint8), np.arange(frames), np.arange(frames) / 30, 30.0, 300)
+
+    for frames, (height, width), max_pixels in itertools.product([2, 3, 5, 8, 9], [(448, 448), (300, 500), (250, 260)], [50_176, 100_352]):
+        grid = video_inputs(processor, clip(frames, height, width), placeholder, max_pixels=max_pixels)["video_grid_thw"][0]
+        assert grid[1] * grid[2] * patch * patch <= max_pixels, (frames, height, width, max_pixels)
+    # A short and a long clip in one call: each frame is sized as if it were alone.
+    alone = video_inputs(processor, clip(5, 300, 500), placeholder, max_pixels=100_352)["video_grid_thw"][0]
+    together = video_inputs(processor, [clip(5, 300, 500), clip(16, 300, 500)], [placeholder] * 2, max_pixels=100_352)["video_grid_thw"]
+    assert together[0].tolist() == alone.tolist() and together[1].tolist()[1:] == alone.tolist()[1:]
+
+
+def test_video_size_is_the_per_frame_processors_size():
+    p25 = build_tiny_processor("qwen2_5_vl")
+    assert video_size(p25, max_pixels=1000)["longest_edge"] == 1000
+    assert video_size(p25) is None
     with pytest.raises(ValueError):
-        video_size(p25, 8, max_pixels=0)
+        video_size(p25, max_pixels=0)
 
 
 def test_generation_with_suppressed_pads(tiny, row):

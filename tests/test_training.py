@@ -14,20 +14,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
 from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 
 from synrl_hf.frame_budget import FrameBudget, recorded_budget
-from synrl_hf.modeling import build_tiny_model, load_model_and_processor, load_processor
+from synrl_hf.modeling import build_tiny_model, load_model_and_processor, load_processor, video_inputs
 from synrl_hf.training.collator import IGNORE_INDEX, VideoSFTCollator, conversation_segments
-from synrl_hf.training.configs import SynRLScriptArguments
-from synrl_hf.training.data import frames_as_images_prompt, load_split
-from synrl_hf.training.grpo_trainer import VideoGRPOTrainer, check_trl_version
+from synrl_hf.training.configs import VIDEO_MODES, SynRLScriptArguments
+from synrl_hf.training.data import frames_as_images_prompt, load_split, video_key
+from synrl_hf.training.grpo_trainer import check_generation_setup, check_trl_version
 from synrl_hf.training.run import read_run, run_recipe
-from synrl_hf.training.testing import grpo_rows, sft_rows, write_dataset
+from synrl_hf.training.testing import answer_only_completion, grpo_rows, sft_rows, write_dataset
 from synrl_hf.video import read_frames
+from tests.tiny_grpo import make_trainer
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = {"qwen2_5_vl": "Qwen2.5-VL-7B-Instruct", "qwen3_vl": "Qwen3-VL-4B-Instruct"}
@@ -246,41 +248,6 @@ class ForwardLog:
         return [c for c in self.calls if not c["grad"]]
 
 
-def random_reward(completions, **kwargs):
-    import random
-
-    return [random.random() for _ in completions]
-
-
-def make_trainer(model_dir, dataset, tmp_path, video_mode="video", **overrides):
-    model, processor = load_model_and_processor(model_dir, processor_kwargs={"padding_side": "left"})
-    settings = dict(
-        output_dir=str(tmp_path / "out"),
-        use_cpu=True,
-        bf16=False,
-        report_to="none",
-        max_steps=1,
-        per_device_train_batch_size=4,
-        num_generations=2,
-        max_completion_length=8,
-        learning_rate=1e-2,
-        logging_steps=1,
-        save_strategy="no",
-        gradient_checkpointing=False,
-        beta=0.0,
-    )
-    settings.update(overrides)
-    return VideoGRPOTrainer(
-        model=model,
-        reward_funcs=[random_reward],
-        args=GRPOConfig(**settings),
-        train_dataset=load_split(str(dataset), "grpo", "train", cache_dir=str(tmp_path / "c")),
-        processing_class=processor,
-        frame_budget=FrameBudget(fps=None, num_frames=4, max_pixels=56 * 56),
-        video_mode=video_mode,
-    )
-
-
 @pytest.mark.parametrize("family", list(RECIPES))
 def test_video_reaches_the_loss_forward_and_the_vision_tower_learns(dataset, models, family, tmp_path, monkeypatch):
     log = ForwardLog(monkeypatch, family)
@@ -329,6 +296,108 @@ def test_images_mode_uses_trls_image_path(dataset, models, tmp_path, monkeypatch
 def test_vllm_needs_images_mode(models, dataset, tmp_path):
     with pytest.raises(ValueError, match="video_mode='images'"):
         make_trainer(models["qwen2_5_vl"], dataset, tmp_path, use_vllm=True)
+
+
+@pytest.mark.parametrize("video_mode", VIDEO_MODES)
+@pytest.mark.parametrize("setting", ["use_transformers_continuous_batching", "use_transformers_paged"])
+def test_generation_that_drops_the_video_is_refused(models, dataset, tmp_path, video_mode, setting):
+    with pytest.raises(ValueError, match=f"{setting}.*would drop the video; valid generation backends"):
+        make_trainer(models["qwen3_vl"], dataset, tmp_path, video_mode=video_mode, **{setting: True})
+
+
+def test_the_grpo_recipe_refuses_them_before_loading_the_model(tmp_path):
+    config = REPO / "recipes" / RECIPES["qwen3_vl"] / "grpo" / "config_round1.yaml"
+    missing = tmp_path / "no-model-here"  # never reached: the refusal comes first
+    with pytest.raises(ValueError, match="use_transformers_continuous_batching"):
+        run_recipe(
+            "grpo", ["--config", str(config), "--model_name_or_path", str(missing), "--use_transformers_continuous_batching", "true", *TINY]
+        )
+    with pytest.raises(ValueError, match="video_mode='images' with use_vllm"):
+        run_recipe("grpo", ["--config", str(config), "--model_name_or_path", str(missing), "--use_vllm", "true", *TINY])
+
+
+def test_custom_rollouts_and_tools_are_refused_in_video_mode(models, dataset, tmp_path):
+    def rollout(prompts, trainer):
+        return {}
+
+    with pytest.raises(ValueError, match="rollout_func is not supported with video_mode='video'"):
+        make_trainer(models["qwen2_5_vl"], dataset, tmp_path, trainer_kwargs={"rollout_func": rollout})
+    with pytest.raises(ValueError, match="tools is not supported"):
+        make_trainer(models["qwen2_5_vl"], dataset, tmp_path, trainer_kwargs={"tools": [len]})
+
+
+def test_vllm_images_mode_needs_a_model_length_that_holds_the_frames(models, dataset, tmp_path):
+    # 4 frames x (56² px / 28²) image tokens + 8 completion tokens = 24 at least
+    with pytest.raises(ValueError, match="vllm_max_model_length=None.*at least 24"):
+        make_trainer(models["qwen2_5_vl"], dataset, tmp_path, video_mode="images", use_vllm=True)
+    with pytest.raises(ValueError, match="vllm_max_model_length=23.*at least 24"):
+        make_trainer(models["qwen2_5_vl"], dataset, tmp_path, video_mode="images", use_vllm=True, vllm_max_model_length=23)
+    processor = load_processor(models["qwen3_vl"])
+    check_generation_setup(  # enough: no refusal (TRL would then start vLLM, which this machine lacks)
+        GRPOConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False, use_vllm=True, vllm_max_model_length=4096, max_completion_length=8),
+        processor,
+        "images",
+        FrameBudget(num_frames=4, max_pixels=56 * 56),
+    )
+
+
+@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda p: p.name)
+def test_recipes_vllm_model_length_holds_their_frame_budget(model_dir, models):
+    family = "qwen3_vl" if model_dir.name.startswith("Qwen3") else "qwen2_5_vl"
+    for round_ in (1, 2):
+        config = model_dir / "grpo" / f"config_round{round_}.yaml"
+        script, args, _ = TrlParser((SynRLScriptArguments, GRPOConfig, ModelConfig)).parse_args_and_config(
+            ["--config", str(config), "--use_cpu", "true", "--bf16", "false", "--use_vllm", "true", "--video_mode", "images"]
+        )
+        processor = load_processor(models[family])
+        check_generation_setup(args, processor, "images", script.frame_budget())
+        args.vllm_max_model_length = None
+        with pytest.raises(ValueError, match="vllm_max_model_length"):
+            check_generation_setup(args, processor, "images", script.frame_budget())
+
+
+def test_images_mode_refuses_a_budget_the_image_processor_would_upscale(models, dataset, tmp_path):
+    processor = load_processor(models["qwen3_vl"])
+    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False)
+    with pytest.raises(ValueError, match="video_max_pixels=500 is below the image processor's minimum of 1024"):
+        check_generation_setup(args, processor, "images", FrameBudget(num_frames=4, max_pixels=500))
+
+
+@pytest.mark.parametrize("family", list(RECIPES))
+def test_images_mode_costs_twice_the_vision_tokens_of_video_mode(dataset, models, family, tmp_path):
+    """Qwen-VL's temporal patch spans 2 frames: a video packs two frames per grid, an image repeats its one."""
+    from trl.data_utils import prepare_multimodal_messages
+
+    processor = load_processor(models[family])
+    row = load_split(str(dataset), "grpo", "train", cache_dir=str(tmp_path))[0]
+    budget = FrameBudget(num_frames=4, max_pixels=56 * 56)
+    frames = budget.read(row["video"])
+    text = processor.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+    video = video_inputs(processor, [frames], text, max_pixels=budget.max_pixels)
+    image_processor = processor.image_processor
+    images = budget.resize(frames, image_processor.patch_size * image_processor.merge_size)
+    assert all(im.size[0] * im.size[1] <= budget.max_pixels for im in images)
+    prompt = prepare_multimodal_messages(frames_as_images_prompt(row["prompt"], frames), images=images)
+    image_text = processor.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+    assert image_text.count("<|vision_start|>") == 4 and "<0.0 seconds>" in image_text
+    as_images = processor(text=[image_text], images=images, return_tensors="pt")
+    tok = processor.tokenizer
+    video_tokens = int((video["input_ids"] == tok.convert_tokens_to_ids("<|video_pad|>")).sum())
+    image_tokens = int((as_images["input_ids"] == tok.convert_tokens_to_ids("<|image_pad|>")).sum())
+    assert video_tokens > 0 and image_tokens == 2 * video_tokens
+
+
+def test_the_video_cache_is_keyed_on_content(models, dataset, tmp_path):
+    first, second = (row["video"] for row in grpo_rows(1, ("direction", "collision_count")))
+    assert video_key(first) != video_key(second)
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(first["bytes"])
+    assert video_key(str(path)) == video_key({"bytes": None, "path": str(path)}) == video_key(first) == video_key(first["bytes"])
+    trainer = make_trainer(models["qwen2_5_vl"], dataset, tmp_path)
+    # Two rows that reuse an id (another dataset, another round) never share frames.
+    frames, keys = trainer._decode_batch([{"id": "same", "video": first}, {"id": "same", "video": second}, {"id": "other", "video": first}])
+    assert keys[0] != keys[1] and not np.array_equal(frames[0].frames, frames[1].frames)
+    assert frames[2] is frames[0]  # the same clip under another id is decoded once
 
 
 def test_trl_version_is_pinned(monkeypatch):
@@ -496,6 +565,124 @@ def test_lora_sft_then_lora_grpo(dataset, models, tmp_path):
     sft_only = dict(load_model_and_processor(sft)[0].named_parameters())
     changed_by_sft = [k for k in base if not torch.equal(base[k], sft_only[k])]
     assert changed_by_sft and all(not torch.equal(merged[k], base[k]) for k in changed_by_sft)  # SFT delta kept
+
+
+# --- GRPO that visibly learns --------------------------------------------------------------------------
+# A random tiny model never writes an <answer> block: reward 0 everywhere, zero advantages, zero gradient,
+# GRPO weights identical to its start, and the end-to-end tests above would still pass. Here a short SFT
+# first teaches the answer format on multiple-choice rows (the answer block only, the shortest completion
+# the accuracy reward pays), so the letters it samples at temperature 1 are sometimes right.
+
+LEARNING_GRPO = ["--per_device_train_batch_size", "16", "--num_generations", "4", "--max_completion_length", "8"]
+
+
+@pytest.fixture(scope="module")
+def answer_dataset(tmp_path_factory):
+    """Multiple-choice rows: ``sft`` with the answer block as the assistant turn, ``grpo`` the same prompts."""
+    multiple_choice = [r for r in grpo_rows(12, ("direction",), seed=1) if r["answer_type"] == "multiple_choice"]
+    sft = [r for r in sft_rows(12, ("direction",), completion=answer_only_completion) if r["answer_type"] == "multiple_choice"]
+    assert len(sft) == len(multiple_choice) >= 8
+    return write_dataset(tmp_path_factory.mktemp("answers"), {"sft": sft, "grpo": multiple_choice})
+
+
+@pytest.fixture(scope="module")
+def answer_sft(answer_dataset, models, tmp_path_factory):
+    """The tiny model of a type after 20 SFT steps on the answer blocks (through recipes/sft.py), made once per type."""
+    done = {}
+
+    def checkpoint(family):
+        if family not in done:
+            out = tmp_path_factory.mktemp(f"answer_sft_{family}")
+            run_recipe(
+                "sft",
+                [
+                    "--config",
+                    str(REPO / "recipes" / RECIPES[family] / "sft" / "config_synrl.yaml"),
+                    "--model_name_or_path",
+                    str(models[family]),
+                    "--output_dir",
+                    str(out),
+                    "--per_device_train_batch_size",
+                    "4",
+                    *data_args(answer_dataset, out),
+                    *TINY,
+                    "--max_steps",
+                    "20",
+                    "--learning_rate",
+                    "5e-3",
+                    "--lr_scheduler_type",
+                    "constant",
+                    "--warmup_steps",
+                    "0",
+                ],
+            )
+            done[family] = out
+        return done[family]
+
+    return checkpoint
+
+
+def check_grpo_learned(output_dir: Path, generations: int = 4) -> dict:
+    """Rewards varied inside some prompt group, the steps with such groups had gradient: the figures."""
+    import pandas as pd
+
+    steps = [r for r in read_logs(output_dir) if "loss" in r]
+    assert len(steps) == 2
+    table = pd.concat(pd.read_parquet(f) for f in sorted((output_dir / "completions").glob("*.parquet")))
+    groups = [table.iloc[i : i + generations] for i in range(0, len(table), generations)]
+    assert all(g["prompt"].map(str).nunique() == 1 for g in groups)  # the logged table is in generation order
+    group_std = [float(g["accuracy_reward"].std(ddof=0)) for g in groups]
+    assert max(group_std) > 0, "the accuracy reward never varied inside a group: no learning signal"
+    learning = [r for r in steps if r["frac_reward_zero_std"] < 1]
+    assert learning and all(r["grad_norm"] > 0 and r["reward_std"] > 0 for r in learning)
+    return {"max_group_std": max(group_std), "grad_norms": [r["grad_norm"] for r in steps]}
+
+
+def run_learning_grpo(family: str, start: Path, out: Path, dataset: Path, tmp_path: Path, *extra: str) -> None:
+    """Two GRPO steps of round 1's recipe from ``start``: 4 prompts x 4 completions each."""
+    recipe = REPO / "recipes" / RECIPES[family] / "grpo" / "config_round1.yaml"
+    args = ["--config", str(recipe), "--model_name_or_path", str(start), "--output_dir", str(out), *extra, *LEARNING_GRPO]
+    run_recipe("grpo", [*args, *data_args(dataset, tmp_path), *TINY])
+
+
+def test_grpo_learns_visibly_from_an_answer_sft(answer_dataset, answer_sft, tmp_path):
+    start, out = answer_sft("qwen2_5_vl"), tmp_path / "grpo"
+    run_learning_grpo("qwen2_5_vl", start, out, answer_dataset, tmp_path)
+    check_grpo_learned(out)
+    before = dict(load_model_and_processor(start)[0].named_parameters())
+    after = dict(load_model_and_processor(out)[0].named_parameters())
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert any(".visual." in k for k in changed) and any(".language_model." in k for k in changed)
+
+
+def test_lora_grpo_learns_visibly_in_the_vision_tower_too(answer_dataset, answer_sft, tmp_path):
+    out = tmp_path / "grpo_lora"
+    lora = ("--use_peft", "true", "--lora_r", "4", "--lora_alpha", "8")
+    run_learning_grpo("qwen3_vl", answer_sft("qwen3_vl"), out, answer_dataset, tmp_path, *lora)
+    check_grpo_learned(out)
+    from safetensors.torch import load_file
+
+    adapter = load_file(out / "adapter_model.safetensors")
+    trained = [k for k, v in adapter.items() if "lora_B" in k and v.abs().max() > 0]  # lora_B starts at zero
+    assert any(".visual.blocks." in k and ".mlp.linear_fc" in k for k in trained), sorted(adapter)[:10]
+    assert any(".language_model." in k for k in trained)
+
+
+@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda p: p.name)
+def test_lora_targets_reach_the_vision_mlp(model_dir, models):
+    from peft import get_peft_model
+    from trl import get_peft_config
+
+    _, _, model_args = parse(model_dir / "grpo" / "config_round1.yaml", GRPOConfig)
+    model_args.use_peft = True
+    family = "qwen3_vl" if model_dir.name.startswith("Qwen3") else "qwen2_5_vl"
+    model = get_peft_model(load_model_and_processor(models[family])[0], get_peft_config(model_args))
+    adapted = {name.rsplit(".lora_A", 1)[0] for name, _ in model.named_modules() if name.endswith(".lora_A")}
+    mlp = {"qwen2_5_vl": ("gate_proj", "up_proj", "down_proj"), "qwen3_vl": ("linear_fc1", "linear_fc2")}[family]
+    for block in (0, 1):
+        for layer in mlp:
+            assert any(name.endswith(f"visual.blocks.{block}.mlp.{layer}") for name in adapted), (family, block, layer)
+    assert any(".language_model." in name for name in adapted)
 
 
 def test_gpu_check_cpu_smoke(tmp_path):

@@ -9,6 +9,8 @@ One idea per module, in the layout of TRL / open-r1:
 - ``collator``: :class:`VideoSFTCollator`, video tokens + assistant-only labels for ``SFTTrainer``.
 - ``grpo_trainer``: :class:`VideoGRPOTrainer`, a ``GRPOTrainer`` whose generation *and* loss
   forward see the video tensors (stock TRL drops them from the loss forward, silently).
+- ``vision_dedupe``: one vision-tower pass per distinct video in a forward, the features shared
+  by that video's GRPO completions (hooks on the tower, a copy index per forward).
 - ``callbacks``: reward logging per answer type and task family, a JSONL log of every log step,
   the frame budget written into every saved checkpoint.
 - ``run``: what ``recipes/sft.py`` and ``recipes/grpo.py`` call: model loading, rewards, the run

@@ -57,6 +57,13 @@ class SynRLScriptArguments(ScriptArguments):
             "choices": list(VIDEO_MODES),
         },
     )
+    vision_dedupe: bool = field(
+        default=True,
+        metadata={
+            "help": "GRPO, video_mode 'video': run the vision tower once per distinct video in each forward and share the "
+            "features among its num_generations completions (false: once per completion, the slower reference path)."
+        },
+    )
 
     # GRPO
     reward_funcs: list[str] = field(

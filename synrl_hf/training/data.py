@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 
 from ..video import VideoFrames
@@ -25,18 +26,25 @@ def as_messages(value: Any) -> list[dict]:
     return value
 
 
-def video_key(row: dict, column: str = "video") -> str:
-    """A key that is the same for the repeated copies of a row (GRPO repeats each prompt G times)."""
-    if row.get("id") is not None:
-        return f"id:{row['id']}"
-    video = row.get(column)
-    if isinstance(video, dict) and video.get("bytes"):
-        return "sha1:" + hashlib.sha1(video["bytes"]).hexdigest()
+def video_key(video: Any) -> str:
+    """A digest of the video's content (MP4 bytes, or the bytes of the file a path names).
+
+    Equal keys mean equal clips, whatever row, id or file name carries them: GRPO's repeated copies
+    of a prompt share a decode and one vision-tower pass, and two rows that reuse an id (another
+    dataset, another round) never share frames by mistake.
+    """
+    digest = hashlib.sha1()
     if isinstance(video, dict):
-        return f"path:{video.get('path')}"
-    if isinstance(video, (bytes, bytearray)):
-        return "sha1:" + hashlib.sha1(video).hexdigest()
-    return f"path:{video}"
+        video = video.get("bytes") or video.get("path")
+    if isinstance(video, (bytes, bytearray, memoryview)):
+        digest.update(video)
+    elif isinstance(video, (str, os.PathLike)):
+        with open(video, "rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    else:
+        raise TypeError(f"a video is MP4 bytes, a path or a {{bytes, path}} dict, got {type(video).__name__}")
+    return "sha1:" + digest.hexdigest()
 
 
 def count_video_blocks(messages: list[dict]) -> int:

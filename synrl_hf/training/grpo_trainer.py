@@ -4,24 +4,37 @@ Stock ``GRPOTrainer`` (TRL 1.16) has no native video: with a video block in the 
 forward gets no ``pixel_values_videos`` / ``video_grid_thw`` / ``mm_token_type_ids`` — no error,
 wrong log-probs. This subclass:
 
-1. decodes each row's video once per batch with the recipe's :class:`FrameBudget`
-   (``read_frames``; repeated copies of a prompt share the decode and the processor call);
+1. decodes each distinct video of a batch once with the recipe's :class:`FrameBudget`
+   (``read_frames``), keyed on the video's content (:func:`~synrl_hf.training.data.video_key`);
 2. tokenizes prompts through :func:`synrl_hf.modeling.video_inputs` (frames + metadata,
    ``do_sample_frames=False``, the recipe's pixel bounds), so generation sees the video;
 3. carries the per-sample video tensors in the generation batch (through TRL's shuffle and split)
    and feeds them, with ``mm_token_type_ids`` rebuilt from the token ids (and
    ``second_per_grid_ts`` on Qwen2.5-VL), to every log-prob forward: the loss, the old-policy and
    the reference-model passes;
-4. suppresses ``<|image_pad|>`` and ``<|video_pad|>`` in generation (a sampled pad token would
-   desynchronise vision tokens and features in the next forward).
+4. with ``vision_dedupe`` (the default), runs the vision tower once per distinct video in each
+   forward — generation and every log-prob chunk — and shares the features among the video's
+   ``num_generations`` completions (:mod:`synrl_hf.training.vision_dedupe`; gradients still reach
+   the tower). The shuffle after generation then keeps a video's completions together, as VeRL's
+   actor update does, so a loss chunk of ``per_device_train_batch_size`` completions holds whole
+   groups: with ``per_device_train_batch_size`` a multiple of ``num_generations`` each chunk encodes
+   ``per_device_train_batch_size / num_generations`` videos instead of ``per_device_train_batch_size``;
+5. suppresses ``<|image_pad|>`` and ``<|video_pad|>`` in generation (a sampled pad token would
+   desynchronise vision tokens and features in the next forward);
+6. refuses settings that would generate without the video (transformers' continuous batching,
+   custom rollouts, tools, vLLM in video mode) before any work is done.
 
 ``video_mode="images"`` instead passes the frames as an image list with their timestamps as text,
 which TRL handles natively, including its vLLM rollouts (``use_vllm``, colocate or server; TRL
-1.16 supports vLLM 0.22–0.31). Frames are resized to the recipe's pixel bound first.
+1.16 supports vLLM 0.22–0.31). Frames are resized to the recipe's pixel bound first. It costs twice
+the vision tokens of video mode: Qwen-VL's temporal patch spans 2 frames, so a video packs two
+consecutive frames into one grid of tokens while each image repeats its frame to fill the patch.
+With vLLM, ``vllm_max_model_length`` must hold the frames' vision tokens plus the completion.
 
 It overrides private methods of ``trl.GRPOTrainer`` (``_generate_and_score_completions``,
-``_tokenize_prompts``, ``_get_per_token_logps_and_entropies``, ``_compute_loss``): it is pinned to
-``trl==1.16.0`` and refuses other versions unless ``SYNRL_ALLOW_UNTESTED_TRL=1``.
+``_tokenize_prompts``, ``_generate_single_turn``, ``_prepare_inputs``,
+``_get_per_token_logps_and_entropies``, ``_compute_loss``): it is pinned to ``trl==1.16.0`` and
+refuses other versions unless ``SYNRL_ALLOW_UNTESTED_TRL=1``.
 """
 
 from __future__ import annotations
@@ -34,15 +47,19 @@ from typing import Any
 import torch
 import trl
 from trl import GRPOTrainer
+from trl.trainer.utils import split_tensor_dict
 
 from ..frame_budget import DEFAULT_BUDGET, FrameBudget
 from ..modeling import video_inputs, vision_pad_token_ids
+from .configs import VIDEO_MODES
 from .data import as_messages, count_video_blocks, frames_as_images_prompt, video_key
+from .vision_dedupe import VisionDedupe, grouped_permutation, permute_batch, video_model_kwargs
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_TRL_VERSION = "1.16.0"
 VIDEO_KEY = "video_inputs"  # per-sample video tensors in TRL's generation batch
+_FORWARD_KEYS = ("video_key", "pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
 
 
 def check_trl_version(version: str | None = None) -> None:
@@ -60,12 +77,70 @@ def check_trl_version(version: str | None = None) -> None:
     raise RuntimeError(message)
 
 
+def images_mode_vision_tokens(budget: FrameBudget, factor: int) -> int:
+    """The most vision tokens one prompt's frames cost in frames-as-images mode (one grid per frame)."""
+    frames = budget.num_frames or budget.max_frames
+    if frames is None or budget.max_pixels is None:
+        raise ValueError("with use_vllm the prompt length must be bounded: set video_max_frames (or video_num_frames) and video_max_pixels")
+    return frames * (budget.max_pixels // (factor * factor))
+
+
+def check_generation_setup(args, processing_class, video_mode: str, budget: FrameBudget, **extras: Any) -> None:
+    """Refuse, before any work, settings under which completions would be generated without their video.
+
+    ``extras`` are ``GRPOTrainer``'s ``rollout_func`` / ``tools`` / ``environment_factory``. Without a
+    ``processing_class`` (a recipe checking its arguments before loading the model) the checks that
+    need the image processor (images mode's pixel floor and vLLM context) wait for the trainer.
+    """
+    if video_mode not in VIDEO_MODES:
+        raise ValueError(f"video_mode must be one of {VIDEO_MODES}, got {video_mode!r}")
+    if args is None:
+        return
+    if args.use_transformers_continuous_batching or args.use_transformers_paged:
+        raise ValueError(
+            "use_transformers_continuous_batching (or the deprecated use_transformers_paged) generates from token ids "
+            "alone and would drop the video; valid generation backends: transformers generate "
+            "(use_transformers_continuous_batching: false) in either video_mode, or use_vllm: true with video_mode: images"
+        )
+    if video_mode == "video":
+        if args.use_vllm:
+            raise ValueError(
+                "TRL's vLLM rollouts take images, not video: set video_mode='images' with use_vllm, or use_vllm=False for native video"
+            )
+        given = sorted(name for name, value in extras.items() if value)
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} is not supported with video_mode='video': the trainer tokenizes each prompt with its "
+                "video itself, and a custom rollout or tool turns would generate without it; leave it unset"
+            )
+        return
+    if processing_class is None:
+        return
+    image_processor = processing_class.image_processor
+    factor = int(getattr(image_processor, "patch_size", 14)) * int(getattr(image_processor, "merge_size", 2))
+    smallest = dict(image_processor.size).get("shortest_edge")
+    if budget.max_pixels is not None and smallest and budget.max_pixels < smallest:
+        raise ValueError(
+            f"video_max_pixels={budget.max_pixels} is below the image processor's minimum of {smallest} pixels: in "
+            f"video_mode 'images' it would upscale every frame past the budget; set video_max_pixels >= {smallest} or use video_mode 'video'"
+        )
+    if args.use_vllm:
+        needed = images_mode_vision_tokens(budget, factor) + args.max_completion_length
+        if args.vllm_max_model_length is None or args.vllm_max_model_length < needed:
+            raise ValueError(
+                f"vllm_max_model_length={args.vllm_max_model_length}: with use_vllm in video_mode 'images' set it to at least "
+                f"{needed} (the frames' vision tokens, {needed - args.max_completion_length}, plus max_completion_length) "
+                "plus the prompt's text; without it vLLM reserves the model's full context"
+            )
+
+
 class VideoGRPOTrainer(GRPOTrainer):
     """``GRPOTrainer`` for rows with a ``video`` column and a conversational ``prompt`` with one video block.
 
     Extra arguments: ``frame_budget`` (:class:`FrameBudget`), ``video_mode`` (``"video"`` or
-    ``"images"``), ``video_column``. Everything else is ``GRPOTrainer``'s; ``processing_class`` is
-    required (a Qwen-VL processor).
+    ``"images"``), ``video_column``, ``vision_dedupe`` (video mode: one vision-tower pass per
+    distinct video per forward; ``False`` encodes every completion's copy, for comparison).
+    Everything else is ``GRPOTrainer``'s; ``processing_class`` is required (a Qwen-VL processor).
     """
 
     def __init__(
@@ -78,29 +153,33 @@ class VideoGRPOTrainer(GRPOTrainer):
         frame_budget: FrameBudget | None = None,
         video_mode: str = "video",
         video_column: str = "video",
+        vision_dedupe: bool = True,
         **kwargs: Any,
     ):
         check_trl_version()
         if processing_class is None:
             raise ValueError("VideoGRPOTrainer needs the model's processor as processing_class")
-        if video_mode not in ("video", "images"):
-            raise ValueError(f"video_mode must be 'video' or 'images', got {video_mode!r}")
+        self.frame_budget = frame_budget or DEFAULT_BUDGET
+        extras = {name: kwargs.get(name) for name in ("rollout_func", "tools", "environment_factory")}
+        check_generation_setup(args, processing_class, video_mode, self.frame_budget, **extras)
         if args is not None:
-            if args.use_vllm and video_mode == "video":
-                raise ValueError(
-                    "TRL's vLLM rollouts take images, not video: set video_mode='images' with use_vllm, or use_vllm=False for native video"
-                )
             # The video and answer columns must reach the trainer and the reward functions.
             args.remove_unused_columns = False
             args.generation_kwargs = self._suppress_vision_pads(args, processing_class)
-        self.frame_budget = frame_budget or DEFAULT_BUDGET
         self.video_mode = video_mode
         self.video_column = video_column
+        self.vision_dedupe = vision_dedupe and video_mode == "video"
         self._batch_videos: list | None = None  # VideoFrames per row of the batch being generated
         self._batch_keys: list | None = None
         self._batch_video_inputs: list | None = None  # per-row processor outputs
+        self._generation_copies: list[int] | None = None  # copy index of the generation batch's videos
         self._active_video: list | None = None  # per-row video tensors for the forward in progress
         super().__init__(model, reward_funcs, args, processing_class=processing_class, **kwargs)
+        self._dedupe = VisionDedupe()
+        if self.vision_dedupe:
+            for hooked in (self.model, self.ref_model):
+                if hooked is not None and not self._dedupe.attach(hooked):
+                    raise ValueError(f"vision_dedupe: no Qwen-VL vision tower found in {type(hooked).__name__}; set vision_dedupe=False")
         tokenizer = processing_class.tokenizer
         self._video_token_id = tokenizer.convert_tokens_to_ids("<|video_pad|>")
         self._image_token_id = tokenizer.convert_tokens_to_ids("<|image_pad|>")
@@ -133,7 +212,7 @@ class VideoGRPOTrainer(GRPOTrainer):
                 frames.append(None)
                 keys.append(None)
                 continue
-            key = video_key(row, self.video_column)
+            key = video_key(video)
             if key not in cache:
                 cache[key] = self.frame_budget.read(video)
             frames.append(cache[key])
@@ -164,14 +243,16 @@ class VideoGRPOTrainer(GRPOTrainer):
             output = super()._generate_and_score_completions(inputs)
             per_row = self._batch_video_inputs
         finally:
-            self._batch_videos = self._batch_keys = self._batch_video_inputs = None
+            self._batch_videos = self._batch_keys = self._batch_video_inputs = self._generation_copies = None
             self._active_video = None
-        if per_row is None:  # prompts were not tokenized here (e.g. a custom rollout_func)
-            return output
         device = self.accelerator.device
-        output[VIDEO_KEY] = [
-            {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in row.items() if k in _FORWARD_KEYS} for row in per_row
-        ]
+        on_device: dict[int, dict] = {}  # copies of a prompt share one entry: move its tensors once
+        for entry in per_row:
+            if id(entry) not in on_device:
+                on_device[id(entry)] = {
+                    k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in entry.items() if k in _FORWARD_KEYS
+                }
+        output[VIDEO_KEY] = [on_device[id(entry)] for entry in per_row]
         return output
 
     def _tokenize_prompts(self, prompts: list):
@@ -199,7 +280,7 @@ class VideoGRPOTrainer(GRPOTrainer):
                     min_pixels=self.frame_budget.min_pixels,
                     padding=False,
                 )
-                entry = {"input_ids": encoded["input_ids"][0].tolist()}
+                entry = {"video_key": key, "input_ids": encoded["input_ids"][0].tolist()}
                 if "mm_token_type_ids" in encoded:
                     entry["mm_token_type_ids"] = encoded["mm_token_type_ids"][0].tolist()
                 for name in ("pixel_values_videos", "video_grid_thw"):
@@ -212,36 +293,39 @@ class VideoGRPOTrainer(GRPOTrainer):
         self._batch_video_inputs = per_row
         # The old-policy / reference log-prob passes inside the parent method run on these rows.
         self._active_video = per_row
-
-        fields: dict[str, Any] = {}
-        with_video = [row for row in per_row if "pixel_values_videos" in row]
-        if with_video:
-            fields["pixel_values_videos"] = torch.cat([row["pixel_values_videos"] for row in with_video])
-            fields["video_grid_thw"] = torch.cat([row["video_grid_thw"] for row in with_video])
-            if all("second_per_grid_ts" in row for row in with_video):
-                fields["second_per_grid_ts"] = [float(x) for row in with_video for x in row["second_per_grid_ts"]]
+        fields: dict[str, Any]
+        fields, self._generation_copies = video_model_kwargs(per_row, dedupe=self.vision_dedupe)
         if all("mm_token_type_ids" in row for row in per_row):
             fields["mm_token_type_ids"] = [row["mm_token_type_ids"] for row in per_row]
         return [row["input_ids"] for row in per_row], None, fields
 
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        # generate() encodes the videos once before prefill; with dedupe, each distinct one.
+        with self._dedupe.copies(self._generation_copies):
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
+
+    def _prepare_inputs(self, generation_batch):
+        if not (self.vision_dedupe and self.model.training):
+            return super()._prepare_inputs(generation_batch)
+        # TRL 1.16's training branch, with one change: the shuffle keeps the completions of a video
+        # together, so each loss chunk encodes each of its videos once. (TRL's pixel_values split and
+        # unsplit around the shuffle concern images only: none in video mode.)
+        generate_every = self.args.steps_per_generation * self.num_iterations
+        if self._step % generate_every == 0 or self._buffered_inputs is None:
+            batch = self._generate_and_score_completions(generation_batch)
+            order = grouped_permutation([row.get("video_key") for row in batch[VIDEO_KEY]])
+            self._buffered_inputs = split_tensor_dict(permute_batch(batch, order), self.args.steps_per_generation)
+        return self._buffered_inputs[self._step % self.args.steps_per_generation]
+
     # --- forward passes ---------------------------------------------------------------------------
 
-    def _video_forward_kwargs(self, rows: list[dict], input_ids: torch.Tensor) -> dict[str, Any]:
-        """Model kwargs for the rows of one forward chunk: their video tensors and token types."""
-        kwargs: dict[str, Any] = {}
-        with_video = [row for row in rows if row.get("pixel_values_videos") is not None]
-        if with_video:
-            kwargs["pixel_values_videos"] = torch.cat([row["pixel_values_videos"] for row in with_video])
-            kwargs["video_grid_thw"] = torch.cat([row["video_grid_thw"] for row in with_video])
-            if all(row.get("second_per_grid_ts") is not None for row in with_video):
-                kwargs["second_per_grid_ts"] = torch.cat([row["second_per_grid_ts"] for row in with_video])
-        # Token types over prompt + completion: 2 on video pads, 1 on image pads (pads are suppressed in
-        # generation, so they only occur in the prompt). Qwen-VL needs them for M-RoPE positions.
+    def _token_types(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """``mm_token_type_ids`` over prompt + completion: 2 on video pads, 1 on image pads (pads are
+        suppressed in generation, so they only occur in the prompt). Qwen-VL needs them for M-RoPE."""
         mm = torch.zeros_like(input_ids)
         mm[input_ids == self._video_token_id] = 2
         mm[input_ids == self._image_token_id] = 1
-        kwargs["mm_token_type_ids"] = mm
-        return kwargs
+        return mm
 
     def _get_per_token_logps_and_entropies(
         self,
@@ -266,12 +350,13 @@ class VideoGRPOTrainer(GRPOTrainer):
         for start in range(0, input_ids.size(0), batch_size):
             end = min(start + batch_size, input_ids.size(0))
             ids, mask = input_ids[start:end], attention_mask[start:end]
-            model_inputs = {"input_ids": ids, "attention_mask": mask, **self._video_forward_kwargs(rows[start:end], ids)}
+            video, copies = video_model_kwargs(rows[start:end], dedupe=self.vision_dedupe)
+            model_inputs = {"input_ids": ids, "attention_mask": mask, **video, "mm_token_type_ids": self._token_types(ids)}
             if compute_aux_loss:
                 model_inputs["output_router_logits"] = True
             labels = ids.masked_fill(mask == 0, -100)
             labels[:, :-logits_to_keep] = -100
-            with self.accelerator.autocast():
+            with self.accelerator.autocast(), self._dedupe.copies(copies):
                 outputs = model(**model_inputs, labels=labels, fused_lm_head=True)
             all_logps.append(outputs.log_probs[:, -logits_to_keep:])
             if compute_entropy:
@@ -289,6 +374,3 @@ class VideoGRPOTrainer(GRPOTrainer):
             return super()._compute_loss(model, inputs)
         finally:
             self._active_video = None
-
-
-_FORWARD_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")

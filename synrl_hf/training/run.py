@@ -182,6 +182,7 @@ def record_run(trainer, stage: str, script_args, training_args, model_args, argv
         },
         "frame_budget": script_args.frame_budget().to_dict(),
         "video_mode": script_args.video_mode,
+        "vision_dedupe": script_args.vision_dedupe,
         "peft": (
             {k: getattr(model_args, k) for k in ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")}
             if model_args.use_peft

@@ -11,7 +11,7 @@ like it does on a built or downloaded synrl folder. Rows come from
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..card import write_card
 from ..dataset_dir import MANIFEST, read_manifest, write_manifest
 from ..mixtures import sft_features, sft_row
 
-__all__ = ["general_row", "grpo_rows", "sft_rows", "write_dataset"]
+__all__ = ["answer_only_completion", "general_row", "grpo_rows", "sft_rows", "write_dataset"]
 
 TINY_RESOLUTION = 64
 FIXTURE_SOURCE = "fixture"  # the cot_source of fixture rows
@@ -29,6 +29,12 @@ FIXTURE_SOURCE = "fixture"  # the cot_source of fixture rows
 def fixture_completion(row: dict[str, Any]) -> str:
     """A short CoT completion ending in the row's answer (fixtures need the format, not real reasoning)."""
     return f"<think>I watch the video from start to end and track what changes over time. The answer is {row['answer']}.</think><answer>{row['answer']}</answer>"
+
+
+def answer_only_completion(row: dict[str, Any]) -> str:
+    """Just the answer block: the shortest completion the accuracy reward pays. A tiny random model
+    learns to emit it in a few dozen SFT steps, so GRPO after that SFT gets rewards that vary."""
+    return f"<answer>{row['answer']}</answer>"
 
 
 def general_row(row: dict[str, Any], question: str = "What is shown in the video?", answer: str = "Shapes moving.") -> dict[str, Any]:
@@ -47,9 +53,15 @@ def _rows(families: Iterable[str] | None, count: int, seed: int, split: str, res
 
 
 def sft_rows(
-    count: int = 2, families: Iterable[str] | None = None, *, seed: int = 1, resolution: int = TINY_RESOLUTION, general: int = 0
+    count: int = 2,
+    families: Iterable[str] | None = None,
+    *,
+    seed: int = 1,
+    resolution: int = TINY_RESOLUTION,
+    general: int = 0,
+    completion: Callable[[dict[str, Any]], str] = fixture_completion,
 ) -> list[dict]:
-    rows = [sft_row(r, fixture_completion(r), FIXTURE_SOURCE) for r in _rows(families, count, seed, "train", resolution, "round1")]
+    rows = [sft_row(r, completion(r), FIXTURE_SOURCE) for r in _rows(families, count, seed, "train", resolution, "round1")]
     rows += [general_row(r) for r in _rows(families, general, seed + 1000, "train", resolution, "round1")]
     return rows
 
