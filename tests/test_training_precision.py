@@ -35,7 +35,7 @@ def test_an_adamw_step_on_bf16_weights_loses_small_updates():
     grad = torch.randn(4096)
     changed = {}
     for dtype in (torch.bfloat16, torch.float32):
-        weight = torch.nn.Parameter(start.to(dtype))
+        weight = torch.nn.Parameter(start.to(dtype).clone())
         weight.grad = grad.to(dtype)
         optimizer = torch.optim.AdamW([weight], lr=1e-6, weight_decay=0.0)
         for _ in range(3):
