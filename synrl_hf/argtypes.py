@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["comma_list", "non_negative_int", "positive_int"]
+__all__ = ["comma_list", "mixture_sizes", "non_negative_int", "positive_int"]
 
 
 def comma_list(text: str) -> list[str]:
@@ -27,3 +27,13 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def mixture_sizes(text: str) -> dict[str, int]:
+    """``sft=6700,grpo=7000,round2=3000`` (see :func:`synrl_hf.mixtures.parse_mixture_sizes`)."""
+    from .mixtures import parse_mixture_sizes
+
+    try:
+        return parse_mixture_sizes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -29,7 +29,16 @@ from .card import write_card
 from .dataset_dir import MANIFEST, PARTIAL_MANIFEST, file_sha256, read_manifest, shard_is_intact, shard_path, write_manifest
 from .families import CATEGORIES, FAMILIES, families_in, get_family
 from .families.base import PRESETS
-from .mixtures import DEFAULT_GENERAL_SHARE, MIXTURE_PRESET, MIXTURES, CoTSource, GeneralQA, mixture_rows, mixture_sample
+from .mixtures import (
+    MIXTURE_PRESET,
+    MIXTURES,
+    PAPER_GENERAL_SIZE,
+    PAPER_MIXTURE_SIZES,
+    CoTSource,
+    GeneralQA,
+    mixture_rows,
+    mixture_sample,
+)
 from .render import RENDERERS, check_resolution
 from .seeding import SPLITS
 from .version import GENERATOR_VERSION
@@ -85,14 +94,15 @@ class BuildSpec:
     shard_size: int = DEFAULT_SHARD_SIZE
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-family parameter overrides
     # Training mixtures (synrl_hf.mixtures): configs, the families they draw from (all when empty),
-    # rows per config (train split only), CoT source and options, general video QA and its share.
+    # synthetic rows per config (train split only; configs not given keep the paper's size), CoT
+    # source and options, general video QA and how many of its rows go on top of sft's synthetic ones.
     mixtures: tuple[str, ...] = ()
     mixture_families: tuple[str, ...] = ()
-    mixture_size: int = 0
+    mixture_sizes: dict[str, int] = field(default_factory=lambda: dict(PAPER_MIXTURE_SIZES))
     cot: str = "template"
     cot_options: dict[str, Any] = field(default_factory=dict)  # backend, model, max_rounds, frames, …; never a key
     general_qa: str | None = None
-    general_share: float = DEFAULT_GENERAL_SHARE
+    general_size: int = PAPER_GENERAL_SIZE
     general_fingerprint: str = ""  # filled in by build() from the general-QA source's content
 
     def __post_init__(self) -> None:
@@ -103,12 +113,17 @@ class BuildSpec:
                 raise ValueError(f"unknown mixture {name!r}; valid: {', '.join(MIXTURES)}")
         for family in self.mixture_families:
             get_family(family)
-        if isinstance(self.mixture_size, bool) or not isinstance(self.mixture_size, int) or self.mixture_size < 0:
-            raise ValueError(f"mixture_size must be a non-negative integer, got {self.mixture_size!r}")
+        for name in self.mixture_sizes:
+            if name not in MIXTURES:
+                raise ValueError(f"unknown mixture {name!r} in mixture_sizes; valid: {', '.join(MIXTURES)}")
+        object.__setattr__(self, "mixture_sizes", {**PAPER_MIXTURE_SIZES, **self.mixture_sizes})
+        for name, size in self.mixture_sizes.items():
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise ValueError(f"the size of mixture {name!r} must be a non-negative integer, got {size!r}")
         if self.cot not in COT_SOURCES:
             raise ValueError(f"unknown CoT source {self.cot!r}; valid: {', '.join(COT_SOURCES)}")
-        if not 0.0 <= self.general_share < 1.0:
-            raise ValueError(f"general share must be in [0, 1), got {self.general_share}")
+        if isinstance(self.general_size, bool) or not isinstance(self.general_size, int) or self.general_size < 0:
+            raise ValueError(f"general_size must be a non-negative integer, got {self.general_size!r}")
         if "api_key" in self.cot_options:
             raise ValueError("never put the API key in the build spec (it is written to the manifest); use SYNRL_COT_API_KEY")
         for family in self.families:
@@ -167,7 +182,9 @@ class BuildSpec:
             if self.cot == "model":
                 spec["cot_options"] = {k: self.cot_options[k] for k in COT_SPEC_KEYS if k in self.cot_options}
             spec["general_qa"] = self.general_fingerprint or self.general_qa
-            spec["general_share"] = self.general_share if self.general_qa else 0.0
+            spec["general_size"] = self.general_size if self.general_qa else 0
+            # Which general rows a shard holds depends on the ratio of general to synthetic rows.
+            spec["synthetic_size"] = self.mixture_sizes["sft"] if self.general_qa else None
         return spec
 
 
@@ -196,9 +213,9 @@ def plan_chunks(spec: BuildSpec, shard: tuple[int, int] | None = None) -> list[C
         for start in range(0, spec.per_task, spec.shard_size)
     ]
     chunks += [
-        Chunk(name, "train", start, min(start + spec.shard_size, spec.mixture_size), spec_hash(spec.mixture_spec(name)))
+        Chunk(name, "train", start, min(start + spec.shard_size, spec.mixture_sizes[name]), spec_hash(spec.mixture_spec(name)))
         for name in spec.mixtures
-        for start in range(0, spec.mixture_size, spec.shard_size)
+        for start in range(0, spec.mixture_sizes[name], spec.shard_size)
     ]
     if shard is None:
         return chunks

@@ -229,7 +229,7 @@ def _mixture_section(manifest: dict[str, Any]) -> list[str]:
         share = general / (synthetic + general) if synthetic + general else 0.0
         source = next((e.get("general_source") for e in sft if e.get("general_source")), None)
         general_text = (
-            f"{general} rows ({share:.1%} of the mixture; requested {spec.get('general_share', 0):.0%}) of general video QA from `{source}` "
+            f"{general} rows on top of the synthetic ones ({share:.1%} of the mixture; requested {spec.get('general_size', 0)}) of general video QA from `{source}` "
             "in LLaVA-Video format, answer only (no CoT), `category: general`"
             if source
             else "no general video QA was given (`--general-qa`): synthetic only"

@@ -10,7 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from .argtypes import comma_list, non_negative_int, positive_int
+from .argtypes import comma_list, mixture_sizes, non_negative_int, positive_int
+from .mixtures import PAPER_GENERAL_SIZE, PAPER_MIXTURE_SIZES
 from .seeding import SPLITS
 
 
@@ -36,9 +37,11 @@ def add_build_parser(subparsers) -> None:
     m = p.add_argument_group("training mixtures (--configs sft,grpo,round2; train split only)")
     m.add_argument(
         "--mixture-size",
-        type=non_negative_int,
+        type=mixture_sizes,
         default=None,
-        help="synthetic rows per mixture config (the paper: sft 7700, grpo 7000); default: --per-task x the mixture's families",
+        metavar="CONFIG=ROWS,...",
+        help="synthetic rows per mixture config, e.g. sft=6700,grpo=7000,round2=3000 (the paper's, the default); "
+        "configs not named keep the paper's size; one number sets every config",
     )
     m.add_argument(
         "--mixture-families",
@@ -58,7 +61,12 @@ def add_build_parser(subparsers) -> None:
         metavar="PATH|ID",
         help="general video QA in LLaVA-Video format (folder or Hub dataset id) mixed into sft",
     )
-    m.add_argument("--general-share", type=float, default=0.15, help="share of general video QA in sft (default 0.15)")
+    m.add_argument(
+        "--general-size",
+        type=non_negative_int,
+        default=PAPER_GENERAL_SIZE,
+        help=f"general video QA rows added on top of sft's synthetic rows (default {PAPER_GENERAL_SIZE}: the paper's 6.7K + 1K = 7.7K)",
+    )
     m.add_argument(
         "--cot-backend",
         choices=("openai", "transformers"),
@@ -124,11 +132,11 @@ def run_build(args) -> int:
     spec = BuildSpec(
         mixtures=mixtures,
         mixture_families=pool,
-        mixture_size=args.mixture_size if args.mixture_size is not None else args.per_task * len(pool or ()),
+        mixture_sizes=args.mixture_size or dict(PAPER_MIXTURE_SIZES),
         cot=args.cot,
         cot_options={k: v for k, v in cot_options.items() if v is not None} if args.cot == "model" else {},
         general_qa=args.general_qa,
-        general_share=args.general_share,
+        general_size=args.general_size,
         families=tuple(resolve_configs(args.configs)),
         per_task=args.per_task,
         seed=args.seed,
@@ -183,6 +191,7 @@ PLUGINS: list[tuple[str, str]] = [
     ("eval_cli", "add_eval_parser"),
     ("hub_model", "add_push_model_parser"),
     ("audit", "add_audit_parser"),
+    ("training.memory_plan", "add_plan_parser"),
 ]
 
 

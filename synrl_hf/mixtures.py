@@ -5,10 +5,16 @@
     ``<think>…</think><answer>…</answer>`` as the assistant turn, in ``messages`` (a
     ``datasets.Json()`` column, so chat templates see exactly these content blocks), plus ``cot``
     (the reasoning) and ``cot_source`` — mixed with general video QA in LLaVA-Video format at a
-    configurable share (default 15%): answer only, no CoT, ``category: general``, ``task: general``.
+    configurable count on top of the synthetic rows (the paper's 6.7K CoT + 1K general = 7.7K): answer
+    only, no CoT, ``category: general``, ``task: general``.
 ``grpo``
     plain sample rows (``prompt``, ``solution`` and the reward columns ``answer``, ``answer_type``,
     ``options``, ``task``) on videos disjoint from the ``sft`` ones.
+``round2``
+    the same as ``grpo`` at preset ``round2`` (the paper's second RL round: longer, harder videos).
+
+Sizes are per config (:data:`PAPER_MIXTURE_SIZES`, the paper's by default; :func:`parse_mixture_sizes`
+reads ``sft=6700,grpo=7000,round2=3000``): synthetic rows, with ``sft``'s general rows counted on top.
 
 Disjoint videos: mixture row ``i`` of a config over families ``F`` is sample
 ``PURPOSE_OFFSET[config] + i // len(F)`` of family ``F[i % len(F)]`` (same base seed, split
@@ -29,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Iterable
@@ -43,14 +48,16 @@ from .version import GENERATOR_VERSION
 __all__ = [
     "CoTBackendError",
     "CoTSource",
-    "DEFAULT_GENERAL_SHARE",
     "GENERAL_TASK",
     "MIXTURES",
+    "PAPER_GENERAL_SIZE",
+    "PAPER_MIXTURE_SIZES",
     "PURPOSE_OFFSET",
     "GeneralQA",
     "general_range",
     "mixture_rows",
     "mixture_sample",
+    "parse_mixture_sizes",
     "sft_features",
     "sft_messages",
     "sft_row",
@@ -60,7 +67,10 @@ MIXTURES = ("sft", "grpo", "round2")
 PURPOSE_OFFSET = {"sft": 1_000_000_000, "grpo": 2_000_000_000, "round2": 3_000_000_000}
 # The paper's second RL round trains on harder videos whatever the build's preset is.
 MIXTURE_PRESET = {"round2": "round2"}
-DEFAULT_GENERAL_SHARE = 0.15
+# The paper's sizes: 6.7K CoT samples (plus 1K general video QA on top: the 7.7K SFT mixture), 7K RL
+# samples for round 1 and 3K new, harder ones for round 2.
+PAPER_MIXTURE_SIZES = {"sft": 6700, "grpo": 7000, "round2": 3000}
+PAPER_GENERAL_SIZE = 1000
 GENERAL_TASK = "general"
 _PLACEHOLDER = re.compile(r"\s*<(?:image|video)>\s*")
 
@@ -72,16 +82,47 @@ def mixture_sample(config: str, i: int, families: tuple[str, ...] | list[str]) -
     return families[i % len(families)], PURPOSE_OFFSET[config] + i // len(families)
 
 
-def general_range(start: int, stop: int, share: float) -> range:
-    """The general-QA rows that go with synthetic mixture rows ``[start, stop)`` at ``share`` of the total.
+def parse_mixture_sizes(text: str) -> dict[str, int]:
+    """Synthetic rows per mixture config from ``"sft=6700,grpo=7000,round2=3000"``.
 
-    Row ``i`` of the synthetic stream "owns" general rows up to ``floor(i * share / (1 - share))``,
-    so chunks reserve disjoint ranges and the whole mixture has ``share`` general rows overall.
+    Configs not named keep the paper's size (:data:`PAPER_MIXTURE_SIZES`); a bare count (``"500"``)
+    sets every config. Raises ValueError naming the bad part and the valid form.
     """
-    if not 0.0 <= share < 1.0:
-        raise ValueError(f"general share must be in [0, 1), got {share}")
-    ratio = share / (1.0 - share)
-    return range(math.floor(start * ratio + 1e-9), math.floor(stop * ratio + 1e-9))
+    form = f"use CONFIG=ROWS[,CONFIG=ROWS...] with CONFIG one of {', '.join(MIXTURES)} and ROWS a whole number >= 0, or one number for every config"
+    text = str(text).strip()
+    if re.fullmatch(r"\d+", text):
+        return dict.fromkeys(MIXTURES, int(text))
+    sizes = dict(PAPER_MIXTURE_SIZES)
+    named: set[str] = set()
+    for part in text.split(","):
+        name, eq, value = (piece.strip() for piece in part.partition("="))
+        if not eq or not name:
+            raise ValueError(f"mixture size {part.strip()!r} is malformed: {form}")
+        if name not in MIXTURES:
+            raise ValueError(f"unknown mixture config {name!r} in {text!r}; valid: {', '.join(MIXTURES)}")
+        if name in named:
+            raise ValueError(f"mixture config {name!r} is given twice in {text!r}")
+        if re.fullmatch(r"-\d+", value):
+            raise ValueError(f"mixture size {name}={value} is negative: {form}")
+        if not re.fullmatch(r"\d+", value):
+            raise ValueError(f"mixture size {name}={value!r} is not a whole number: {form}")
+        sizes[name] = int(value)
+        named.add(name)
+    return sizes
+
+
+def general_range(start: int, stop: int, general: int, synthetic: int) -> range:
+    """The general-QA rows that go with synthetic mixture rows ``[start, stop)`` when ``general`` rows
+    go on top of ``synthetic`` ones.
+
+    Row ``i`` of the synthetic stream "owns" general rows up to ``floor(i * general / synthetic)``, so
+    chunks reserve disjoint ranges that add up to exactly ``general`` over the whole mixture.
+    """
+    if general < 0 or synthetic < 0:
+        raise ValueError(f"general and synthetic row counts must be >= 0, got {general} and {synthetic}")
+    if synthetic == 0:
+        return range(0)
+    return range(start * general // synthetic, stop * general // synthetic)
 
 
 def sft_features():
@@ -186,11 +227,11 @@ def mixture_rows(
     info["synthetic_rows"] = len(out)
     info["general_rows"] = 0
     info["general_source"] = general.origin if general is not None else None
-    if general is not None and spec.general_share > 0:
-        reserved = general_range(chunk.start, chunk.stop, spec.general_share)
-        wanted = (
-            len(reserved) if len(out) == len(rows) else min(len(reserved), round(len(out) * spec.general_share / (1 - spec.general_share)))
-        )
+    if general is not None and spec.general_size > 0:
+        synthetic = spec.mixture_sizes["sft"]
+        reserved = general_range(chunk.start, chunk.stop, spec.general_size, synthetic)
+        # Rows the CoT filter dropped take their share of general rows with them.
+        wanted = len(reserved) if len(out) == len(rows) else min(len(reserved), round(len(out) * spec.general_size / synthetic))
         extra = general.rows(list(reserved)[:wanted], spec.seed)
         info["general_rows"] = len(extra)
         out += extra

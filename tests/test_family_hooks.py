@@ -135,7 +135,7 @@ def slide_build(tmp_path_factory):
             splits=("train",),
             mixtures=("sft",),
             mixture_families=("toy_slide",),
-            mixture_size=4,
+            mixture_sizes={"sft": 4},
         )
         build(spec, out, num_proc=1, progress=False)
         cache = out.parent / "cache"

@@ -12,12 +12,12 @@ from datasets import load_dataset
 
 from synrl_hf import FAMILIES, build_scene
 from synrl_hf.answers import extract_answer
-from synrl_hf.build import BuildSpec, build
+from synrl_hf.build import BuildSpec, build, plan_chunks
 from synrl_hf.cli import main
 from synrl_hf.cot import template_completion, verify
 from synrl_hf.cot.backends import OpenAIBackend
 from synrl_hf.features import SAMPLE_FEATURES
-from synrl_hf.mixtures import GeneralQA, general_range, mixture_sample
+from synrl_hf.mixtures import PAPER_GENERAL_SIZE, PAPER_MIXTURE_SIZES, GeneralQA, general_range, mixture_sample, parse_mixture_sizes
 from tests.cot_server import ScriptedServer, wrong
 
 FIXTURE = Path(__file__).parent / "fixtures" / "llava_video"
@@ -26,7 +26,13 @@ POOL = ("collision_count", "card_stack", "direction")
 
 def _spec(**kw):
     base = dict(
-        families=(), per_task=0, mixtures=("sft", "grpo", "round2"), mixture_families=POOL, mixture_size=6, resolution=64, splits=("train",)
+        families=(),
+        per_task=0,
+        mixtures=("sft", "grpo", "round2"),
+        mixture_families=POOL,
+        mixture_sizes=dict.fromkeys(("sft", "grpo", "round2"), 6),
+        resolution=64,
+        splits=("train",),
     )
     return BuildSpec(**{**base, **kw})
 
@@ -37,9 +43,9 @@ def _load(folder, config, cache):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """sft (template CoT + 25% general QA from the fixture), grpo and one family config, together."""
+    """sft (template CoT + 2 general QA rows on top of 6 synthetic, from the fixture), grpo and one family config, together."""
     out = tmp_path_factory.mktemp("mix") / "synrl"
-    spec = _spec(families=("collision_count",), per_task=2, general_qa=str(FIXTURE), general_share=0.25)
+    spec = _spec(families=("collision_count",), per_task=2, general_qa=str(FIXTURE), general_size=2)
     manifest = build(spec, out, progress=False)
     cache = out.parent / "cache"
     return out, manifest, _load(out, "sft", cache), _load(out, "grpo", cache), _load(out, "collision_count", cache)
@@ -71,7 +77,8 @@ def test_general_video_qa_share_and_layout(built):
     entry = next(e for e in manifest["shards"].values() if e["family"] == "sft")
     assert (entry["synthetic_rows"], entry["general_rows"]) == (6, 2)
     card = (out / "README.md").read_text()
-    assert "config_name: sft" in card and "config_name: grpo" in card and "template CoT" in card and "25.0% of the mixture" in card
+    assert "config_name: sft" in card and "config_name: grpo" in card and "template CoT" in card
+    assert "2 rows on top of the synthetic ones (25.0% of the mixture; requested 2)" in card
 
 
 def test_grpo_rows_and_disjoint_videos(built):
@@ -133,8 +140,8 @@ def test_cli_without_general_qa_is_synthetic_only(tmp_path, capsys, monkeypatch)
         "sft,grpo",
         "--cot",
         "template",
-        "--per-task",
-        "1",
+        "--mixture-size",
+        "sft=2,grpo=3",
         "--mixture-families",
         "motion_count,shell_game",
         "--resolution",
@@ -145,14 +152,59 @@ def test_cli_without_general_qa_is_synthetic_only(tmp_path, capsys, monkeypatch)
     ]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "no --general-qa given" in printed and "sft: 2 rows" in printed and "grpo: 2 rows" in printed
+    assert "no --general-qa given" in printed and "sft: 2 rows" in printed and "grpo: 3 rows" in printed
     sft = _load(tmp_path / "synrl", "sft", tmp_path / "cache")
-    assert len(sft) == 2 and all(r["category"] != "general" for r in sft)  # --per-task 1 x 2 families
+    assert len(sft) == 2 and all(r["category"] != "general" for r in sft)
     assert "no general video QA was given" in (tmp_path / "synrl" / "README.md").read_text()
     with pytest.raises(SystemExit):
         main(["build", "--out", "x", "--configs", "sft,bogus"])
     err = capsys.readouterr().err
     assert "valid configs: all, short_term" in err and err.rstrip().endswith("sft, grpo, round2")
+
+
+def test_per_config_sizes_with_general_rows_on_top(tmp_path, capsys):
+    """--mixture-size sets each config's synthetic rows; --general-size general rows go on top of sft's."""
+    out = tmp_path / "synrl"
+    args = ["build", "--out", str(out), "--configs", "sft,grpo,round2", "--mixture-size", "sft=3,grpo=2,round2=1"]
+    args += ["--general-qa", str(FIXTURE), "--general-size", "2", "--mixture-families", "direction,card_stack"]
+    assert main([*args, "--resolution", "64", "--no-progress"]) == 0
+    assert "sft: 5 rows, 2 general video QA (40.0%)" in capsys.readouterr().out
+    sft = _load(out, "sft", tmp_path / "cache")
+    assert sum(r["category"] == "general" for r in sft) == 2 and sum(r["category"] != "general" for r in sft) == 3
+    assert len(_load(out, "grpo", tmp_path / "cache")) == 2 and len(_load(out, "round2", tmp_path / "cache")) == 1
+
+
+def test_mixture_sizes_default_to_the_papers():
+    assert PAPER_MIXTURE_SIZES == {"sft": 6700, "grpo": 7000, "round2": 3000} and PAPER_GENERAL_SIZE == 1000
+    assert parse_mixture_sizes("sft=6700,grpo=7000,round2=3000") == PAPER_MIXTURE_SIZES
+    assert parse_mixture_sizes("round2=10") == {"sft": 6700, "grpo": 7000, "round2": 10}
+    assert parse_mixture_sizes(" sft = 5 , grpo=0") == {"sft": 5, "grpo": 0, "round2": 3000}
+    assert parse_mixture_sizes("40") == {"sft": 40, "grpo": 40, "round2": 40}
+    # A build that names no sizes plans the paper's rows (chunks only: nothing is generated).
+    spec = BuildSpec(families=(), per_task=0, mixtures=("sft", "grpo", "round2"), general_qa=None)
+    rows = {name: sum(c.size for c in plan_chunks(spec) if c.family == name) for name in ("sft", "grpo", "round2")}
+    assert rows == {"sft": 6700, "grpo": 7000, "round2": 3000} and spec.general_size == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sft=10,dpo=5", "unknown mixture config 'dpo'"),
+        ("sft=-3", "sft=-3 is negative"),
+        ("grpo=1.5", "not a whole number"),
+        ("sft:10", "is malformed"),
+        ("sft=", "not a whole number"),
+        ("=5", "is malformed"),
+        ("sft=1,sft=2", "given twice"),
+        ("-7", "is malformed"),
+    ],
+)
+def test_bad_mixture_sizes_exit_2_naming_the_problem(text, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--out", str(tmp_path / "synrl"), "--configs", "sft", "--mixture-size", text])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and not (tmp_path / "synrl").exists()
+    assert "sft, grpo, round2" in err or "given twice" in err  # the valid configs, or the repeated one
 
 
 def test_model_cot_build_filters_and_resumes(tmp_path):
@@ -167,10 +219,10 @@ def test_model_cot_build_filters_and_resumes(tmp_path):
     spec = _spec(
         mixtures=("sft",),
         mixture_families=pool,
-        mixture_size=size,
+        mixture_sizes={"sft": size},
         cot="model",
         general_qa=str(FIXTURE),
-        general_share=0.25,
+        general_size=1,
         cot_options={"backend": "openai", "model": "scripted-vlm", "frames": 4, "max_rounds": 3, "concurrency": 2},
     )
     with ScriptedServer(scripts) as server:
@@ -191,19 +243,20 @@ def test_model_cot_build_filters_and_resumes(tmp_path):
     assert (tmp_path / "synrl" / "cot").is_dir() and len(list((tmp_path / "synrl" / "cot").glob("*.jsonl"))) == 1
 
 
-def test_general_qa_reader_and_share_arithmetic():
+def test_general_qa_reader_and_general_rows_on_top():
     general = GeneralQA.open(FIXTURE)
     assert len(general) == 4 and general.skipped["missing_video"] == 1
     assert general.fingerprint == GeneralQA.open(FIXTURE).fingerprint
     assert sorted(general.order(0)) == [0, 1, 2, 3]
-    # Chunks reserve disjoint general ranges that add up to the share.
-    ranges = [general_range(a, min(a + 200, 7700), 0.15) for a in range(0, 7700, 200)]
-    assert sum(len(r) for r in ranges) == 1358 and all(r1.stop == r2.start for r1, r2 in zip(ranges, ranges[1:]))
-    assert round(1358 / (7700 + 1358), 3) == 0.15
+    # The paper's 6.7K synthetic + 1K general: chunks reserve disjoint general ranges that add up to exactly 1000.
+    ranges = [general_range(a, min(a + 200, 6700), 1000, 6700) for a in range(0, 6700, 200)]
+    assert sum(len(r) for r in ranges) == 1000 and ranges[0].start == 0 and ranges[-1].stop == 1000
+    assert all(r1.stop == r2.start for r1, r2 in zip(ranges, ranges[1:]))
+    assert general_range(0, 10, 0, 10) == range(0) and general_range(0, 0, 5, 0) == range(0)
     with pytest.raises(ValueError, match="neither a folder nor a Hub dataset id"):
         GeneralQA.open("/no/such/folder")
-    with pytest.raises(ValueError, match="general share"):
-        _spec(general_share=1.0)
+    with pytest.raises(ValueError, match="general_size must be a non-negative integer"):
+        _spec(general_size=-1)
 
 
 def test_cli_model_cot_reads_the_endpoint_from_the_environment(tmp_path, monkeypatch, capsys):
@@ -229,7 +282,7 @@ def test_cli_model_cot_reads_the_endpoint_from_the_environment(tmp_path, monkeyp
             "--mixture-families",
             ",".join(pool),
             "--mixture-size",
-            "2",
+            "sft=2",
             "--cot-frames",
             "4",
             "--cot-no-polish",

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +60,8 @@ TINY = [  # what makes the real recipes run in seconds on 2 CPU cores
     "--dataloader_num_workers",
     "0",
 ]
-GRPO_TINY = ["--per_device_train_batch_size", "4", "--num_generations", "2", "--max_completion_length", "12"]
+# steps_per_generation 1: the recipes' value (4 for the 7B/8B models) is for 8 accumulation steps, not 1.
+GRPO_TINY = ["--per_device_train_batch_size", "4", "--num_generations", "2", "--max_completion_length", "12", "--steps_per_generation", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -573,7 +572,16 @@ def test_lora_sft_then_lora_grpo(dataset, models, tmp_path):
 # first teaches the answer format on multiple-choice rows (the answer block only, the shortest completion
 # the accuracy reward pays), so the letters it samples at temperature 1 are sometimes right.
 
-LEARNING_GRPO = ["--per_device_train_batch_size", "16", "--num_generations", "4", "--max_completion_length", "8"]
+LEARNING_GRPO = [
+    "--per_device_train_batch_size",
+    "16",
+    "--num_generations",
+    "4",
+    "--max_completion_length",
+    "8",
+    "--steps_per_generation",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -683,22 +691,3 @@ def test_lora_targets_reach_the_vision_mlp(model_dir, models):
         for layer in mlp:
             assert any(name.endswith(f"visual.blocks.{block}.mlp.{layer}") for name in adapted), (family, block, layer)
     assert any(".language_model." in name for name in adapted)
-
-
-def test_gpu_check_cpu_smoke(tmp_path):
-    out = tmp_path / "gpu_check.json"
-    result = subprocess.run(
-        ["bash", str(REPO / "scripts" / "gpu_check.sh"), "--cpu-smoke", "--out", str(out), "--workdir", str(tmp_path / "work")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**__import__("os").environ, "PYTHON": sys.executable},
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = json.loads(out.read_text())
-    assert report["mode"] == "cpu-smoke" and not report.get("failed")
-    for family in ("qwen2_5_vl", "qwen3_vl"):
-        for stage in ("sft", "grpo"):
-            metrics = report["results"][family][stage]
-            assert metrics["seconds_per_step"] > 0 and metrics["tokens_per_second"] > 0
-        assert report["results"][family]["video_tokens_per_sample"] > 0

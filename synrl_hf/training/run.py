@@ -33,11 +33,13 @@ __all__ = [
     "RUN_FILE",
     "config_path_from_argv",
     "load_policy",
+    "optimizer_keeps_master_weights",
     "read_run",
     "record_run",
     "reward_funcs",
     "run_recipe",
     "standard_callbacks",
+    "weights_dtype",
 ]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,18 +58,58 @@ def _is_adapter_dir(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "adapter_config.json")) and not os.path.isfile(os.path.join(path, "config.json"))
 
 
+def optimizer_keeps_master_weights(training_args) -> bool:
+    """Whether the launcher's optimizer keeps its own fp32 copy of low-precision weights.
+
+    DeepSpeed does (its bf16/fp16 optimizers and every ZeRO stage step on fp32 master weights), and
+    so does FSDP under accelerate (it upcasts trainable low-precision parameters to fp32 before
+    sharding). A plain PyTorch optimizer (one GPU, DDP, CPU) updates the weights it is given.
+    """
+    from accelerate.utils import DistributedType
+
+    if getattr(training_args, "deepspeed", None) or getattr(training_args, "fsdp", None):
+        return True
+    training_args.device  # noqa: B018 - sets up the distributed state the launcher asked for (cached)
+    state = training_args.distributed_state
+    return state is not None and state.distributed_type in (DistributedType.DEEPSPEED, DistributedType.FSDP)
+
+
+def weights_dtype(model_args, training_args) -> Any:
+    """The dtype to load the policy in: the recipe's, except fp32 for full fine-tuning without a
+    sharded optimizer.
+
+    AdamW on bf16 weights loses every update smaller than bf16's resolution (about 0.4% of the
+    weight): at lr 1e-6 almost no weight changes. So a run whose optimizer keeps no fp32 master copy
+    (see :func:`optimizer_keeps_master_weights`) loads fp32 weights and computes in bf16 through the
+    trainer's autocast (``bf16: true``). LoRA keeps the recipe's dtype: the base is frozen and PEFT
+    keeps adapter weights in fp32.
+    """
+    requested = model_args.dtype or "auto"
+    if training_args is None or model_args.use_peft or requested == "float32" or optimizer_keeps_master_weights(training_args):
+        return requested
+    mixed = "bf16" if training_args.bf16 else "fp16" if training_args.fp16 else None
+    logger.warning(
+        "full fine-tuning without DeepSpeed/FSDP: loading fp32 master weights instead of dtype %r (an optimizer step on "
+        "bf16 weights rounds small updates away); %s",
+        requested,
+        f"compute runs in {mixed} under autocast" if mixed else "no bf16/fp16 autocast is set, so compute runs in fp32 too",
+    )
+    return "float32"
+
+
 def load_policy(model_args, training_args=None, *, padding_side: str | None = None):
     """``(model, processor)`` from ``model_args.model_name_or_path`` (a folder or Hub id).
 
     A LoRA-adapter folder (e.g. an SFT run with ``use_peft``) is loaded onto its base model and
-    merged, so the next stage starts from the fine-tuned weights.
+    merged, so the next stage starts from the fine-tuned weights. Weights load in
+    :func:`weights_dtype` (fp32 master weights when no sharded optimizer keeps them).
     """
     from ..modeling import load_model, load_processor
 
     path = model_args.model_name_or_path
     if not path:
         raise ValueError("the recipe must set model_name_or_path")
-    kwargs: dict[str, Any] = {"dtype": model_args.dtype or "auto", "attn_implementation": model_args.attn_implementation}
+    kwargs: dict[str, Any] = {"dtype": weights_dtype(model_args, training_args), "attn_implementation": model_args.attn_implementation}
     if model_args.model_revision not in (None, "main"):
         kwargs["revision"] = model_args.model_revision
     if getattr(model_args, "trust_remote_code", False) or getattr(training_args, "trust_remote_code", False):
@@ -163,6 +205,12 @@ _TRAINING_KEYS = (
 )
 
 
+def _launcher(trainer) -> dict[str, Any]:
+    """How the run was distributed: accelerate's distributed type and, under DeepSpeed, the ZeRO stage."""
+    plugin = trainer.accelerator.state.deepspeed_plugin
+    return {"distributed_type": trainer.accelerator.distributed_type.value, "zero_stage": plugin.zero_stage if plugin is not None else None}
+
+
 def record_run(trainer, stage: str, script_args, training_args, model_args, argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Write ``synrl_run.json``, the frame budget and ``synrl_recipe.yaml`` into ``output_dir`` (main process only)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -190,6 +238,8 @@ def record_run(trainer, stage: str, script_args, training_args, model_args, argv
         ),
         "training": {k: getattr(training_args, k) for k in _TRAINING_KEYS if hasattr(training_args, k)},
         "world_size": world,
+        "weights_dtype": str(trainer.model.dtype).removeprefix("torch."),
+        "launcher": _launcher(trainer),
         "global_step": trainer.state.global_step,
         "recipe_file": config_path,
         "command_line": argv,
@@ -218,6 +268,11 @@ def finish(trainer, processor, stage: str, script_args, training_args, model_arg
     record_run(trainer, stage, script_args, training_args, model_args)
     if training_args.push_to_hub:
         trainer.push_to_hub(dataset_name=script_args.dataset_name, tags=["synrl", stage])
+    # Leave together and tear the process group down before the interpreter exits: a gloo rank (CPU
+    # runs) that exits on its own while a peer still writes sometimes aborts ("terminate called
+    # without an active exception", exit code 134) after a finished run.
+    trainer.accelerator.wait_for_everyone()
+    trainer.accelerator.end_training()
 
 
 def run_recipe(name: str, argv: Sequence[str], recipes_dir: str | os.PathLike | None = None) -> None:
