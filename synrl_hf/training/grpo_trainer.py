@@ -37,6 +37,7 @@ from trl import GRPOTrainer
 
 from ..frame_budget import DEFAULT_BUDGET, FrameBudget
 from ..modeling import video_inputs, vision_pad_token_ids
+from ..online.frames import rendered_frames
 from .data import as_messages, count_video_blocks, frames_as_images_prompt, video_key
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,9 @@ class VideoGRPOTrainer(GRPOTrainer):
                 continue
             key = video_key(row, self.video_column)
             if key not in cache:
-                cache[key] = self.frame_budget.read(video)
+                # Online rows carry frames already drawn at the budget; dataset rows carry an MP4.
+                drawn = rendered_frames(video)
+                cache[key] = drawn if drawn is not None else self.frame_budget.read(video)
             frames.append(cache[key])
             keys.append(key)
         return frames, keys
