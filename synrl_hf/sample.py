@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .families import FAMILIES, get_family
 from .difficulty import level_of
+from .families import FAMILIES, get_family
 from .families.base import Params
 from .questions import Question, prompt_text
 from .render import check_resolution, get_renderer

@@ -143,10 +143,13 @@ class OnlineRun:
         """Settings an online run needs, set or checked before the trainer is built."""
         if training_args.max_steps is None or training_args.max_steps <= 0:
             raise ValueError("an online stream never ends: set max_steps")
-        if training_args.eval_strategy not in ("no", None) and str(training_args.eval_strategy) != "IntervalStrategy.NO":
+        if training_args.eval_strategy not in ("no", None):  # IntervalStrategy is a str enum
             raise ValueError("online GRPO has no eval split (the controller would learn from it): set eval_strategy: 'no'")
         generate_every = training_args.steps_per_generation * training_args.num_iterations
-        if training_args.save_strategy == "steps" and (training_args.save_steps * training_args.gradient_accumulation_steps) % generate_every:
+        if (
+            training_args.save_strategy == "steps"
+            and (training_args.save_steps * training_args.gradient_accumulation_steps) % generate_every
+        ):
             raise ValueError(
                 f"save_steps {training_args.save_steps} must end on a generation (every {generate_every} micro-steps), "
                 "so a resumed run starts at the block the saved position names"

@@ -1,8 +1,11 @@
 """One online sample: a scene at a difficulty level, drawn at the frame budget's frames, as a row.
 
-The row has every field of a built row (docs/data-contract.md) with the same values, except
-``video``: the budget's frames themselves (a :class:`~synrl_hf.online.frames.RenderedVideo`) instead
-of MP4 bytes. The trainer reads them as it would read decoded frames.
+The row has the fields of a built row (docs/data-contract.md) with the same values, except two:
+``video`` holds the budget's frames themselves (a :class:`~synrl_hf.online.frames.RenderedVideo`)
+instead of MP4 bytes, which the trainer reads as it would read decoded frames; and there is no
+``tracks`` (every object's centre on every frame: tens of thousands of numbers that GRPO never reads
+and that TRL would deep-copy for each of a group's generations; ``build_scene`` with the row's
+family, index, seed and preset gives them back).
 """
 
 from __future__ import annotations
@@ -30,4 +33,6 @@ def online_sample(
     """The row of sample ``index`` of ``family`` at ladder ``level``, its video as the budget's frames."""
     scene = build_scene(family, index, seed, split, preset=preset_name(level))
     frames = render_frames(scene.timeline, budget, resolution, renderer, codec=codec)
-    return {**scene_row(scene, None, resolution, renderer), "video": RenderedVideo(frames)}
+    row = {**scene_row(scene, None, resolution, renderer), "video": RenderedVideo(frames)}
+    del row["tracks"]
+    return row

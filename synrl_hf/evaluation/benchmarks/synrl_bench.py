@@ -1,10 +1,16 @@
-"""synrl_bench: our held-out synthetic ``test`` split (docs/data-contract.md), accuracy per task family.
+"""synrl_bench: our held-out synthetic ``test`` split (docs/data-contract.md), accuracy per task family
+and per difficulty level.
 
-Data: a folder written by ``synrl build`` (``data/<family>/test-*.parquet``, MP4 bytes embedded);
-the converter writes the clips out as files (videos root: ``<out>/videos`` unless given).
+Data: a folder written by ``synrl build`` (``data/<family>/test-*.parquet``, MP4 bytes embedded), or
+a folder of such builds, one per level (``synrl build --out bench/level3 --splits test --preset
+level3``, …; convert ``bench``); the converter writes the clips out as files (videos root:
+``<out>/videos`` unless given). The bench stays fixed while online training moves up the ladders.
 Protocol: the row's own prompt (question, answer instruction, ``<think>``/``<answer>`` format);
 the last ``<answer>`` block is scored by ``synrl_hf.answers.score_answer`` (the answer grammar the
-GRPO reward uses), intervals as correct when IoU >= 0.5; accuracy overall and per family.
+GRPO reward uses), intervals as correct when IoU >= 0.5; accuracy overall, per family
+(``acc_<family>``) and per family and level (``acc_<family>_level<k>``: how far up each ladder the
+model got). A row's level is its ``level`` field, or the level its ``preset`` names in builds older
+than that field.
 """
 
 from __future__ import annotations
@@ -13,12 +19,23 @@ import json
 from pathlib import Path
 
 from synrl_hf.answers import INTERVAL_PASS_IOU, extract_answer, score_answer
+from synrl_hf.difficulty import level_of
 
 from ..common.converters import write_local_folder
 from ..common.metrics import GroupMean, Mean
 from ..common.tasks import Benchmark
 
-COLUMNS = ["id", "task", "category", "question", "options", "answer", "answer_type", "video", "prompt"]
+COLUMNS = ["id", "task", "category", "question", "options", "answer", "answer_type", "video", "prompt", "level", "preset"]
+
+
+def row_level(row) -> int | None:
+    """The ladder level of a built row: its `level`, or the level its `preset` names (None: neither)."""
+    if row.get("level") is not None:
+        return int(row["level"])
+    try:
+        return level_of(row.get("preset") or "")
+    except ValueError:
+        return None
 
 
 def _prompt_text(prompt) -> str | None:
@@ -58,7 +75,13 @@ def convert(source, videos_root, out):
                     "question": r["question"],
                     "options": list(r["options"] or []),
                     "answer": r["answer"],
-                    "meta": {"task": r["task"], "category": r.get("category", ""), "answer_type": r["answer_type"], "prompt_text": text},
+                    "meta": {
+                        "task": r["task"],
+                        "category": r.get("category", ""),
+                        "answer_type": r["answer_type"],
+                        "prompt_text": text,
+                        "level": row_level(r),
+                    },
                 }
             )
     return write_local_folder("synrl_bench", rows, out, videos_root, source)
@@ -77,7 +100,13 @@ def score(spec, text) -> dict:
         options=spec["options"],
         interval_threshold=INTERVAL_PASS_IOU if meta["answer_type"] == "interval" else None,
     )
-    return {"acc": float(value), "by_family": {"group": meta["task"], "score": float(value)}}
+    level = meta.get("level")
+    by_level = f"{meta['task']}_level{level}" if level is not None else f"{meta['task']}_level_unknown"
+    return {
+        "acc": float(value),
+        "by_family": {"group": meta["task"], "score": float(value)},
+        "by_level": {"group": by_level, "score": float(value)},
+    }
 
 
 def oracle(spec) -> str:
@@ -103,7 +132,7 @@ BENCHMARK = Benchmark(
     write_fixture=write_fixture,
     prompt=prompt,
     score=score,
-    aggregations={"acc": Mean(), "by_family": GroupMean("acc_")},
+    aggregations={"acc": Mean(), "by_family": GroupMean("acc_"), "by_level": GroupMean("acc_")},
     headline=("acc",),
     oracle=oracle,
     generation_size=512,
