@@ -56,8 +56,10 @@ def level_overrides(family, level: int) -> dict[str, Any]:
 
 
 def ladder_problems(family) -> list[str]:
-    """What is wrong with a family's declared ladder, in words (empty: nothing)."""
-    levels = ladder_of(family)
+    """What is wrong with a family's declared ladder, in words (empty: nothing, or no ladder declared)."""
+    if not family.ladder:
+        return []
+    levels = tuple(family.ladder)
     problems = []
     if levels[0] != {}:
         problems.append(f"level 0 must be {{}} (the Params defaults, preset round1), got {levels[0]!r}")

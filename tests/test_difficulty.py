@@ -90,3 +90,9 @@ def test_the_registry_refuses_a_bad_ladder():
     with pytest.raises(ValueError, match="level 2 repeats level 1"):
         register(Repeats)
     assert not {"direction_unknown", "direction_skips", "direction_repeats"} & set(FAMILIES)
+
+    class Plain(Direction):  # no ladder declared: the two presets are its levels
+        name = "direction_plain"
+        ladder = ()
+
+    assert ladder_problems(Plain) == [] and ladder_of(Plain) == ({}, Direction.round2) and top_level(Plain) == 1

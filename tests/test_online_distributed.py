@@ -52,17 +52,25 @@ def test_online_grpo_on_two_processes_never_repeats_a_sample(tmp_path):
         *("--config", str(REPO / "recipes" / "Qwen3-VL-4B-Instruct" / "grpo" / "config_online.yaml")),
         *("--model_name_or_path", str(model), "--output_dir", str(out), "--use_cpu", "true", "--bf16", "false"),
         *("--dtype", "float32", "--report_to", "none", "--video_fps", "None", "--video_num_frames", "4"),
-        *("--video_max_pixels", str(56 * 56), "--max_steps", "3", "--per_device_train_batch_size", "2"),
+        *("--video_max_pixels", str(56 * 56), "--max_steps", "4", "--per_device_train_batch_size", "2"),
         *("--gradient_accumulation_steps", "1", "--num_generations", "2", "--max_completion_length", "12"),
         *("--logging_steps", "1", "--save_strategy", "no", "--activation_checkpointing", "false"),
-        *("--online_resolution", "64", "--online_configs", "short_term"),
+        *("--online_resolution", "64", "--online_configs", "direction,chip_container"),
+        *("--online_start_level", "3", "--online_min_groups", "1"),
         cwd=tmp_path,
     )
     records = [json.loads(line) for line in (out / LOG_FILE).read_text().splitlines()]
-    assert [r["update"] for r in records] == [1, 2, 3]
+    assert [r["update"] for r in records] == [1, 2, 3, 4]
     # Per generation: 2 ranks x 2 completions = 2 prompts of 2 generations each, gathered from both ranks.
     assert all(sum(r["groups"].values()) == 2 for r in records)
     ids = [sample for r in records for sample, _ in r["samples"]]
-    assert len(ids) == len(set(ids)) == 6
+    assert len(ids) == len(set(ids)) == 8
+    # Each rank rendered its own prompt at the levels of its own controller; they agree with rank 0's
+    # history (version u - 1 - lag for generation u), so both ranks made the same level moves.
+    versions = [records[0]["levels_before"]] + [r["levels"] for r in records]
+    for update, record in enumerate(records, start=1):
+        levels = versions[max(0, update - 2)]
+        assert all(level == levels[sample.split("-s")[0]] for sample, level in record["samples"]), record
+    assert min(level for r in records for _, level in r["samples"]) < 3  # levels did move
     run = json.loads((out / "synrl_run.json").read_text())
-    assert run["world_size"] == 2 and run["global_step"] == 3
+    assert run["world_size"] == 2 and run["global_step"] == 4

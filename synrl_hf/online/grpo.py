@@ -64,7 +64,8 @@ class OnlineArguments:
     online_resolution: int = field(default=448, metadata={"help": "Square side of the rendered frames (before the processor resizes)."})
     online_renderer: str = field(default="pillow", metadata={"help": "pillow or matplotlib."})
     online_codec: bool = field(
-        default=False, metadata={"help": "Pass the frames through H.264 (exactly what a built dataset decodes to; ~20x slower)."}
+        default=False,
+        metadata={"help": "Pass the frames through H.264: exactly what a built dataset decodes to, at the cost of building the clip."},
     )
 
     def __post_init__(self):
@@ -88,7 +89,6 @@ class OnlineRun:
     """The stream, the controller and the stream position of one online GRPO run (see the module docstring)."""
 
     def __init__(self, args: OnlineArguments, budget: FrameBudget, training_args):
-        self.args = args
         self.output_dir = Path(training_args.output_dir)
         self.is_main = training_args.process_index == 0
         num_generations = training_args.num_generations
@@ -243,11 +243,15 @@ class OnlineCallback(TrainerCallback):
             self.run.save(os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"))
 
     def on_train_end(self, args, state, control, **kwargs):
-        if state.is_world_process_zero:
+        if not state.is_world_process_zero:
+            return
+        self.run.save(args.output_dir)
+        try:
             from .plot import plot_curriculum
 
-            self.run.save(args.output_dir)
             plot_curriculum(Path(args.output_dir) / LOG_FILE, Path(args.output_dir) / PLOT_FILE, band=self.run.curriculum.band)
+        except ImportError as error:  # the plot is a convenience: the log holds the same numbers
+            logger.warning("no curriculum plot (%s); the numbers are in %s", error, LOG_FILE)
 
 
 def _resume_folder(training_args) -> str | None:
