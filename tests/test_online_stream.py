@@ -18,6 +18,7 @@ from synrl_hf.online import (
     FixedLevels,
     GroupSlice,
     LevelHistory,
+    LocalSource,
     OnlineStream,
     Outcome,
     StreamSpec,
@@ -183,3 +184,30 @@ def test_levels_outside_a_ladder_and_saved_specs():
         OnlineStream(spec, FixedLevels({"direction": 0}), {3: 1})
     assert StreamSpec.from_dict(spec.to_dict()) == spec
     assert len(StreamSpec.from_configs(["all"]).families) == len(FAMILIES)
+
+
+def test_the_sample_source_is_pluggable():
+    """A stand-in for a pool or a cluster: it gets whole blocks of requests and must return the same rows."""
+
+    class Recording(LocalSource):
+        def __init__(self):
+            self.calls = []
+
+        def render(self, spec, requests):
+            self.calls.append(list(requests))
+            return super().render(spec, requests)
+
+    spec = StreamSpec(FAMILY_SET, block_size=3, **TINY)
+    levels = FixedLevels(dict.fromkeys(FAMILY_SET, 1))
+    source = Recording()
+    plugged = list(itertools.islice(OnlineStream(spec, levels, source=source).rows(0), 6))
+    default = list(itertools.islice(OnlineStream(spec, levels).rows(0), 6))
+    assert where(plugged) == where(default) and [len(c) for c in source.calls] == [3, 3]
+    assert source.calls[0] == [(r["task"], r["index"], 1) for r in default[:3]]
+
+    class Short(LocalSource):
+        def render(self, spec, requests):
+            return super().render(spec, requests)[:-1]
+
+    with pytest.raises(RuntimeError, match="Short made 2 rows for 3 requests"):
+        list(itertools.islice(OnlineStream(spec, levels, source=Short()).rows(0), 3))

@@ -72,6 +72,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..difficulty import PRESETS as PRESETS  # re-exported: the Space imports the presets from here
 from ..difficulty import level_of, level_overrides
 from ..narration import Context, CountRule, Writer
 from ..pixels import PixelScene

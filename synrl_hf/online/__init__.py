@@ -22,7 +22,7 @@ from .curriculum import Curriculum, Outcome
 from .frames import RenderedVideo, render_frames, rendered_frames, timeline_at
 from .history import LevelHistory
 from .sample import online_sample
-from .stream import ONLINE_INDEX_OFFSET, FixedLevels, GroupSlice, OnlineStream, StreamSpec
+from .stream import ONLINE_INDEX_OFFSET, FixedLevels, GroupSlice, LocalSource, OnlineStream, SampleSource, StreamSpec
 
 __all__ = [
     "ONLINE_INDEX_OFFSET",
@@ -30,9 +30,11 @@ __all__ = [
     "FixedLevels",
     "GroupSlice",
     "LevelHistory",
+    "LocalSource",
     "OnlineStream",
     "Outcome",
     "RenderedVideo",
+    "SampleSource",
     "StreamSpec",
     "online_dataset",
     "online_sample",

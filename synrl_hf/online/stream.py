@@ -22,6 +22,11 @@ Ranks. TRL's GRPO trainer reads one logical stream on every rank and keeps each 
 every batch (accelerate's ``IterableDatasetShard``). With a :class:`GroupSlice` the stream renders
 only the samples this rank keeps and yields a light placeholder (id and position, no frames) for the
 rest, so each sample is rendered once in the whole run.
+
+Sources. What makes a block's samples is a :class:`SampleSource`: :class:`LocalSource` renders them
+in this process; a process pool or a cluster (Ray actors) can take its place, receiving a whole
+block's requests at once. Whatever renders them, the rows are the same: a sample depends only on
+its (family, index, seed, level) and the spec.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -144,15 +149,32 @@ class FixedLevels:
         return self.levels
 
 
+class SampleSource(Protocol):
+    """Makes the rows of one block: ``requests`` are (family, sample index, level), in order."""
+
+    def render(self, spec: StreamSpec, requests: list[tuple[str, int, int]]) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    """Renders in this process, one sample after the other."""
+
+    def render(self, spec: StreamSpec, requests: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+        options = {"split": spec.split, "resolution": spec.resolution, "renderer": spec.renderer, "codec": spec.codec}
+        return [online_sample(family, index, spec.seed, level, spec.budget, **options) for family, index, level in requests]
+
+
 @dataclass
 class OnlineStream:
     """The stream of :class:`StreamSpec`, reading levels from ``levels``, from position ``start``
-    (per lane: the next block to render), rendering only what ``group_slice`` keeps (all by default)."""
+    (per lane: the next block to render), rendering only what ``group_slice`` keeps (all by default)
+    with ``source``."""
 
     spec: StreamSpec
     levels: LevelHistory | FixedLevels
     start: dict[int, int] = field(default_factory=dict)
     group_slice: GroupSlice | None = None
+    source: SampleSource = field(default_factory=LocalSource)
 
     def __post_init__(self) -> None:
         bad = sorted(lane for lane in self.start if not 0 <= lane < self.spec.lanes)
@@ -169,27 +191,24 @@ class OnlineStream:
         version = spec.version_of(number)
         levels = self.levels.at(version, wait=wait)
         lane, lane_block = number % spec.lanes, number // spec.lanes
+        slots = []  # (offset, family, index, keep)
         for offset in range(spec.block_size):
             position = number * spec.block_size + offset
             family = spec.family_of(position)
-            index = ONLINE_INDEX_OFFSET + position
+            keep = self.group_slice is None or self.group_slice.keeps(offset)
+            slots.append((position, family, ONLINE_INDEX_OFFSET + position, keep))
+        requests = [(family, index, levels[family]) for _, family, index, keep in slots if keep]
+        made = self.source.render(spec, requests)
+        if len(made) != len(requests):
+            raise RuntimeError(f"{type(self.source).__name__} made {len(made)} rows for {len(requests)} requests")
+        made = iter(made)
+        for position, family, index, keep in slots:
             where = {"position": position, "lane": lane, "block": lane_block, "version": version}
-            if self.group_slice is not None and not self.group_slice.keeps(offset):
+            if keep:
+                yield {**next(made), STREAM_COLUMN: where}
+            else:
                 # Another rank's sample: TRL's slicing drops this row unread.
                 yield {"id": sample_id(family, spec.seed, spec.split, index), STREAM_COLUMN: where}
-                continue
-            row = online_sample(
-                family,
-                index,
-                spec.seed,
-                levels[family],
-                spec.budget,
-                split=spec.split,
-                resolution=spec.resolution,
-                renderer=spec.renderer,
-                codec=spec.codec,
-            )
-            yield {**row, STREAM_COLUMN: where}
 
     def rows(self, lane: int) -> Iterator[dict[str, Any]]:
         """Endless rows of ``lane``, block after block, from :attr:`start`."""
