@@ -27,8 +27,8 @@ import pyarrow.parquet as pq
 
 from .card import write_card
 from .dataset_dir import MANIFEST, PARTIAL_MANIFEST, file_sha256, read_manifest, shard_is_intact, shard_path, write_manifest
+from .difficulty import level_of
 from .families import CATEGORIES, FAMILIES, families_in, get_family
-from .families.base import PRESETS
 from .mixtures import (
     MIXTURE_PRESET,
     MIXTURES,
@@ -127,14 +127,13 @@ class BuildSpec:
         if "api_key" in self.cot_options:
             raise ValueError("never put the API key in the build spec (it is written to the manifest); use SYNRL_COT_API_KEY")
         for family in self.families:
-            get_family(family)
+            get_family(family).params(self.preset)  # a level above a family's ladder fails here
         if isinstance(self.per_task, bool) or not isinstance(self.per_task, int) or self.per_task < 0:
             raise ValueError(f"per_task must be a non-negative integer, got {self.per_task!r}")
         if self.shard_size < 1:
             raise ValueError(f"shard_size must be at least 1, got {self.shard_size}")
         check_resolution(self.resolution)
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
+        level_of(self.preset)
         if self.renderer not in RENDERERS:
             raise ValueError(f"unknown renderer {self.renderer!r}; valid renderers: {', '.join(RENDERERS)}")
         for split in self.splits:

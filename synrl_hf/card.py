@@ -33,7 +33,7 @@ FIELDS = [
     ("states", "state snapshots (JSON) after each operation"),
     ("objects", "what is drawn: id, shape, color name, rgb, size (px), label"),
     ("tracks", "per object and frame: center x, y (px, origin top-left, y down), angle (deg, clockwise), visible"),
-    ("difficulty, preset", "the family's parameters (JSON) and the preset they came from"),
+    ("difficulty, preset, level", "the family's parameters (JSON), the preset they came from and its difficulty level"),
     ("split, index, seed, generator_version, renderer", "provenance: the per-sample seed regenerates the row"),
 ]
 MIXTURE_FIELDS = [

@@ -28,7 +28,11 @@ def add_build_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="base seed (per-sample seeds derive from it)")
     p.add_argument("--num-proc", type=positive_int, default=1, help="worker processes")
     p.add_argument("--resolution", type=int, default=448, help="square side in pixels (even, >= 64)")
-    p.add_argument("--preset", default="round1", help="difficulty preset: round1 (paper's first RL round) or round2")
+    p.add_argument(
+        "--preset",
+        default="round1",
+        help="difficulty: round1 (the paper's first RL round), round2 (its second), or level<k> (level k of each family's ladder)",
+    )
     p.add_argument("--renderer", default="pillow", help="pillow (fast, default) or matplotlib (the paper's look)")
     p.add_argument("--splits", type=comma_list, default=list(SPLITS), help="which splits to build")
     p.add_argument("--shard", default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")

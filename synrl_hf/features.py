@@ -66,6 +66,7 @@ SAMPLE_FEATURES = Features(
         "tracks": List(TRACK),
         "difficulty": Value("string"),  # JSON of the family's parameters
         "preset": Value("string"),
+        "level": Value("int32"),  # the ladder level the preset names (round1 = 0, round2 = 1, level<k> = k)
         "split": Value("string"),
         "index": Value("int64"),
         "seed": Value("int64"),

@@ -380,6 +380,7 @@ class GeneralQA:
             "tracks": [],
             "difficulty": json.dumps({"source": self.origin, "file": record.source, "record": record.record_id or record.position}),
             "preset": "",
+            "level": None,
             "split": "train",
             "index": index,
             "seed": -1,

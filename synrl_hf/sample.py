@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .difficulty import level_of
 from .families import FAMILIES, get_family
 from .families.base import Params
 from .questions import Question, prompt_text
@@ -92,6 +93,7 @@ def scene_row(scene: Scene, video: bytes | None, resolution: int, renderer: str 
         **timeline.rows(resolution),
         "difficulty": json.dumps(scene.params.to_dict(), sort_keys=True),
         "preset": scene.preset,
+        "level": level_of(scene.preset),
         "split": scene.split,
         "index": scene.index,
         "seed": scene.seed,

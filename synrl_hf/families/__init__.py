@@ -6,6 +6,7 @@ The module defines a :class:`~synrl_hf.families.base.Family` subclass with every
 
 from __future__ import annotations
 
+from ..difficulty import ladder_problems
 from .acceleration import Acceleration
 from .attribute_change import AttributeChange
 from .base import CATEGORIES, Family, missing_hooks
@@ -57,6 +58,9 @@ def register(family: type[Family]) -> None:
     missing = missing_hooks(family)
     if missing:
         raise TypeError(f"family {name!r} lacks the required hook(s) {', '.join(missing)}; see synrl_hf/families/base.py")
+    problems = ladder_problems(family)
+    if problems:
+        raise ValueError(f"family {name!r} declares a bad ladder: {'; '.join(problems)}")
     if family.category not in CATEGORIES:
         raise ValueError(f"family {name!r} has category {family.category!r}; valid categories: {', '.join(CATEGORIES)}")
     if name in FAMILIES:

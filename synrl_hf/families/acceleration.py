@@ -54,6 +54,13 @@ class Acceleration(Family):
     category = "short_term"
     Params = AccelerationParams
     round2 = {"duration": (8.0, 12.0), "objects": 2, "ratio": (1.7, 2.2)}
+    ladder = (
+        {},
+        round2,
+        {"duration": (8.0, 12.0), "objects": 3, "ratio": (1.5, 1.8)},
+        {"duration": (10.0, 14.0), "objects": 3, "ratio": (1.35, 1.6)},
+        {"duration": (12.0, 16.0), "objects": 4, "ratio": (1.25, 1.45)},
+    )
 
     KINDS = ("trend", "check", "when")
 

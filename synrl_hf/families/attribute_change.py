@@ -42,6 +42,13 @@ class AttributeChange(Family):
     category = "short_term"
     Params = AttributeChangeParams
     round2 = {"duration": (8.0, 12.0), "changes": (3, 5), "drift": 0.3, "min_gap": 9}
+    ladder = (
+        {},
+        round2,
+        {"duration": (10.0, 14.0), "changes": (4, 6), "drift": 0.4, "min_gap": 8},
+        {"duration": (12.0, 16.0), "changes": (5, 7), "drift": 0.5, "min_gap": 7},
+        {"duration": (14.0, 18.0), "changes": (6, 8), "drift": 0.6, "min_gap": 6},
+    )
 
     KINDS = ("which", "to_color", "order", "when")
 

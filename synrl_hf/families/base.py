@@ -9,8 +9,9 @@ these hooks and names no family. Adding a family is that module plus one line in
 Generation (all families):
 
 ``name``, ``category`` (required)
-    the family id and ``"short_term"`` or ``"long_term"``; ``Params`` (a :class:`Params` subclass) and
-    ``round2`` (field overrides for the paper's second RL round) are optional.
+    the family id and ``"short_term"`` or ``"long_term"``; ``Params`` (a :class:`Params` subclass),
+    ``round2`` (field overrides for the paper's second RL round) and ``ladder`` (the difficulty
+    levels: ``({}, round2, …harder…)``, see :mod:`synrl_hf.difficulty`) are optional.
 ``plan(rng, params) -> dict``
     answer-first choices made before simulating (question kind, target count, option layout);
     default ``{}``. The plan's ``"kind"`` names the question program.
@@ -71,13 +72,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..difficulty import PRESETS as PRESETS  # re-exported: the Space imports the presets from here
+from ..difficulty import level_of, level_overrides
 from ..narration import Context, CountRule, Writer
 from ..pixels import PixelScene
 from ..questions import Question
 from ..timeline import Operation, Timeline
 
 FPS = 30
-PRESETS = ("round1", "round2")
 CATEGORIES = ("short_term", "long_term")
 
 # Hooks a family must define itself (inheriting Family's placeholder counts as missing). The pixel
@@ -104,6 +106,9 @@ class Family:
     Params: ClassVar[type[Params]] = Params
     # The paper's second RL round: longer clips, more transitions. Field overrides on Params().
     round2: ClassVar[dict[str, Any]] = {}
+    # Difficulty levels, each a complete set of Params overrides: ({}, round2, harder, …). Empty: the
+    # two presets only. Presets name levels (round1 = 0, round2 = 1, level<k> = k).
+    ladder: ClassVar[tuple[dict[str, Any], ...]] = ()
 
     def plan(self, rng: np.random.Generator, params: Params) -> dict[str, Any]:
         """Answer-first choices made before simulating (question kind, target count, option layout).
@@ -147,10 +152,9 @@ class Family:
     # -- parameters ----------------------------------------------------------------------------
     @classmethod
     def params(cls, preset: str = "round1", **overrides: Any) -> Params:
-        """The preset's parameters with ``overrides`` applied; unknown names are rejected."""
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
-        values = dict(cls.round2) if preset == "round2" else {}
+        """The parameters of ``preset`` (``round1``, ``round2`` or ``level<k>``, a ladder level) with
+        ``overrides`` applied; unknown names and levels above the ladder's top are rejected."""
+        values = level_overrides(cls, level_of(preset))
         values.update(overrides)
         fields = {f.name for f in dataclasses.fields(cls.Params)}
         unknown = sorted(set(values) - fields)

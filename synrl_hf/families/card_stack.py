@@ -90,6 +90,13 @@ class CardStack(Family):
     category = "long_term"
     Params = CardStackParams
     round2 = {"operations": (10, 16), "cards": (4, 6), "duration": longterm.duration_bounds((10, 16))}
+    ladder = (
+        {},
+        round2,
+        {"operations": (14, 20), "cards": (5, 7), "duration": longterm.duration_bounds((14, 20))},
+        {"operations": (18, 24), "cards": (5, 7), "duration": longterm.duration_bounds((18, 24))},
+        {"operations": (22, 28), "cards": (6, 7), "duration": longterm.duration_bounds((22, 28))},
+    )
 
     KINDS = ("top_end", "bottom_end", "order_end", "top_start", "order_start", "top_after", "discarded_by", "when")
     FORWARD, RETRODICTIVE = ("top_end", "bottom_end", "order_end"), ("top_start", "order_start")

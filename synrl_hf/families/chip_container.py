@@ -122,6 +122,13 @@ class ChipContainer(Family):
         "containers": (4, 4),
         "count": (0, 6),
     }
+    ladder = (
+        {},
+        round2,
+        {"num_operations": (14, 20), "duration": longterm.duration_bounds((14, 20)), "containers": (4, 4), "count": (0, 7)},
+        {"num_operations": (18, 24), "duration": longterm.duration_bounds((18, 24)), "containers": (4, 4), "count": (0, 8)},
+        {"num_operations": (22, 28), "duration": longterm.duration_bounds((22, 28)), "containers": (4, 4), "count": (0, 8)},
+    )
 
     KINDS = ("count_end", "count_end_choice", "count_start", "count_start_choice", "moved_by", "most_after", "when")
     FORWARD = ("count_end", "count_end_choice")

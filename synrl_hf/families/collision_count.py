@@ -37,6 +37,13 @@ class CollisionCount(Family):
     category = "short_term"
     Params = CollisionParams
     round2 = {"duration": (8.0, 12.0), "count": (2, 10), "speed": (0.1, 1.6)}
+    ladder = (
+        {},
+        round2,
+        {"duration": (10.0, 14.0), "count": (3, 12), "speed": (0.1, 1.6)},
+        {"duration": (12.0, 16.0), "count": (4, 14), "speed": (0.1, 2.0)},
+        {"duration": (14.0, 18.0), "count": (5, 16), "speed": (0.1, 2.4)},
+    )
 
     KINDS = ("count", "count_choice", "when")
 

@@ -38,6 +38,13 @@ class Direction(Family):
     category = "short_term"
     Params = DirectionParams
     round2 = {"duration": (8.0, 12.0), "distractors": 2}
+    ladder = (
+        {},
+        round2,
+        {"duration": (10.0, 14.0), "distractors": 2, "leg_length": (0.13, 0.3)},
+        {"duration": (12.0, 16.0), "distractors": 3, "leg_length": (0.12, 0.26), "size": (0.07, 0.11)},
+        {"duration": (14.0, 18.0), "distractors": 3, "leg_length": (0.1, 0.22), "size": (0.06, 0.1)},
+    )
 
     KINDS = ("first_leg", "second_leg", "when")
 

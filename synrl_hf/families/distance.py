@@ -60,6 +60,13 @@ class Distance(Family):
     category = "short_term"
     Params = DistanceParams
     round2 = {"duration": (8.0, 12.0), "change": (0.1, 0.16), "distractors": 2, "pair_objects": 5}
+    ladder = (
+        {},
+        round2,
+        {"duration": (8.0, 12.0), "change": (0.08, 0.13), "distractors": 3, "pair_objects": 5},
+        {"duration": (10.0, 14.0), "change": (0.07, 0.11), "distractors": 3, "pair_objects": 6},
+        {"duration": (12.0, 16.0), "change": (0.06, 0.09), "distractors": 4, "pair_objects": 6},
+    )
 
     KINDS = ("trend", "when", "closest_pair")
 

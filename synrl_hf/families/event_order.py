@@ -54,6 +54,13 @@ class EventOrder(Family):
     category = "short_term"
     Params = EventOrderParams
     round2 = {"duration": (8.0, 12.0), "objects": (4, 5), "min_gap": 6}
+    ladder = (
+        {},
+        round2,
+        {"duration": (8.0, 12.0), "objects": (5, 5), "min_gap": 5, "action_frames": (8, 13)},
+        {"duration": (8.0, 12.0), "objects": (5, 5), "min_gap": 4, "action_frames": (7, 11)},
+        {"duration": (8.0, 12.0), "objects": (5, 5), "min_gap": 3, "action_frames": (6, 9)},
+    )
 
     KINDS = ("order", "nth", "next_action", "when")
 

@@ -192,6 +192,13 @@ class FileSystem(Family):
     category = "long_term"
     Params = FileSystemParams
     round2 = {"num_operations": (10, 16), "duration": longterm.duration_bounds((10, 16)), "files": (5, 7)}
+    ladder = (
+        {},
+        round2,
+        {"num_operations": (14, 20), "duration": longterm.duration_bounds((14, 20)), "files": (6, 8), "dirs": (5, 6)},
+        {"num_operations": (18, 24), "duration": longterm.duration_bounds((18, 24)), "files": (7, 9), "dirs": (5, 7)},
+        {"num_operations": (22, 28), "duration": longterm.duration_bounds((22, 28)), "files": (7, 9), "dirs": (6, 7)},
+    )
 
     KINDS = ("where_end", "files_end", "where_start", "cwd_after", "when")
     FORWARD, RETRODICTIVE = ("where_end", "files_end"), ("where_start",)

@@ -104,6 +104,13 @@ class MathSymbols(Family):
     category = "long_term"
     Params = MathParams
     round2 = {"num_operations": (10, 16), "duration": longterm.duration_bounds((10, 16)), "cards": (5, 5)}
+    ladder = (
+        {},
+        round2,
+        {"num_operations": (14, 20), "duration": longterm.duration_bounds((14, 20)), "cards": (5, 5)},
+        {"num_operations": (18, 24), "duration": longterm.duration_bounds((18, 24)), "cards": (6, 6)},
+        {"num_operations": (22, 28), "duration": longterm.duration_bounds((22, 28)), "cards": (6, 6)},
+    )
 
     KINDS = ("value_end", "value_end_choice", "value_start", "value_start_choice", "first_above", "when")
     FORWARD, RETRODICTIVE = ("value_end", "value_end_choice"), ("value_start", "value_start_choice")

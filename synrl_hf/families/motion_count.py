@@ -47,6 +47,13 @@ class MotionCount(Family):
     category = "short_term"
     Params = MotionCountParams
     round2 = {"duration": (8.0, 12.0), "count": (2, 10), "hop_frames": (5, 10)}
+    ladder = (
+        {},
+        round2,
+        {"duration": (10.0, 14.0), "count": (3, 11), "hop_frames": (5, 10), "hop_length": (0.05, 0.14)},
+        {"duration": (12.0, 16.0), "count": (3, 12), "hop_frames": (4, 8), "min_rest": 5, "distractors": 2, "hop_length": (0.05, 0.12)},
+        {"duration": (14.0, 18.0), "count": (4, 12), "hop_frames": (4, 7), "min_rest": 4, "distractors": 3, "hop_length": (0.05, 0.12)},
+    )
 
     KINDS = ("count", "count_choice", "when")
 

@@ -50,6 +50,13 @@ class RelativePosition(Family):
     category = "short_term"
     Params = RelativePositionParams
     round2 = {"duration": (8.0, 12.0), "crossings": (0, 5), "waypoints": 7, "distractors": 2}
+    ladder = (
+        {},
+        round2,
+        {"duration": (10.0, 14.0), "crossings": (0, 7), "waypoints": 9, "distractors": 2, "offset": (0.1, 0.35)},
+        {"duration": (12.0, 16.0), "crossings": (0, 9), "waypoints": 11, "distractors": 2, "offset": (0.09, 0.32)},
+        {"duration": (14.0, 18.0), "crossings": (0, 11), "waypoints": 13, "distractors": 2, "offset": (0.08, 0.3)},
+    )
 
     KINDS = ("passed", "count", "start_end", "side_at_stop", "when")
 

@@ -51,6 +51,13 @@ class RotationCount(Family):
     category = "short_term"
     Params = RotationParams
     round2 = {"duration": (8.0, 12.0), "count": (2, 7), "distractors": 1}
+    ladder = (
+        {},
+        round2,
+        {"duration": (10.0, 14.0), "count": (3, 9), "distractors": 2},
+        {"duration": (12.0, 16.0), "count": (4, 11), "distractors": 2},
+        {"duration": (14.0, 18.0), "count": (5, 13), "distractors": 3},
+    )
 
     KINDS = ("count", "count_choice", "direction", "when")
 

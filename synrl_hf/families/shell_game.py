@@ -81,6 +81,13 @@ class ShellGame(Family):
     category = "long_term"
     Params = ShellGameParams
     round2 = {"operations": (10, 16), "cups": 5, "balls": 3, "moved_count": (1, 8), "duration": longterm.duration_bounds((10, 16))}
+    ladder = (
+        {},
+        round2,
+        {"operations": (14, 20), "cups": 5, "balls": 3, "moved_count": (1, 10), "duration": longterm.duration_bounds((14, 20))},
+        {"operations": (18, 24), "cups": 6, "balls": 4, "moved_count": (1, 12), "duration": longterm.duration_bounds((18, 24))},
+        {"operations": (22, 28), "cups": 6, "balls": 4, "moved_count": (1, 14), "duration": longterm.duration_bounds((22, 28))},
+    )
 
     KINDS = ("where_end", "where_start", "where_after", "swap_count", "when")
 

@@ -75,6 +75,13 @@ class SlidingPuzzle(Family):
     category = "long_term"
     Params = SlidingPuzzleParams
     round2 = {"operations": (10, 16), "grid": 4, "duration": longterm.duration_bounds((10, 16))}
+    ladder = (
+        {},
+        round2,
+        {"operations": (14, 20), "grid": 4, "duration": longterm.duration_bounds((14, 20))},
+        {"operations": (18, 24), "grid": 4, "duration": longterm.duration_bounds((18, 24))},
+        {"operations": (22, 28), "grid": 5, "duration": longterm.duration_bounds((22, 28))},
+    )
 
     KINDS = ("start_at", "where_start", "end_at", "moved_tile", "when")
 

@@ -49,6 +49,13 @@ class Speed(Family):
     category = "short_term"
     Params = SpeedParams
     round2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35), "change_ratio": (1.5, 2.0)}
+    ladder = (
+        {},
+        round2,
+        {"duration": (8.0, 12.0), "gap": (1.15, 1.25), "change_ratio": (1.4, 1.7)},
+        {"duration": (10.0, 14.0), "gap": (1.1, 1.2), "change_ratio": (1.3, 1.5)},
+        {"duration": (12.0, 16.0), "gap": (1.08, 1.15), "change_ratio": (1.25, 1.4)},
+    )
 
     KINDS = ("extreme", "compare", "change", "when")
 

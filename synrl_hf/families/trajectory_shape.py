@@ -68,6 +68,13 @@ class TrajectoryShape(Family):
     category = "short_term"
     Params = TrajectoryParams
     round2 = {"duration": (8.0, 12.0), "segments": 3, "distractors": 1}
+    ladder = (
+        {},
+        round2,
+        {"duration": (10.0, 14.0), "segments": 3, "distractors": 2},
+        {"duration": (12.0, 16.0), "segments": 4, "distractors": 2},
+        {"duration": (14.0, 18.0), "segments": 4, "distractors": 3},
+    )
 
     KINDS = ("shape", "check", "when")
 

@@ -32,6 +32,13 @@ class VelocityComparison(Family):
     category = "short_term"
     Params = VelocityParams
     round2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35)}
+    ladder = (
+        {},
+        round2,
+        {"duration": (8.0, 12.0), "gap": (1.15, 1.25)},
+        {"duration": (10.0, 14.0), "gap": (1.1, 1.2)},
+        {"duration": (12.0, 16.0), "gap": (1.07, 1.14)},
+    )
 
     KINDS = ("rank", "second", "faster_count")
 

@@ -102,34 +102,75 @@ def blend(frame: np.ndarray, tile: Sprite, left: int, top: int) -> None:
         return
     source = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
     region = frame[y0:y1, x0:x1]
-    mixed = region * tile.inverse_alpha[source] + tile.color_alpha[source]  # at most 255 * 255
-    region[...] = (mixed + 127) // 255
+    mixed = region * tile.inverse_alpha[source]
+    mixed += tile.color_alpha[source]  # at most 255 * 255
+    # round(mixed / 255) without a division: exact for 0 <= mixed <= 255 * 255, and 2x faster.
+    mixed += 128
+    mixed += mixed >> 8
+    mixed >>= 8
+    region[...] = mixed
+
+
+def placements(objects: list, timeline: Timeline, frame: int, resolution: int) -> list[tuple[Sprite, int, int]]:
+    """The sprites ``objects`` (bottom to top) show at ``frame``, each with its top-left pixel."""
+    draws = []
+    for obj in objects:
+        track = timeline.tracks[obj.id]
+        if not track.visible[frame]:
+            continue
+        shape, color, size = track.style_at(obj, frame)
+        angle = round(float(track.angle[frame]) / ANGLE_STEP) * ANGLE_STEP % 360.0
+        height = obj.height * resolution if obj.height is not None else None
+        tile = sprite(shape, COLORS[color], round(size * resolution, 1), height and round(height, 1), angle, obj.marker, obj.label)
+        # The sprite's center lands on the pixel corner nearest the track position.
+        left = int(round(float(track.x[frame]) * resolution)) - tile.cx
+        top = int(round(float(track.y[frame]) * resolution)) - tile.cy
+        draws.append((tile, left, top))
+    return draws
+
+
+@lru_cache(maxsize=8)
+def _background(resolution: int) -> np.ndarray:
+    frame = np.empty((resolution, resolution, 3), np.uint8)
+    frame[...] = BACKGROUND
+    frame.flags.writeable = False
+    return frame
+
+
+def compose(draws: list[tuple[Sprite, int, int]], canvas: np.ndarray) -> np.ndarray:
+    """Paint ``canvas`` with the background, then blend ``draws`` in order; returns ``canvas``."""
+    # A copy of a ready background frame: broadcasting the RGB triple is ~10x slower.
+    np.copyto(canvas, _background(canvas.shape[0]))
+    for tile, left, top in draws:
+        blend(canvas, tile, left, top)
+    return canvas
 
 
 class PillowRenderer:
     name = "pillow"
 
     def frames(self, timeline: Timeline, resolution: int) -> Iterator[np.ndarray]:
-        background = np.empty((resolution, resolution, 3), np.uint8)
-        background[...] = BACKGROUND
         objects = timeline.drawn_objects()
-        previous_draws, previous = None, background
+        previous_draws, previous = None, None
         for frame in range(timeline.num_frames):
-            draws = []
-            for obj in objects:
-                track = timeline.tracks[obj.id]
-                if not track.visible[frame]:
-                    continue
-                shape, color, size = track.style_at(obj, frame)
-                angle = round(float(track.angle[frame]) / ANGLE_STEP) * ANGLE_STEP % 360.0
-                height = obj.height * resolution if obj.height is not None else None
-                tile = sprite(shape, COLORS[color], round(size * resolution, 1), height and round(height, 1), angle, obj.marker, obj.label)
-                # The sprite's center lands on the pixel corner nearest the track position.
-                left = int(round(float(track.x[frame]) * resolution)) - tile.cx
-                top = int(round(float(track.y[frame]) * resolution)) - tile.cy
-                draws.append((tile, left, top))
+            draws = placements(objects, timeline, frame, resolution)
             if draws != previous_draws:  # else nothing moved or changed: long-term scenes hold still often
-                previous_draws, previous = draws, background.copy()
-                for tile, left, top in draws:
-                    blend(previous, tile, left, top)
+                previous_draws = draws
+                previous = compose(draws, np.empty((resolution, resolution, 3), np.uint8))
             yield previous.copy()  # the caller may keep or change its frame: ours stays intact
+
+    def render_into(self, timeline: Timeline, resolution: int, out: np.ndarray) -> np.ndarray:
+        """Draw every frame into ``out`` ((num_frames, resolution, resolution, 3) uint8) in place, with
+        no per-frame allocation or copy: the online path, which keeps every frame it draws."""
+        if out.shape != (timeline.num_frames, resolution, resolution, 3) or out.dtype != np.uint8:
+            raise ValueError(f"out must be uint8 of shape {(timeline.num_frames, resolution, resolution, 3)}, got {out.dtype} {out.shape}")
+        objects = timeline.drawn_objects()
+        previous_draws = None
+        for frame in range(timeline.num_frames):
+            draws = placements(objects, timeline, frame, resolution)
+            if draws == previous_draws:  # nothing moved or changed since the frame before
+                out[frame] = out[frame - 1]
+            else:
+                compose(draws, out[frame])
+            previous_draws = draws
+        return out

@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any
 
+from ..online.frames import rendered_frames
 from ..video import VideoFrames
 
 __all__ = ["as_messages", "frames_as_images_prompt", "load_split", "video_key"]
@@ -27,13 +28,18 @@ def as_messages(value: Any) -> list[dict]:
 
 
 def video_key(video: Any) -> str:
-    """A digest of the video's content (MP4 bytes, or the bytes of the file a path names).
+    """A digest of the video's content (MP4 bytes, the bytes of the file a path names, or drawn frames).
 
     Equal keys mean equal clips, whatever row, id or file name carries them: GRPO's repeated copies
     of a prompt share a decode and one vision-tower pass, and two rows that reuse an id (another
     dataset, another round) never share frames by mistake.
     """
     digest = hashlib.sha1()
+    drawn = rendered_frames(video)
+    if drawn is not None:  # an online row: frames drawn at the budget, keyed on their pixels and times
+        digest.update(drawn.frames.tobytes())
+        digest.update(drawn.indices.tobytes())
+        return "sha1:" + digest.hexdigest()
     if isinstance(video, dict):
         video = video.get("bytes") or video.get("path")
     if isinstance(video, (bytes, bytearray, memoryview)):

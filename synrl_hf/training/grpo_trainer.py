@@ -51,6 +51,7 @@ from trl.trainer.utils import split_tensor_dict
 
 from ..frame_budget import DEFAULT_BUDGET, FrameBudget
 from ..modeling import video_inputs, vision_pad_token_ids
+from ..online.frames import rendered_frames
 from .configs import VIDEO_MODES
 from .data import as_messages, count_video_blocks, frames_as_images_prompt, video_key
 from .vision_dedupe import VisionDedupe, grouped_permutation, permute_batch, video_model_kwargs
@@ -214,7 +215,9 @@ class VideoGRPOTrainer(GRPOTrainer):
                 continue
             key = video_key(video)
             if key not in cache:
-                cache[key] = self.frame_budget.read(video)
+                # Online rows carry frames already drawn at the budget; dataset rows carry an MP4.
+                drawn = rendered_frames(video)
+                cache[key] = drawn if drawn is not None else self.frame_budget.read(video)
             frames.append(cache[key])
             keys.append(key)
         return frames, keys

@@ -293,8 +293,13 @@ def run_recipe(name: str, argv: Sequence[str], recipes_dir: str | os.PathLike | 
     spec = importlib.util.spec_from_file_location(f"synrl_recipe_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    config = SFTConfig if name == "sft" else GRPOConfig
-    parsed = TrlParser((SynRLScriptArguments, config, ModelConfig)).parse_args_and_config(list(argv))
+    if name == "sft":
+        arguments = (SynRLScriptArguments, SFTConfig, ModelConfig)
+    else:
+        from ..online.grpo import OnlineArguments
+
+        arguments = (SynRLScriptArguments, GRPOConfig, ModelConfig, OnlineArguments)
+    parsed = TrlParser(arguments).parse_args_and_config(list(argv))
     import torch
 
     # Some libraries switch autograd off process-wide at import (lighteval's transformers model does).

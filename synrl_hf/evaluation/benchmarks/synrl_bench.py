@@ -1,10 +1,16 @@
-"""synrl_bench: our held-out synthetic ``test`` split (docs/data-contract.md), accuracy per task family.
+"""synrl_bench: our held-out synthetic ``test`` split (docs/data-contract.md), accuracy per task family
+and per difficulty level.
 
-Data: a folder written by ``synrl build`` (``data/<family>/test-*.parquet``, MP4 bytes embedded);
-the converter writes the clips out as files (videos root: ``<out>/videos`` unless given).
+Data: a folder written by ``synrl build`` (``data/<family>/test-*.parquet``, MP4 bytes embedded), or
+a folder of such builds, one per level (``synrl build --out bench/level3 --splits test --preset
+level3``, …; convert ``bench``); the converter writes the clips out as files (videos root:
+``<out>/videos`` unless given). The bench stays fixed while online training moves up the ladders.
 Protocol: the row's own prompt (question, answer instruction, ``<think>``/``<answer>`` format);
 the last ``<answer>`` block is scored by ``synrl_hf.answers.score_answer`` (the answer grammar the
-GRPO reward uses), intervals as correct when IoU >= 0.5; accuracy overall and per family.
+GRPO reward uses), intervals as correct when IoU >= 0.5; accuracy overall, per family
+(``acc_<family>``) and per family and level (``acc_<family>_level<k>``: how far up each ladder the
+model got). A row's level is its ``level`` field, or the level its ``preset`` names in builds older
+than that field.
 """
 
 from __future__ import annotations
@@ -13,15 +19,23 @@ import json
 from pathlib import Path
 
 from synrl_hf.answers import INTERVAL_PASS_IOU, extract_answer, score_answer
+from synrl_hf.difficulty import level_of
 
 from ..common.converters import write_local_folder
 from ..common.metrics import GroupMean, Mean
 from ..common.tasks import Benchmark
 
-# Per-group accuracies: metric key -> (the row column it groups by, the prefix of the reported names).
-# A new grouping (e.g. per difficulty level) is one line here once the rows carry that column.
-GROUPS = {"by_family": ("task", "acc_")}
-COLUMNS = ["id", "task", "category", "question", "options", "answer", "answer_type", "video", "prompt"]
+COLUMNS = ["id", "task", "category", "question", "options", "answer", "answer_type", "video", "prompt", "level", "preset"]
+
+
+def row_level(row) -> int | None:
+    """The ladder level of a built row: its `level`, or the level its `preset` names (None: neither)."""
+    if row.get("level") is not None:
+        return int(row["level"])
+    try:
+        return level_of(row.get("preset") or "")
+    except ValueError:
+        return None
 
 
 def _prompt_text(prompt) -> str | None:
@@ -49,8 +63,7 @@ def convert(source, videos_root, out):
     rows = []
     for path in files:
         table = pq.read_table(path)
-        columns = list(dict.fromkeys([*COLUMNS, *(column for column, _ in GROUPS.values())]))
-        for r in table.select([c for c in columns if c in table.column_names]).to_pylist():
+        for r in table.select([c for c in COLUMNS if c in table.column_names]).to_pylist():
             name = f"{r['id']}.mp4"
             if r["video"] and r["video"].get("bytes") and not (videos_root / name).exists():
                 (videos_root / name).write_bytes(r["video"]["bytes"])
@@ -63,10 +76,11 @@ def convert(source, videos_root, out):
                     "options": list(r["options"] or []),
                     "answer": r["answer"],
                     "meta": {
+                        "task": r["task"],
                         "category": r.get("category", ""),
                         "answer_type": r["answer_type"],
                         "prompt_text": text,
-                        **{column: r.get(column, "") for column, _ in GROUPS.values()},
+                        "level": row_level(r),
                     },
                 }
             )
@@ -86,7 +100,13 @@ def score(spec, text) -> dict:
         options=spec["options"],
         interval_threshold=INTERVAL_PASS_IOU if meta["answer_type"] == "interval" else None,
     )
-    return {"acc": float(value), **{key: {"group": str(meta[column]), "score": float(value)} for key, (column, _) in GROUPS.items()}}
+    level = meta.get("level")
+    by_level = f"{meta['task']}_level{level}" if level is not None else f"{meta['task']}_level_unknown"
+    return {
+        "acc": float(value),
+        "by_family": {"group": meta["task"], "score": float(value)},
+        "by_level": {"group": by_level, "score": float(value)},
+    }
 
 
 def oracle(spec) -> str:
@@ -112,7 +132,7 @@ BENCHMARK = Benchmark(
     write_fixture=write_fixture,
     prompt=prompt,
     score=score,
-    aggregations={"acc": Mean(), **{key: GroupMean(prefix) for key, (_, prefix) in GROUPS.items()}},
+    aggregations={"acc": Mean(), "by_family": GroupMean("acc_"), "by_level": GroupMean("acc_")},
     headline=("acc",),
     oracle=oracle,
     generation_size=512,
