@@ -65,20 +65,23 @@ def render_mp4(timeline: Timeline, resolution: int = DEFAULT_RESOLUTION, rendere
     return encode_mp4(frames, timeline.fps, resolution, resolution)
 
 
-def sample_id(family: str, seed: int, split: str, index: int) -> str:
-    return f"{family}-s{seed}-{split}-{index:06d}"
+def sample_id(family: str, seed: int, split: str, index: int, level: int = 0) -> str:
+    """Unique per sample: the same (family, seed, split, index) at another ladder level is another clip."""
+    rung = f"-L{level}" if level else ""
+    return f"{family}-s{seed}{rung}-{split}-{index:06d}"
 
 
 def scene_row(scene: Scene, video: bytes | None, resolution: int, renderer: str = "pillow") -> dict[str, Any]:
     fam = FAMILIES[scene.family]
     timeline, question = scene.timeline, scene.question
+    row_id = sample_id(scene.family, scene.base_seed, scene.split, scene.index, level_of(scene.preset))
     return {
-        "id": sample_id(scene.family, scene.base_seed, scene.split, scene.index),
+        "id": row_id,
         "task": scene.family,
         "category": fam.category,
         "primitive": question.primitive,
         "question_type": question.kind,
-        "video": {"bytes": video, "path": f"{sample_id(scene.family, scene.base_seed, scene.split, scene.index)}.mp4"},
+        "video": {"bytes": video, "path": f"{row_id}.mp4"},
         "fps": timeline.fps,
         "num_frames": timeline.num_frames,
         "duration": round(timeline.duration, 6),

@@ -208,7 +208,7 @@ class OnlineStream:
                 yield {**next(made), STREAM_COLUMN: where}
             else:
                 # Another rank's sample: TRL's slicing drops this row unread.
-                yield {"id": sample_id(family, spec.seed, spec.split, index), STREAM_COLUMN: where}
+                yield {"id": sample_id(family, spec.seed, spec.split, index, levels[family]), STREAM_COLUMN: where}
 
     def rows(self, lane: int) -> Iterator[dict[str, Any]]:
         """Endless rows of ``lane``, block after block, from :attr:`start`."""
