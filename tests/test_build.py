@@ -162,12 +162,12 @@ def test_card_declares_configs_and_unknown_config_lists_valid_ones(tmp_path):
     [
         (["--configs", "short_term,bogus"], "unknown config 'bogus'; valid configs: all, short_term"),
         (["--resolution", "129"], "odd"),
-        (["--resolution", "32"], "minimum is 64"),
-        (["--per-task", "-1"], "must be >= 0"),
+        (["--resolution", "32"], "must be >= 64"),
+        (["--per-task", "-1"], "must be >= 1"),
         (["--shard", "3/2"], "0 <= i < N"),
-        (["--preset", "round9"], "valid presets: round1, round2"),
-        (["--renderer", "povray"], "valid renderers: pillow, matplotlib"),
-        (["--splits", "train,dev"], "valid splits: train, validation, test"),
+        (["--preset", "round9"], "choose from 'round1', 'round2'"),
+        (["--renderer", "povray"], "choose from 'pillow', 'matplotlib'"),
+        (["--splits", "train,dev"], "unknown 'dev'; valid: train, validation, test"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, message):

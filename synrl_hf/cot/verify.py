@@ -8,6 +8,9 @@ generator to act on in the reflection round.
 
 The rules:
 
+``length``
+    the reply is at most ``max_chars`` characters (:data:`MAX_REPLY_CHARS` by default); a longer
+    one fails this check alone (the others are not run) and is never kept in a training row.
 ``format``
     exactly one ``<think>…</think>`` followed by one non-empty ``<answer>…</answer>``
     (:func:`synrl_hf.answers.is_well_formed`, what the ``format`` reward pays for).
@@ -30,7 +33,7 @@ The rules:
     states ("4 wall contacts", "three hops", "2 times") equals the number of counted events, and
     when it lists counted events by time it lists each of them once.
 
-Timestamps are read from the reasoning only (the ``<answer>`` block is checked by ``answer``).
+Verification takes time linear in the reply's length. Timestamps are read from the reasoning only (the ``<answer>`` block is checked by ``answer``).
 Answer parsing is :mod:`synrl_hf.answers`' (``extract_answer``, ``score_answer``,
 ``parse_interval``, ``parse_number``): the verifier, the rewards and evaluation read answers alike.
 """
@@ -48,7 +51,10 @@ from ..narration import Anchor, CountRule
 
 __all__ = ["CHECKS", "Anchor", "Check", "Citation", "Verification", "anchors", "cited_times", "frame_interval", "verify"]
 
-CHECKS = ("format", "answer", "timestamps", "order", "count")
+CHECKS = ("length", "format", "answer", "timestamps", "order", "count")
+# A reasoning of the pipeline's 2048 tokens is about 8,000 characters; a reply far longer is a model
+# that does not stop, and a training row must not keep it.
+MAX_REPLY_CHARS = 20_000
 
 ROUNDING = 0.006  # times are printed with two decimals: half a hundredth plus float slack
 
@@ -127,10 +133,10 @@ def _is_duration(text: str, start: int, end: int) -> bool:
 def cited_times(text: str) -> list[Citation]:
     """Every moment (in seconds) the text cites, in reading order; durations are left out."""
     found: list[tuple[int, int, list[float]]] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # 1 where an earlier pattern matched: each character is looked at a bounded number of times
 
     def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
+        return taken.find(1, a, b) < 0
 
     for pattern, needs_decimal in ((_BRACKETS, False), (_PARENS, True), (_RANGE, False), (_SINGLE, False), (_T_EQUALS, False)):
         for match in pattern.finditer(text):
@@ -142,7 +148,7 @@ def cited_times(text: str) -> list[Citation]:
                 continue
             if pattern in (_RANGE, _SINGLE) and _is_duration(text, a, b):
                 continue
-            taken.append((a, b))
+            taken[a:b] = b"\x01" * (b - a)
             found.append((a, b, [float(n) for n in numbers]))
     citations = []
     for a, b, numbers in sorted(found):
@@ -194,7 +200,7 @@ def frame_interval(row: dict[str, Any], num_frames: int | None = None) -> float:
 
 def _nearest(anchor_list: Sequence[Anchor], t: float) -> tuple[float, list[Anchor]]:
     best = min(abs(a.time - t) for a in anchor_list)
-    return best, [a for a in anchor_list if abs(abs(a.time - t) - best) <= 1e-9]
+    return best, [a for a in anchor_list if abs(a.time - t) <= best + 1e-9]  # never empty, even for a time of 1e400 (inf)
 
 
 def _fmt(t: float) -> str:
@@ -244,16 +250,19 @@ def _check_answer(text: str, row: dict[str, Any], tolerance: float) -> Check:
     )
 
 
-def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) -> Verification:
+def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None, max_chars: int = MAX_REPLY_CHARS) -> Verification:
     """Check ``text`` (a full completion) against ``row``'s ground truth; see the module docstring.
 
     ``tolerance``: seconds a cited time may be off from the real moment; one sampled-frame interval
-    (:func:`frame_interval`). Default: one frame of the clip.
+    (:func:`frame_interval`). Default: one frame of the clip. ``max_chars``: the longest reply accepted.
     """
     if tolerance is None:
         tolerance = frame_interval(row)
-    reasoning = _split(text if isinstance(text, str) else "")
-    checks = []
+    text = text if isinstance(text, str) else ""
+    if len(text) > max_chars:
+        return Verification([Check("length", False, f"the reply is {len(text):,} characters, more than {max_chars:,}; reason concisely")])
+    reasoning = _split(text)
+    checks = [Check("length", True)]
 
     well_formed = is_well_formed(text)
     checks.append(
