@@ -66,15 +66,15 @@ def comma_list(text: str) -> list[str]:
     return items
 
 
-def choice_list(choices: Iterable[str]) -> Callable[[str], list[str]]:
-    """A comma-separated list of items from ``choices`` (at least one)."""
+def choice_list(choices: Iterable[str], what: str = "item") -> Callable[[str], list[str]]:
+    """A comma-separated list of ``what``s from ``choices`` (at least one; repeats dropped)."""
     valid = tuple(choices)
 
     def parse(text: str) -> list[str]:
         items = comma_list(text)
         unknown = [item for item in items if item not in valid]
         if unknown:
-            _fail(f"unknown {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
+            _fail(f"unknown {what} {', '.join(map(repr, unknown))}; valid {what}s: {', '.join(valid)}")
         return list(dict.fromkeys(items))
 
     parse.__name__ = "choice_list"

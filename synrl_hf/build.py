@@ -177,9 +177,13 @@ class BuildSpec:
         """Everything that decides the build's content, as JSON values: equal settings, equal datasets
         (slices of one build must agree on them)."""
         settings = json.loads(json.dumps(asdict(self)))
-        settings["cot_options"] = {k: v for k, v in self.cot_options.items() if k in COT_SPEC_KEYS}
-        settings["general_qa"] = self.general_fingerprint or self.general_qa
         del settings["general_fingerprint"]
+        if self.mixtures:
+            settings["cot_options"] = {k: v for k, v in self.cot_options.items() if k in COT_SPEC_KEYS}
+            settings["general_qa"] = self.general_fingerprint or self.general_qa
+        else:  # the mixtures' settings shape nothing in a build without mixtures
+            for name in ("mixture_families", "mixture_size", "cot", "cot_options", "general_qa", "general_share"):
+                del settings[name]
         return {"generator_version": GENERATOR_VERSION, **settings}
 
     def family_spec(self, family: str) -> dict[str, Any]:

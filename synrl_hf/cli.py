@@ -55,7 +55,7 @@ def add_build_parser(subparsers) -> None:
     )
     p.add_argument("--preset", choices=PRESETS, default="round1", help="difficulty preset: round1 (paper's first RL round) or round2")
     p.add_argument("--renderer", choices=RENDERERS, default="pillow", help="pillow (fast, default) or matplotlib (the paper's look)")
-    p.add_argument("--splits", type=choice_list(SPLITS), default=list(SPLITS), help="which splits to build")
+    p.add_argument("--splits", type=choice_list(SPLITS, "split"), default=list(SPLITS), help="which splits to build")
     p.add_argument("--shard", type=shard_slice, default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")
     p.add_argument("--shard-size", type=int_range(1, MAX_SHARD_SIZE, WHY_MAX_SHARD_SIZE), default=None, help="rows per parquet shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

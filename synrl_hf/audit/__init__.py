@@ -300,7 +300,9 @@ def add_audit_parser(subparsers) -> None:
     p.add_argument(
         "--determinism", type=non_negative_int, default=DEFAULT_DETERMINISM_SUBSET, help="rows per family to regenerate and compare"
     )
-    p.add_argument("--checks", type=choice_list(CHECKS), default=list(CHECKS), help=f"comma-separated subset of: {', '.join(CHECKS)}")
+    p.add_argument(
+        "--checks", type=choice_list(CHECKS, "check"), default=list(CHECKS), help=f"comma-separated subset of: {', '.join(CHECKS)}"
+    )
     p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")
     p.add_argument("--no-card", action="store_true", help="do not re-write the dataset card")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
