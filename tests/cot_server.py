@@ -7,7 +7,7 @@ wrong until it receives verifier feedback, ``bad`` is always wrong. Polishing re
 good reply back with a fluent opener; judge requests get ``judge_verdicts`` in turn (then PASS).
 ``fail_first`` requests are answered 503 (with ``status`` instead, e.g. 400, a non-retryable error);
 with ``echo_headers`` those error bodies echo the request's headers, Authorization included, as some
-proxies and debugging servers do.
+proxies and debugging servers do; with ``slow_first`` only that many first requests take ``delay``.
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ class ScriptedServer:
         fail_first: int = 0,
         status: int = 503,
         echo_headers: bool = False,
+        slow_first: int = 0,
     ):
         self.scripts = dict(scripts or {})  # key in the prompt -> (behavior, good completion, bad completion)
         self.delay, self.fail_first, self.status, self.echo_headers = delay, fail_first, status, echo_headers
+        self.slow_first = slow_first  # only the first N requests take ``delay`` (0: all of them)
         self.judge_verdicts: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -67,7 +69,7 @@ class ScriptedServer:
                     if server.echo_headers:
                         error["request_headers"] = dict(self.headers)
                     return self._send(server.status, {"error": error})
-                if server.delay:
+                if server.delay and (not server.slow_first or number <= server.slow_first):
                     time.sleep(server.delay)
                 text = server.reply(body)
                 self._send(
@@ -87,7 +89,10 @@ class ScriptedServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
