@@ -22,6 +22,7 @@ __all__ = [
     "existing_dir",
     "existing_file",
     "existing_path",
+    "folder_or_hub_id",
     "folder_to_write",
     "http_url",
     "hub_repo_id",
@@ -173,6 +174,14 @@ def hub_repo_id(text: str) -> str:
     if not HUB_REPO_ID.match(text) or ".." in text:
         _fail(f"must look like 'org/name' (letters, digits, _ . -), got {_shown(text)}")
     return text
+
+
+def folder_or_hub_id(text: str) -> str:
+    """An existing folder, or a Hub repo id ``org/name``."""
+    text = path_arg(text)
+    if os.path.isdir(text) or (not os.path.exists(text) and HUB_REPO_ID.match(text) and ".." not in text):
+        return text
+    _fail(f"{text!r} is neither an existing folder nor a Hub dataset id like 'org/name'")
 
 
 def model_ref(text: str) -> str:

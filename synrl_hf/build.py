@@ -562,7 +562,8 @@ def merge(out: str | os.PathLike, sources: Iterable[str | os.PathLike] = (), *, 
     for folder in sources:
         if not folder.is_dir():
             raise ValueError(f"merge source {str(folder)!r} is not a directory")
-    slices = find_slices([out, *sources] if out.is_dir() else sources)
+    folders = {folder.resolve(): folder for folder in ([out] if out.is_dir() else []) + sources}  # each folder once, out first
+    slices = find_slices(list(folders.values()))
     if not slices:
         raise ValueError(f"no partial manifests (synrl_manifest.shard-*.json) in {[str(out), *map(str, sources)]}")
     incomplete = check_slices(slices, allow_partial)
@@ -575,7 +576,7 @@ def merge(out: str | os.PathLike, sources: Iterable[str | os.PathLike] = (), *, 
         manifest = read_manifest(out / MANIFEST)
         for piece in slices:
             for relpath, entry in piece.manifest["shards"].items():
-                if piece.folder != out:
+                if piece.folder.resolve() != out.resolve():
                     (out / relpath).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(piece.folder / relpath, out / relpath)
                 manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
@@ -586,7 +587,7 @@ def merge(out: str | os.PathLike, sources: Iterable[str | os.PathLike] = (), *, 
             manifest.pop("incomplete", None)
         write_manifest(out / MANIFEST, manifest)
         for piece in slices:
-            if piece.folder == out:
+            if piece.folder.resolve() == out.resolve():
                 piece.path.unlink()
         write_card(out, manifest)
     return manifest

@@ -17,11 +17,11 @@ from .argtypes import (
     choice_list,
     comma_list,
     existing_dir,
+    folder_or_hub_id,
     folder_to_write,
     http_url,
     int_range,
     number_range,
-    path_arg,
     positive_int,
     shard_slice,
     text_arg,
@@ -80,7 +80,7 @@ def add_build_parser(subparsers) -> None:
     )
     m.add_argument(
         "--general-qa",
-        type=path_arg,
+        type=folder_or_hub_id,
         default=None,
         metavar="PATH|ID",
         help="general video QA in LLaVA-Video format (folder or Hub dataset id) mixed into sft",
