@@ -131,25 +131,26 @@ def path_arg(text: str) -> str:
     return text
 
 
-def existing_dir(text: str) -> str:
-    path = path_arg(text)
-    if not os.path.isdir(path):
-        _fail(f"{path!r} is not a folder" if os.path.exists(path) else f"no such folder: {path!r}")
-    return path
+def _existing(kind: str, exists: Callable[[str], bool]) -> Callable[[str], str]:
+    """A path to an existing ``kind`` (``exists`` tells)."""
+
+    def parse(text: str) -> str:
+        path = path_arg(text)
+        if not exists(path):
+            _fail(
+                f"{path!r} is a {'folder' if os.path.isdir(path) else 'file'}, not a {kind}"
+                if os.path.exists(path)
+                else f"no such {kind}: {path!r}"
+            )
+        return path
+
+    parse.__name__ = f"existing {kind}"
+    return parse
 
 
-def existing_path(text: str) -> str:
-    path = path_arg(text)
-    if not os.path.exists(path):
-        _fail(f"no such file or folder: {path!r}")
-    return path
-
-
-def existing_file(text: str) -> str:
-    path = path_arg(text)
-    if not os.path.isfile(path):
-        _fail(f"{path!r} is a folder, not a file" if os.path.isdir(path) else f"no such file: {path!r}")
-    return path
+existing_dir = _existing("folder", os.path.isdir)
+existing_file = _existing("file", os.path.isfile)
+existing_path = _existing("file or folder", os.path.exists)
 
 
 def folder_to_write(text: str) -> str:

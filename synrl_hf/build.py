@@ -295,10 +295,11 @@ def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]], features=No
     features = features or SAMPLE_FEATURES
     data = Dataset.from_list(rows, features=features) if rows else Dataset.from_dict({name: [] for name in features}, features=features)
     table = embed_table_storage(data.data.table)
-    with temp_file(out / "data" / chunk.family / "shard.parquet") as tmp:
+    with temp_file(out / "shard.parquet") as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
         sha = file_sha256(tmp)
         relpath = shard_path(chunk.family, chunk.split, chunk.start, chunk.stop, sha)
+        (out / relpath).parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out / relpath)
     entry = {**asdict(chunk), "rows": len(rows), "sha256": sha, "bytes": (out / relpath).stat().st_size}
     return relpath, entry
@@ -356,68 +357,82 @@ def build(
 
     With ``shard=(i, n)`` only every n-th chunk starting at i is generated, into a partial manifest
     (recording the slice, the build's settings and whether it finished) and without a card;
-    ``merge`` then assembles the slices. Returns the manifest. The folder's lock is held throughout
-    (:mod:`synrl_hf.folder_lock`); another build, merge, audit or push of it waits for none and stops.
+    ``merge`` then assembles the slices. Returns the manifest. Everything is checked first
+    (:func:`check_build`); then the folder's lock is held throughout (:mod:`synrl_hf.folder_lock`):
+    another build, merge, audit or push of the folder stops at once instead of interleaving.
 
     ``cot_backend``: the model backend for ``spec.cot == "model"``, or a function making it (called
     only if some ``sft`` shard needs CoT); made from ``spec.cot_options`` and the environment when
     not given (see :mod:`synrl_hf.cot.backends`).
     """
-    from tqdm.auto import tqdm
-
     out = check_build(spec, out, num_proc)
     general = None
-    if "sft" in spec.mixtures and spec.general_qa:
+    if "sft" in spec.mixtures and spec.general_qa:  # read (and so checked) before anything is written
         general = GeneralQA.open(spec.general_qa)
         spec = replace(spec, general_fingerprint=general.fingerprint)
-    chunks = plan_chunks(spec, shard)
     with folder_lock(out, "synrl build"):
         remove_temp_files(out)  # a killed writer's; no writer is at work while we hold the lock
-        manifest_path = out / (MANIFEST if shard is None else PARTIAL_MANIFEST.format(index=shard[0], count=shard[1]))
-        manifest = read_manifest(manifest_path)
-        if shard is not None:  # a slice's manifest lists exactly this slice's shards, and says whether all are done
-            keys = {_key(c) for c in chunks}
-            manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if _entry_key(e) in keys}
-            manifest["slice"] = {"index": shard[0], "count": shard[1], "settings": spec.settings(), "finished": False}
-        known = {_entry_key(e): rel for rel, e in manifest["shards"].items()}
+        return _build(spec, out, general, num_proc=num_proc, shard=shard, progress=progress, cot_backend=cot_backend)
 
-        todo = []
-        for chunk in chunks:
-            relpath = known.get(_key(chunk))
-            if relpath is None or not shard_is_intact(out, relpath, manifest["shards"][relpath]):
-                todo.append(chunk)
-        done_keys = set(chunks) - set(todo)
 
-        bar = tqdm(
-            total=sum(c.size for c in chunks), initial=sum(c.size for c in done_keys), unit="clip", desc="synrl build", disable=not progress
-        )
-        tasks = [task for c in todo for task in _chunk_tasks(c, spec)]
-        cot = CoTSource(spec, out, cot_backend)
-        with _pool(num_proc) as pool:
-            rows_iter = pool.imap(_generate_row, tasks, chunksize=2) if pool else map(_generate_row, tasks)
-            for chunk in todo:
-                rows = []
-                for _ in range(chunk.size):
-                    rows.append(next(rows_iter))
-                    bar.update(1)
-                features, info = None, {}
-                if chunk.family in MIXTURES:
-                    rows, features, info = mixture_rows(chunk, rows, spec, cot, general)
-                relpath, entry = write_shard(out, chunk, rows, features)
-                entry.update(info)
-                entry["spec"] = spec.mixture_spec(chunk.family) if chunk.family in MIXTURES else spec.family_spec(chunk.family)
-                manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
-                manifest["shards"][relpath] = entry
-                write_manifest(manifest_path, manifest)
-        bar.close()
+def _build(
+    spec: BuildSpec,
+    out: Path,
+    general: GeneralQA | None,
+    *,
+    num_proc: int,
+    shard: tuple[int, int] | None,
+    progress: bool,
+    cot_backend: Any,
+) -> dict[str, Any]:
+    from tqdm.auto import tqdm
 
-        if shard is None:
-            manifest = _prune(out, manifest, spec, chunks)
+    chunks = plan_chunks(spec, shard)
+    manifest_path = out / (MANIFEST if shard is None else PARTIAL_MANIFEST.format(index=shard[0], count=shard[1]))
+    manifest = read_manifest(manifest_path)
+    if shard is not None:  # a slice's manifest lists exactly this slice's shards, and says whether all are done
+        keys = {_key(c) for c in chunks}
+        manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if _entry_key(e) in keys}
+        manifest["slice"] = {"index": shard[0], "count": shard[1], "settings": spec.settings(), "finished": False}
+    known = {_entry_key(e): rel for rel, e in manifest["shards"].items()}
+
+    todo = []
+    for chunk in chunks:
+        relpath = known.get(_key(chunk))
+        if relpath is None or not shard_is_intact(out, relpath, manifest["shards"][relpath]):
+            todo.append(chunk)
+    done_keys = set(chunks) - set(todo)
+
+    bar = tqdm(
+        total=sum(c.size for c in chunks), initial=sum(c.size for c in done_keys), unit="clip", desc="synrl build", disable=not progress
+    )
+    tasks = [task for c in todo for task in _chunk_tasks(c, spec)]
+    cot = CoTSource(spec, out, cot_backend)
+    with _pool(num_proc) as pool:
+        rows_iter = pool.imap(_generate_row, tasks, chunksize=2) if pool else map(_generate_row, tasks)
+        for chunk in todo:
+            rows = []
+            for _ in range(chunk.size):
+                rows.append(next(rows_iter))
+                bar.update(1)
+            features, info = None, {}
+            if chunk.family in MIXTURES:
+                rows, features, info = mixture_rows(chunk, rows, spec, cot, general)
+            relpath, entry = write_shard(out, chunk, rows, features)
+            entry.update(info)
+            entry["spec"] = spec.mixture_spec(chunk.family) if chunk.family in MIXTURES else spec.family_spec(chunk.family)
+            manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
+            manifest["shards"][relpath] = entry
             write_manifest(manifest_path, manifest)
-            write_card(out, manifest)
-        else:
-            manifest["slice"]["finished"] = True
-            write_manifest(manifest_path, manifest)
+    bar.close()
+
+    if shard is None:
+        manifest = _prune(out, manifest, spec, chunks)
+        write_manifest(manifest_path, manifest)
+        write_card(out, manifest)
+    else:
+        manifest["slice"]["finished"] = True
+        write_manifest(manifest_path, manifest)
     return manifest
 
 
