@@ -8,7 +8,6 @@ valid choices. Errors, warnings and logs pass through one secret redaction (:mod
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -288,14 +287,12 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     exits 1. Whatever is printed or logged passes through :func:`synrl_hf.redaction.redact`."""
     from .files import OutOfSpace
     from .folder_lock import FolderBusy
-    from .redaction import SECRET_NAME, RedactingFilter, redact, register_secret
+    from .redaction import SECRET_NAME, install_log_redaction, redact, register_secret
 
     for name, value in vars(args).items():
         if isinstance(value, str) and SECRET_NAME.search(name):  # --cot-api-key and the like
             register_secret(value)
-    for handler in [*logging.getLogger().handlers, logging.lastResort]:
-        if handler is not None and not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+    install_log_redaction()
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError, FolderBusy) as error:

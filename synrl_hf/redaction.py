@@ -23,7 +23,7 @@ import re
 import threading
 from typing import Any
 
-__all__ = ["MASK", "RedactingFilter", "redact", "redact_strings", "register_secret", "secret_values"]
+__all__ = ["MASK", "install_log_redaction", "redact", "redact_strings", "register_secret", "secret_values"]
 
 MASK = "***"
 SECRET_NAME = re.compile(r"(?:^|[_-])(?:token|key|secret|password)$", re.I)  # argument and variable names holding secrets
@@ -88,14 +88,22 @@ def redact_strings(value: Any, *secrets: str | None) -> Any:
     return value
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that redacts each record's final message (attach it to handlers)."""
+def install_log_redaction() -> None:
+    """Redact every log record this process creates, whichever logger and handler it goes through
+    (a record factory: handlers that libraries add later are covered too). Idempotent."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "redacting", False):
+        return
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
-        if record.exc_info and not record.exc_text:
+        if record.exc_info:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return True
+        return record
+
+    factory.redacting = True
+    logging.setLogRecordFactory(factory)

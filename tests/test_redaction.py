@@ -14,7 +14,7 @@ from synrl_hf.build import BuildSpec, build
 from synrl_hf.cli import main
 from synrl_hf.cot import template_completion
 from synrl_hf.mixtures import mixture_sample
-from synrl_hf.redaction import RedactingFilter, redact, register_secret
+from synrl_hf.redaction import install_log_redaction, redact, register_secret
 from tests.cot_server import ScriptedServer, wrong
 from tests.fake_hub import fake_hub
 
@@ -48,12 +48,15 @@ def test_known_secrets_are_masked_and_statistics_stay_readable(monkeypatch):
     assert redact(stats) == stats
 
 
-def test_log_records_are_redacted(caplog):
-    handler = logging.StreamHandler()
-    handler.addFilter(RedactingFilter())
-    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "request failed: %s", ("Authorization: Bearer sk-abcdefgh12345",), None)
-    handler.filter(record)
-    assert "sk-abcdefgh12345" not in record.getMessage()
+def test_log_records_are_redacted_whatever_handler_they_reach(caplog):
+    install_log_redaction()
+    with caplog.at_level(logging.WARNING, logger="some.library"):
+        logging.getLogger("some.library").warning("request failed: %s", "Authorization: Bearer sk-abcdefgh12345")
+        try:
+            raise RuntimeError("token=hunter2-hunter2")
+        except RuntimeError:
+            logging.getLogger("some.library").exception("it broke")
+    assert "sk-abcdefgh12345" not in caplog.text and "hunter2-hunter2" not in caplog.text and "it broke" in caplog.text
 
 
 def _all_text(folder) -> str:
