@@ -21,8 +21,9 @@ EXTRAS = {
 }
 
 
-class MissingExtra(ValueError):
-    """A command needs an optional dependency that is not installed."""
+class MissingExtra(ImportError, ValueError):
+    """A command needs an optional dependency that is not installed (a ValueError too: the CLI refuses it
+    as bad input, with exit code 2, before any work)."""
 
 
 def missing_modules(modules: tuple[str, ...] | list[str]) -> list[str]:
@@ -47,5 +48,5 @@ def require(extra: str, purpose: str) -> None:
     if missing:
         raise MissingExtra(
             f"{purpose} needs the [{extra}] extra, which is not installed here (missing: {', '.join(missing)}): "
-            f"pip install 'synrl-hf[{extra}]' (from a clone: pip install -e '.[{extra}]')"
+            f'pip install "synrl-hf[{extra}]" (from a clone: pip install -e ".[{extra}]")'
         )

@@ -109,7 +109,7 @@ def test_a_read_only_output_folder_is_refused_up_front(tmp_path):
 def test_the_matplotlib_renderer_without_matplotlib_names_the_extra(cwd, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # how Python marks a module that cannot be imported
     err = refused(["build", "--out", "out", *TINY, "--renderer", "matplotlib"], capsys)
-    assert "the 'matplotlib' renderer needs the [paper-renderer] extra" in err and "pip install 'synrl-hf[paper-renderer]'" in err
+    assert "the 'matplotlib' renderer needs the [paper-renderer] extra" in err and 'pip install "synrl-hf[paper-renderer]"' in err
     assert _listing(cwd) == {}
 
 
