@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import multiprocessing
 import os
-import tempfile
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,22 +30,40 @@ from .card import write_card
 from .dataset_dir import MANIFEST, PARTIAL_MANIFEST, file_sha256, read_manifest, shard_is_intact, shard_path, write_manifest
 from .difficulty import level_of
 from .families import CATEGORIES, FAMILIES, families_in, get_family
+from .files import check_writable_folder, remove_temp_files, temp_file
+from .folder_lock import folder_lock
 from .mixtures import (
     MIXTURE_PRESET,
     MIXTURES,
     PAPER_GENERAL_SIZE,
     PAPER_MIXTURE_SIZES,
+    PURPOSE_OFFSET,
     CoTSource,
     GeneralQA,
     mixture_rows,
     mixture_sample,
 )
-from .render import RENDERERS, check_resolution
+from .render import MIN_RESOLUTION, check_renderer, check_resolution
 from .seeding import SPLITS
 from .version import GENERATOR_VERSION
 
 DEFAULT_SHARD_SIZE = 200
 ROW_GROUP_SIZE = 32  # small row groups: the Hub viewer and streaming read media datasets by row group
+
+# The limits of a build, each with its reason (the CLI's messages quote them).
+MAX_INDEX = min(PURPOSE_OFFSET.values())
+WHY_MAX_INDEX = "sample indices from 10^9 on belong to the training mixtures' videos"
+MAX_SHARD_SIZE = 10_000
+WHY_MAX_SHARD_SIZE = "a shard's rows, videos included, are held in memory until it is written"
+MAX_SHARDS = 100_000
+WHY_MAX_SHARDS = "every shard is a manifest entry and a line of the card"
+MAX_SEED = 2**63 - 1
+WHY_MAX_SEED = "seeds are stored as 64-bit integers"
+# Memory of one worker while it renders and encodes a clip: about 80-100 bytes per frame pixel
+# (measured at 1024 and 2048 px: the renderer's canvas, the frame, x264's buffers), on top of the
+# worker process itself (Python, numpy, PyAV, Pillow).
+PEAK_BYTES_PER_PIXEL = 100
+WORKER_BYTES = 300 * 2**20
 
 
 def resolve_configs(configs: Iterable[str]) -> list[str]:
@@ -118,29 +137,63 @@ class BuildSpec:
                 raise ValueError(f"unknown mixture {name!r} in mixture_sizes; valid: {', '.join(MIXTURES)}")
         object.__setattr__(self, "mixture_sizes", {**PAPER_MIXTURE_SIZES, **self.mixture_sizes})
         for name, size in self.mixture_sizes.items():
-            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-                raise ValueError(f"the size of mixture {name!r} must be a non-negative integer, got {size!r}")
+            low = 1 if name in self.mixtures else 0  # a requested mixture of 0 rows would be a config that cannot load
+            if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= MAX_INDEX:
+                raise ValueError(
+                    f"the size of mixture {name!r} must be a whole number between {low} and {MAX_INDEX:,} ({WHY_MAX_INDEX}), got {size!r}"
+                )
         if self.cot not in COT_SOURCES:
             raise ValueError(f"unknown CoT source {self.cot!r}; valid: {', '.join(COT_SOURCES)}")
-        if isinstance(self.general_size, bool) or not isinstance(self.general_size, int) or self.general_size < 0:
-            raise ValueError(f"general_size must be a non-negative integer, got {self.general_size!r}")
+        if isinstance(self.general_size, bool) or not isinstance(self.general_size, int) or not 0 <= self.general_size <= MAX_INDEX:
+            raise ValueError(
+                f"general_size must be a whole number between 0 and {MAX_INDEX:,} ({WHY_MAX_INDEX}), got {self.general_size!r}"
+            )
         if "api_key" in self.cot_options:
             raise ValueError("never put the API key in the build spec (it is written to the manifest); use SYNRL_COT_API_KEY")
         for family in self.families:
             get_family(family).params(self.preset)  # a level above a family's ladder fails here
         if isinstance(self.per_task, bool) or not isinstance(self.per_task, int) or self.per_task < 0:
             raise ValueError(f"per_task must be a non-negative integer, got {self.per_task!r}")
-        if self.shard_size < 1:
-            raise ValueError(f"shard_size must be at least 1, got {self.shard_size}")
+        if self.families and not 1 <= self.per_task <= MAX_INDEX:  # 0 would build nothing and prune every shard of the families
+            raise ValueError(f"per_task must be between 1 and {MAX_INDEX:,} ({WHY_MAX_INDEX}), got {self.per_task:,}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be a whole number between 0 and {MAX_SEED} ({WHY_MAX_SEED}), got {self.seed!r}")
+        if not 1 <= self.shard_size <= MAX_SHARD_SIZE:
+            raise ValueError(f"shard_size must be between 1 and {MAX_SHARD_SIZE:,} ({WHY_MAX_SHARD_SIZE}), got {self.shard_size:,}")
         check_resolution(self.resolution)
         level_of(self.preset)
-        if self.renderer not in RENDERERS:
-            raise ValueError(f"unknown renderer {self.renderer!r}; valid renderers: {', '.join(RENDERERS)}")
+        check_renderer(self.renderer)
+        if not self.splits:
+            raise ValueError(f"no splits to build; valid splits: {', '.join(SPLITS)}")
         for split in self.splits:
             if split not in SPLITS:
                 raise ValueError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
         for family, overrides in self.params.items():
             get_family(family).params(self.preset, **overrides)
+        shards = self.shard_count()
+        if shards > MAX_SHARDS:  # refused before planning: a plan this large takes minutes to make
+            raise ValueError(
+                f"this build would have {shards:,} shards, at most {MAX_SHARDS:,} ({WHY_MAX_SHARDS}); "
+                f"use fewer samples or larger shards (shard_size up to {MAX_SHARD_SIZE:,})"
+            )
+
+    def shard_count(self) -> int:
+        """How many shards the whole build has (arithmetic, without planning them)."""
+        per_family = len(self.splits) * math.ceil(self.per_task / self.shard_size)
+        return len(self.families) * per_family + sum(math.ceil(self.mixture_sizes[name] / self.shard_size) for name in self.mixtures)
+
+    def settings(self) -> dict[str, Any]:
+        """Everything that decides the build's content, as JSON values: equal settings, equal datasets
+        (slices of one build must agree on them)."""
+        settings = json.loads(json.dumps(asdict(self)))
+        del settings["general_fingerprint"]
+        if self.mixtures:
+            settings["cot_options"] = {k: v for k, v in self.cot_options.items() if k in COT_SPEC_KEYS}
+            settings["general_qa"] = self.general_fingerprint or self.general_qa
+        else:  # the mixtures' settings shape nothing in a build without mixtures
+            for name in ("mixture_families", "mixture_sizes", "cot", "cot_options", "general_qa", "general_size"):
+                del settings[name]
+        return {"generator_version": GENERATOR_VERSION, **settings}
 
     def family_spec(self, family: str) -> dict[str, Any]:
         """What a shard of ``family`` depends on (not per_task: a larger build reuses full shards)."""
@@ -244,38 +297,61 @@ def _generate_row(task: tuple) -> dict[str, Any]:
 
 
 def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]], features=None) -> tuple[str, dict[str, Any]]:
-    """Write rows to a temp file, then rename it to its content-addressed name."""
+    """Write rows (possibly none) to a temp file, then rename it to its content-addressed name."""
     from datasets import Dataset
     from datasets.table import embed_table_storage
 
     from .features import SAMPLE_FEATURES
 
-    table = embed_table_storage(Dataset.from_list(rows, features=features or SAMPLE_FEATURES).data.table)
-    out.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".shard.", suffix=".parquet.tmp")
-    os.close(fd)
-    try:
+    features = features or SAMPLE_FEATURES
+    data = Dataset.from_list(rows, features=features) if rows else Dataset.from_dict({name: [] for name in features}, features=features)
+    table = embed_table_storage(data.data.table)
+    with temp_file(out / "shard.parquet") as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
-        sha = file_sha256(Path(tmp))
+        sha = file_sha256(tmp)
         relpath = shard_path(chunk.family, chunk.split, chunk.start, chunk.stop, sha)
         (out / relpath).parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out / relpath)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     entry = {**asdict(chunk), "rows": len(rows), "sha256": sha, "bytes": (out / relpath).stat().st_size}
     return relpath, entry
 
 
-def check_output_dir(out: Path) -> Path:
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output path {str(out)!r} exists and is not a directory")
-    for parent in out.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir() or not os.access(parent, os.W_OK):
-                raise ValueError(f"cannot create {str(out)!r}: {str(parent)!r} is not a writable directory")
-            break
+def check_output_dir(out: str | os.PathLike) -> Path:
+    return check_writable_folder(out)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new work on this machine (Linux's MemAvailable), None if unknown."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return None
+
+
+def check_build(spec: BuildSpec, out: str | os.PathLike, num_proc: int = 1) -> Path:
+    """The checks of a build that depend on this machine, before any work: the output folder can be
+    written, and ``num_proc`` workers rendering at ``spec.resolution`` fit in the memory available."""
+    out = check_output_dir(out)
+    if isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1:
+        raise ValueError(f"num_proc must be at least 1, got {num_proc!r}")
+    available = available_memory()
+    per_worker = WORKER_BYTES + PEAK_BYTES_PER_PIXEL * spec.resolution**2
+    if available is not None and num_proc * per_worker > available:
+        gib = 2**30
+        largest = int(math.isqrt(max(0, available // num_proc - WORKER_BYTES) // PEAK_BYTES_PER_PIXEL)) // 2 * 2
+        fits = f"at most resolution {largest} with {num_proc} worker(s)" if largest >= MIN_RESOLUTION else "use fewer workers"
+        raise ValueError(
+            f"resolution {spec.resolution} with {num_proc} worker(s) needs about {num_proc * per_worker / gib:.1f} GiB "
+            f"(each worker holds about {PEAK_BYTES_PER_PIXEL} bytes per frame pixel while it encodes a clip), "
+            f"but this machine has {available / gib:.1f} GiB available: {fits}"
+        )
     return out
 
 
@@ -291,30 +367,49 @@ def build(
     """Generate the shards ``spec`` asks for into ``out`` (resuming intact ones) and write the card.
 
     With ``shard=(i, n)`` only every n-th chunk starting at i is generated, into a partial manifest
-    and without a card; ``merge`` then assembles the slices. Returns the manifest.
+    (recording the slice, the build's settings and whether it finished) and without a card;
+    ``merge`` then assembles the slices. Returns the manifest. Everything is checked first
+    (:func:`check_build`); then the folder's lock is held throughout (:mod:`synrl_hf.folder_lock`):
+    another build, merge, audit or push of the folder stops at once instead of interleaving.
 
     ``cot_backend``: the model backend for ``spec.cot == "model"``, or a function making it (called
     only if some ``sft`` shard needs CoT); made from ``spec.cot_options`` and the environment when
     not given (see :mod:`synrl_hf.cot.backends`).
     """
-    from tqdm.auto import tqdm
-
-    out = check_output_dir(Path(out))
-    if num_proc < 1:
-        raise ValueError(f"num_proc must be at least 1, got {num_proc}")
+    out = check_build(spec, out, num_proc)
     general = None
-    if "sft" in spec.mixtures and spec.general_qa:
+    if "sft" in spec.mixtures and spec.general_qa:  # read (and so checked) before anything is written
         general = GeneralQA.open(spec.general_qa)
         spec = replace(spec, general_fingerprint=general.fingerprint)
+    with folder_lock(out, "synrl build"):
+        remove_temp_files(out)  # a killed writer's; no writer is at work while we hold the lock
+        return _build(spec, out, general, num_proc=num_proc, shard=shard, progress=progress, cot_backend=cot_backend)
+
+
+def _build(
+    spec: BuildSpec,
+    out: Path,
+    general: GeneralQA | None,
+    *,
+    num_proc: int,
+    shard: tuple[int, int] | None,
+    progress: bool,
+    cot_backend: Any,
+) -> dict[str, Any]:
+    from tqdm.auto import tqdm
+
     chunks = plan_chunks(spec, shard)
-    out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / (MANIFEST if shard is None else PARTIAL_MANIFEST.format(index=shard[0], count=shard[1]))
     manifest = read_manifest(manifest_path)
-    known = {(e["family"], e["split"], e["start"], e["stop"], e["spec_hash"]): rel for rel, e in manifest["shards"].items()}
+    if shard is not None:  # a slice's manifest lists exactly this slice's shards, and says whether all are done
+        keys = {_key(c) for c in chunks}
+        manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if _entry_key(e) in keys}
+        manifest["slice"] = {"index": shard[0], "count": shard[1], "settings": spec.settings(), "finished": False}
+    known = {_entry_key(e): rel for rel, e in manifest["shards"].items()}
 
     todo = []
     for chunk in chunks:
-        relpath = known.get((chunk.family, chunk.split, chunk.start, chunk.stop, chunk.spec_hash))
+        relpath = known.get(_key(chunk))
         if relpath is None or not shard_is_intact(out, relpath, manifest["shards"][relpath]):
             todo.append(chunk)
     done_keys = set(chunks) - set(todo)
@@ -346,7 +441,18 @@ def build(
         manifest = _prune(out, manifest, spec, chunks)
         write_manifest(manifest_path, manifest)
         write_card(out, manifest)
+    else:
+        manifest["slice"]["finished"] = True
+        write_manifest(manifest_path, manifest)
     return manifest
+
+
+def _key(chunk: Chunk) -> tuple:
+    return (chunk.family, chunk.split, chunk.start, chunk.stop, chunk.spec_hash)
+
+
+def _entry_key(entry: dict[str, Any]) -> tuple:
+    return (entry["family"], entry["split"], entry["start"], entry["stop"], entry["spec_hash"])
 
 
 def _chunk_tasks(chunk: Chunk, spec: BuildSpec) -> list[tuple]:
@@ -381,12 +487,11 @@ class _pool:
 
 def _prune(out: Path, manifest: dict[str, Any], spec: BuildSpec, chunks: list[Chunk]) -> dict[str, Any]:
     """Drop shards of the rebuilt families that this build does not contain (other seeds, sizes)."""
-    wanted = {(c.family, c.split, c.start, c.stop, c.spec_hash) for c in chunks}
+    wanted = {_key(c) for c in chunks}
     rebuilt = (*spec.families, *spec.mixtures)
     kept = {}
     for relpath, entry in manifest["shards"].items():
-        key = (entry["family"], entry["split"], entry["start"], entry["stop"], entry["spec_hash"])
-        if entry["family"] not in rebuilt or key in wanted:
+        if entry["family"] not in rebuilt or _entry_key(entry) in wanted:
             kept[relpath] = entry
     listed = set(kept)
     for path in (out / "data").glob("*/*.parquet"):
@@ -395,32 +500,120 @@ def _prune(out: Path, manifest: dict[str, Any], spec: BuildSpec, chunks: list[Ch
     return {"generator_version": GENERATOR_VERSION, "shards": kept}
 
 
-def merge(out: str | os.PathLike, sources: Iterable[str | os.PathLike] = ()) -> dict[str, Any]:
-    """Assemble slices built with ``shard=(i, n)`` (in ``out`` and/or other folders) into ``out``."""
+_PARTIAL_NAME = re.compile(r"synrl_manifest\.shard-(\d+)-of-(\d+)\.json")
+
+
+@dataclass
+class _Slice:
+    folder: Path
+    path: Path
+    index: int
+    count: int
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        return self.manifest.get("slice")
+
+
+def check_slices(slices: list[_Slice], allow_partial: bool = False) -> dict[str, list[str]] | None:
+    """Refuse a slice set that is not one build: slices of different splits or settings (always), and,
+    unless ``allow_partial``, missing or unfinished slices. Returns what is missing (None when complete)."""
+    counts = sorted({s.count for s in slices})
+    if len(counts) > 1:
+        shown = ", ".join(f"{s.name} in {s.folder}" for s in slices)
+        raise ValueError(f"these slices come from different splits of a build ({shown}); merge the slices of one --shard i/N run")
+    count = counts[0]
+    recorded = [s for s in slices if s.record is not None]
+    if recorded:
+        reference = recorded[0]
+        differences = []
+        for other in recorded[1:]:
+            a, b = reference.record["settings"], other.record["settings"]
+            for key in sorted(set(a) | set(b)):
+                if a.get(key) != b.get(key):
+                    differences.append(f"{key}: {a.get(key)!r} in slice {reference.name} vs {b.get(key)!r} in slice {other.name}")
+        if differences:
+            raise ValueError(
+                "these slices were built with different settings, so they are not one dataset: "
+                + "; ".join(list(dict.fromkeys(differences))[:8])
+                + "; rebuild the odd slices with the same arguments"
+            )
+    present = {s.index for s in slices}
+    missing = [f"{i}/{count}" for i in range(count) if i not in present]
+    unfinished = [
+        f"{s.name} in {s.folder}" + (" (made by an older synrl: its settings are unknown)" if s.record is None else "")
+        for s in slices
+        if s.record is None or not s.record.get("finished")
+    ]
+    if not missing and not unfinished:
+        return None
+    if not allow_partial:
+        problems = []
+        if missing:
+            problems.append(f"slice(s) {', '.join(missing)} are missing (no {PARTIAL_MANIFEST.format(index='I', count=count)} for them)")
+        if unfinished:
+            problems.append(f"slice(s) {', '.join(unfinished)} did not finish")
+        raise ValueError(
+            "incomplete slice set: " + "; ".join(problems) + "; build them (synrl build … --shard I/N with the same arguments), "
+            "or pass --allow-partial to merge only what is there"
+        )
+    return {"missing_slices": missing, "unfinished_slices": unfinished}
+
+
+def find_slices(folders: list[Path]) -> list[_Slice]:
+    slices = []
+    for folder in folders:
+        for path in sorted(folder.glob("synrl_manifest.shard-*.json")):
+            match = _PARTIAL_NAME.fullmatch(path.name)
+            if match:
+                slices.append(_Slice(folder, path, int(match[1]), int(match[2]), read_manifest(path)))
+    return slices
+
+
+def merge(out: str | os.PathLike, sources: Iterable[str | os.PathLike] = (), *, allow_partial: bool = False) -> dict[str, Any]:
+    """Assemble slices built with ``shard=(i, n)`` (in ``out`` and/or other folders) into ``out``.
+
+    The slices must be one build: all of them (every i of n, each finished) and with the same settings;
+    ``allow_partial`` merges an incomplete set anyway and the card says what is missing.
+    """
     import shutil
 
-    out = check_output_dir(Path(out))
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(out / MANIFEST)
-    partials = []
-    for folder in [out, *map(Path, sources)]:
+    out = check_output_dir(out)
+    sources = [Path(s) for s in sources]
+    for folder in sources:
         if not folder.is_dir():
             raise ValueError(f"merge source {str(folder)!r} is not a directory")
-        partials += [(folder, p) for p in sorted(folder.glob("synrl_manifest.shard-*.json"))]
-    if not partials:
+    folders = {folder.resolve(): folder for folder in ([out] if out.is_dir() else []) + sources}  # each folder once, out first
+    slices = find_slices(list(folders.values()))
+    if not slices:
         raise ValueError(f"no partial manifests (synrl_manifest.shard-*.json) in {[str(out), *map(str, sources)]}")
-    for folder, path in partials:
-        for relpath, entry in read_manifest(path)["shards"].items():
-            if not shard_is_intact(folder, relpath, entry):
-                raise ValueError(f"shard {folder / relpath} is missing or damaged; rebuild that slice")
-            if folder != out:
-                (out / relpath).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(folder / relpath, out / relpath)
-            manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
-            manifest["shards"][relpath] = entry
-    write_manifest(out / MANIFEST, manifest)
-    for folder, path in partials:
-        if folder == out:
-            path.unlink()
-    write_card(out, manifest)
+    incomplete = check_slices(slices, allow_partial)
+    for piece in slices:
+        for relpath, entry in piece.manifest["shards"].items():
+            if not shard_is_intact(piece.folder, relpath, entry):
+                raise ValueError(f"shard {piece.folder / relpath} is missing or damaged; rebuild slice {piece.name}")
+    with folder_lock(out, "synrl merge"):
+        remove_temp_files(out)
+        manifest = read_manifest(out / MANIFEST)
+        for piece in slices:
+            for relpath, entry in piece.manifest["shards"].items():
+                if piece.folder.resolve() != out.resolve():
+                    (out / relpath).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(piece.folder / relpath, out / relpath)
+                manifest["shards"] = {rel: e for rel, e in manifest["shards"].items() if not _same_slot(e, entry)}
+                manifest["shards"][relpath] = entry
+        if incomplete:
+            manifest["incomplete"] = incomplete
+        else:
+            manifest.pop("incomplete", None)
+        write_manifest(out / MANIFEST, manifest)
+        for piece in slices:
+            if piece.folder.resolve() == out.resolve():
+                piece.path.unlink()
+        write_card(out, manifest)
     return manifest

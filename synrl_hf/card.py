@@ -158,6 +158,7 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
             families = {manifest["shards"][p]["family"] for p in splits.get(split, [])}
             counts.append(str(sum(provenance[f]["rows"].get(split, 0) for f in families)))
         parts.append(f"| `{name}` | " + " | ".join(counts) + " |")
+    parts += _incomplete_note(manifest)
     parts += [
         "",
         "Splits come from disjoint seed ranges (the split id is in the top bits of every per-sample seed), "
@@ -202,6 +203,16 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def _incomplete_note(manifest: dict[str, Any]) -> list[str]:
+    """A warning for a folder merged from an incomplete slice set (``synrl merge --allow-partial``)."""
+    incomplete = manifest.get("incomplete")
+    if not incomplete:
+        return []
+    gaps = [f"missing slice(s) {', '.join(incomplete['missing_slices'])}"] if incomplete["missing_slices"] else []
+    gaps += [f"unfinished slice(s) {', '.join(incomplete['unfinished_slices'])}"] if incomplete["unfinished_slices"] else []
+    return ["", f"**Incomplete build**: merged with `--allow-partial` ({'; '.join(gaps)}); the counts above are all it holds."]
 
 
 def _mixture_section(manifest: dict[str, Any]) -> list[str]:

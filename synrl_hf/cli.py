@@ -1,42 +1,69 @@
 """The ``synrl`` command: build, merge, audit, push datasets; evaluate; push models.
 
-Every argument is validated before any work starts; bad input exits with code 2 and a message
-that names the bad value and the valid choices.
+Every argument is validated before any work starts (:mod:`synrl_hf.argtypes`, then the command's
+own validation step); bad input exits with code 2 and a message that names the bad value and the
+valid choices. Errors, warnings and logs pass through one secret redaction (:mod:`synrl_hf.redaction`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable
 
-from .argtypes import comma_list, mixture_sizes, non_negative_int, positive_int
+from .argtypes import (
+    choice_list,
+    comma_list,
+    existing_dir,
+    folder_or_hub_id,
+    folder_to_write,
+    http_url,
+    int_range,
+    mixture_sizes,
+    number_range,
+    positive_int,
+    preset,
+    shard_slice,
+    text_arg,
+)
+from .build import MAX_INDEX, MAX_SEED, MAX_SHARD_SIZE, WHY_MAX_INDEX, WHY_MAX_SEED, WHY_MAX_SHARD_SIZE
+from .cot.backends import DEFAULT_TIMEOUT as COT_TIMEOUT
 from .mixtures import PAPER_GENERAL_SIZE, PAPER_MIXTURE_SIZES
+from .render import MAX_RESOLUTION, MIN_RESOLUTION, RENDERERS
 from .seeding import SPLITS
 
 
 def add_build_parser(subparsers) -> None:
     p = subparsers.add_parser("build", help="render a dataset folder (parquet shards + card) that load_dataset reads")
-    p.add_argument("--out", required=True, help="output folder (created; an existing build there is resumed/updated)")
+    p.add_argument("--out", required=True, type=folder_to_write, help="output folder (created; an existing build there is resumed/updated)")
     p.add_argument(
         "--configs",
         type=comma_list,
         default=["short_term"],
         help="comma-separated: all, short_term, long_term, family ids, and the training mixtures sft, grpo, round2 (GRPO data at preset round2)",
     )
-    p.add_argument("--per-task", type=non_negative_int, default=20, help="samples per family in each split")
-    p.add_argument("--seed", type=int, default=0, help="base seed (per-sample seeds derive from it)")
-    p.add_argument("--num-proc", type=positive_int, default=1, help="worker processes")
-    p.add_argument("--resolution", type=int, default=448, help="square side in pixels (even, >= 64)")
+    p.add_argument(
+        "--per-task", type=int_range(1, MAX_INDEX, WHY_MAX_INDEX), default=20, help="samples per family in each split (at least 1)"
+    )
+    p.add_argument("--seed", type=int_range(0, MAX_SEED, WHY_MAX_SEED), default=0, help="base seed (per-sample seeds derive from it)")
+    p.add_argument("--num-proc", type=positive_int, default=1, help="worker processes (as many as the memory holds)")
+    p.add_argument(
+        "--resolution",
+        type=int_range(MIN_RESOLUTION, MAX_RESOLUTION, "libx264's largest frame side"),
+        default=448,
+        help=f"square side in pixels (even, {MIN_RESOLUTION}..{MAX_RESOLUTION}, and what the memory holds)",
+    )
     p.add_argument(
         "--preset",
+        type=preset,
         default="round1",
         help="difficulty: round1 (the paper's first RL round), round2 (its second), or level<k> (level k of each family's ladder)",
     )
-    p.add_argument("--renderer", default="pillow", help="pillow (fast, default) or matplotlib (the paper's look)")
-    p.add_argument("--splits", type=comma_list, default=list(SPLITS), help="which splits to build")
-    p.add_argument("--shard", default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")
-    p.add_argument("--shard-size", type=positive_int, default=None, help="rows per parquet shard")
+    p.add_argument("--renderer", choices=RENDERERS, default="pillow", help="pillow (fast, default) or matplotlib (the paper's look)")
+    p.add_argument("--splits", type=choice_list(SPLITS, "split"), default=list(SPLITS), help="which splits to build")
+    p.add_argument("--shard", type=shard_slice, default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")
+    p.add_argument("--shard-size", type=int_range(1, MAX_SHARD_SIZE, WHY_MAX_SHARD_SIZE), default=None, help="rows per parquet shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     m = p.add_argument_group("training mixtures (--configs sft,grpo,round2; train split only)")
     m.add_argument(
@@ -61,13 +88,14 @@ def add_build_parser(subparsers) -> None:
     )
     m.add_argument(
         "--general-qa",
+        type=folder_or_hub_id,
         default=None,
         metavar="PATH|ID",
         help="general video QA in LLaVA-Video format (folder or Hub dataset id) mixed into sft",
     )
     m.add_argument(
         "--general-size",
-        type=non_negative_int,
+        type=int_range(0, MAX_INDEX, WHY_MAX_INDEX),
         default=PAPER_GENERAL_SIZE,
         help=f"general video QA rows added on top of sft's synthetic rows (default {PAPER_GENERAL_SIZE}: the paper's 6.7K + 1K = 7.7K)",
     )
@@ -78,23 +106,43 @@ def add_build_parser(subparsers) -> None:
         help="model CoT: an OpenAI-compatible server or a local transformers model",
     )
     m.add_argument(
-        "--cot-base-url", default=None, help="model CoT: chat-completions base URL, e.g. http://localhost:8000/v1 (env SYNRL_COT_BASE_URL)"
+        "--cot-base-url",
+        type=http_url,
+        default=None,
+        help="model CoT: chat-completions base URL, e.g. http://localhost:8000/v1 (env SYNRL_COT_BASE_URL)",
     )
     m.add_argument(
         "--cot-model",
+        type=text_arg,
         default=None,
         help="model CoT: model name on the server, or the transformers model folder / Hub id (env SYNRL_COT_MODEL)",
     )
-    m.add_argument("--cot-api-key", default=None, help="model CoT: API key (prefer env SYNRL_COT_API_KEY; never written anywhere)")
-    m.add_argument("--cot-concurrency", type=positive_int, default=8, help="model CoT: samples in flight")
+    m.add_argument(
+        "--cot-api-key", type=text_arg, default=None, help="model CoT: API key (prefer env SYNRL_COT_API_KEY; never written anywhere)"
+    )
+    m.add_argument(
+        "--cot-concurrency",
+        type=int_range(1, 256, "each sample in flight holds a request and its frames"),
+        default=8,
+        help="model CoT: samples in flight",
+    )
     m.add_argument(
         "--cot-frames",
-        type=positive_int,
+        type=int_range(1, 256, "each frame is an image in every request"),
         default=16,
         help="model CoT: frames sent per video (the sampled-frame interval is the timestamp tolerance)",
     )
     m.add_argument(
-        "--cot-max-rounds", type=positive_int, default=5, help="model CoT: generation + reflection rounds before a sample is filtered out"
+        "--cot-max-rounds",
+        type=int_range(1, 20),
+        default=5,
+        help="model CoT: generation + reflection rounds before a sample is filtered out",
+    )
+    m.add_argument(
+        "--cot-timeout",
+        type=number_range(1.0, 3600.0),
+        default=COT_TIMEOUT,
+        help=f"model CoT: seconds to wait for one reply before retrying (default {COT_TIMEOUT:g}; 5 retries)",
     )
     m.add_argument("--cot-judge", action="store_true", help="model CoT: also ask the model to judge each reasoning that passes the rules")
     m.add_argument("--cot-no-polish", action="store_true", help="model CoT: skip the polishing stage")
@@ -102,7 +150,7 @@ def add_build_parser(subparsers) -> None:
 
 
 def run_build(args) -> int:
-    from .build import DEFAULT_SHARD_SIZE, BuildSpec, build, parse_shard, resolve_configs, resolve_mixtures
+    from .build import DEFAULT_SHARD_SIZE, BuildSpec, build, resolve_configs, resolve_mixtures
 
     mixtures = tuple(resolve_mixtures(args.configs))
     pool = tuple(resolve_configs(args.mixture_families))
@@ -130,7 +178,9 @@ def run_build(args) -> int:
 
         def backend_factory():  # made only when some sft shard needs CoT (a resumed build may need none)
             if args.cot_backend == "openai":
-                return make_backend("openai", model=args.cot_model, base_url=args.cot_base_url, api_key=args.cot_api_key)
+                return make_backend(
+                    "openai", model=args.cot_model, base_url=args.cot_base_url, api_key=args.cot_api_key, timeout=args.cot_timeout
+                )
             return make_backend("transformers", model=cot_options["model"])
 
     spec = BuildSpec(
@@ -150,15 +200,18 @@ def run_build(args) -> int:
         splits=tuple(args.splits),
         shard_size=args.shard_size or DEFAULT_SHARD_SIZE,
     )
-    shard = parse_shard(args.shard) if args.shard else None
     if "sft" in mixtures and not args.general_qa:
         print("sft: no --general-qa given, so the sft mixture is synthetic only (0% general video QA)")
     from .mixtures import CoTBackendError
 
     try:
-        manifest = build(spec, args.out, num_proc=args.num_proc, shard=shard, progress=not args.no_progress, cot_backend=backend_factory)
+        manifest = build(
+            spec, args.out, num_proc=args.num_proc, shard=args.shard, progress=not args.no_progress, cot_backend=backend_factory
+        )
     except CoTBackendError as error:
-        print(f"synrl build: error: {error}", file=sys.stderr)
+        from .redaction import redact
+
+        print(f"synrl build: error: {redact(error)}", file=sys.stderr)
         return 1
     for name in mixtures:
         entries = [e for e in manifest["shards"].values() if e["family"] == name]
@@ -168,24 +221,47 @@ def run_build(args) -> int:
         extra = f", {general} general video QA ({general / total:.1%})" if name == "sft" and total else ""
         extra += f", {filtered} filtered out by CoT verification" if filtered else ""
         print(f"{name}: {total} rows{extra}")
+        if filtered and total == general:
+            print(_all_filtered(entries, args.out), file=sys.stderr)
     rows = sum(e["rows"] for e in manifest["shards"].values())
-    where = "slice written; run `synrl merge` when all slices are done" if shard else "load it with load_dataset"
+    where = "slice written; run `synrl merge` when all slices are done" if args.shard else "load it with load_dataset"
     print(f"{args.out}: {rows} rows in {len(manifest['shards'])} shards ({where})")
     return 0
 
 
+def _all_filtered(entries: list[dict], out: str) -> str:
+    """The warning for a model-CoT build in which no synthetic sample passed verification."""
+    failed: dict[str, int] = {}
+    for entry in entries:
+        for check, count in entry.get("cot_stats", {}).get("rejected_by_check", {}).items():
+            failed[check] = failed.get(check, 0) + count
+    checks = ", ".join(f"{check} {count}" for check, count in sorted(failed.items())) or "unknown"
+    return (
+        f"sft: every synthetic sample failed CoT verification (failed checks: {checks}), so the sft shards hold no CoT rows. "
+        f"Check the model and the endpoint; the outcomes are kept in {out}/cot/*.jsonl and a re-run does not ask again "
+        "(delete those files to retry the samples, e.g. with another model)."
+    )
+
+
 def add_merge_parser(subparsers) -> None:
     p = subparsers.add_parser("merge", help="assemble slices built with --shard i/N into one dataset folder")
-    p.add_argument("out", help="the dataset folder to complete")
-    p.add_argument("sources", nargs="*", help="other folders holding slices (default: slices already in OUT)")
+    p.add_argument("out", type=folder_to_write, help="the dataset folder to complete")
+    p.add_argument("sources", nargs="*", type=existing_dir, help="other folders holding slices (default: slices already in OUT)")
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="merge even when slices are missing or unfinished (the card says which); slices of different builds are always refused",
+    )
     p.set_defaults(run=run_merge)
 
 
 def run_merge(args) -> int:
     from .build import merge
 
-    manifest = merge(args.out, args.sources)
+    manifest = merge(args.out, args.sources, allow_partial=args.allow_partial)
     print(f"{args.out}: {sum(e['rows'] for e in manifest['shards'].values())} rows in {len(manifest['shards'])} shards")
+    if manifest.get("incomplete"):
+        print(f"incomplete: {manifest['incomplete']} (merged with --allow-partial)", file=sys.stderr)
     return 0
 
 
@@ -212,13 +288,35 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
-    args = parser.parse_args(argv)
+    return run_command(parser, parser.parse_args(argv))
+
+
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run a parsed subcommand. A refusal (bad input, a folder in use, a missing extra) exits 2 with
+    one line; a full disk exits 1 with one line; anything else unexpected prints its traceback and
+    exits 1. Whatever is printed or logged passes through :func:`synrl_hf.redaction.redact`."""
+    from .files import OutOfSpace
+    from .folder_lock import FolderBusy
+    from .redaction import SECRET_NAME, install_log_redaction, redact, register_secret
+
+    for name, value in vars(args).items():
+        if isinstance(value, str) and SECRET_NAME.search(name):  # --cot-api-key and the like
+            register_secret(value)
+    install_log_redaction()
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f"synrl {args.command}: error: {error}\n")
+    except (ValueError, FileNotFoundError, FolderBusy) as error:
+        parser.exit(2, f"synrl {args.command}: error: {redact(error)}\n")
+    except OutOfSpace as error:
+        parser.exit(
+            1,
+            f"synrl {args.command}: error: {redact(error)}; free some space (or write elsewhere) and run it again: finished work is kept\n",
+        )
     except KeyboardInterrupt:
         parser.exit(130, "interrupted; finished shards are kept and a re-run resumes\n")
+    except Exception:  # a bug: its traceback for the report, without secrets
+        sys.stderr.write(redact(traceback.format_exc()))
+        return 1
 
 
 if __name__ == "__main__":

@@ -10,20 +10,20 @@ A shard entry records its ``family`` (a task family, or a config of its own such
 mixtures), ``split``, ``rows``, ``bytes`` and ``sha256``. The build writes the folder
 (:mod:`synrl_hf.build`), the card renders its README (:mod:`synrl_hf.card`), the audit reads it
 (:mod:`synrl_hf.audit`), ``synrl push`` uploads it (:mod:`synrl_hf.publish`); none of them needs
-another to know the layout. Every file is written atomically (temp name, then rename), so a killed
-process never leaves a half-written manifest, card or report.
+another to know the layout. Every file is written atomically (temp name, then rename:
+:mod:`synrl_hf.files`), so a killed process never leaves a half-written manifest, card or report, and
+whoever writes the folder holds its lock (:mod:`synrl_hf.folder_lock`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from .families import CATEGORIES, FAMILIES, families_in
+from .files import atomic_write_bytes, read_json
 from .seeding import SPLITS
 from .version import GENERATOR_VERSION
 
@@ -44,24 +44,14 @@ MANIFEST = "synrl_manifest.json"
 PARTIAL_MANIFEST = "synrl_manifest.shard-{index}-of-{count}.json"  # one slice of a build (--shard i/N), before `synrl merge`
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def read_manifest(path: Path) -> dict[str, Any]:
     """The manifest at ``path``, or an empty one when there is none yet."""
     if not path.exists():
         return {"generator_version": GENERATOR_VERSION, "shards": {}}
-    return json.loads(path.read_text())
+    manifest = read_json(path, "manifest")
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), dict):
+        raise ValueError(f"manifest {str(path)!r} has no shard table; it was not written by synrl build")
+    return manifest
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
@@ -103,6 +93,8 @@ def config_files(manifest: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
     """
     by_name: dict[str, dict[str, list[str]]] = {}
     for relpath, entry in sorted(manifest["shards"].items()):
+        if not entry["rows"]:  # every sample filtered out (model CoT): nothing to load, and datasets cannot read a 0-row parquet
+            continue
         by_name.setdefault(entry["family"], {}).setdefault(entry["split"], []).append(relpath)
     configs: dict[str, dict[str, list[str]]] = {}
     groups = {"all": list(FAMILIES), **{c: families_in(c) for c in CATEGORIES}}

@@ -30,7 +30,20 @@ import os
 import sys
 from pathlib import Path
 
-from .argtypes import positive_int
+from .argtypes import (
+    existing_path,
+    folder_to_write,
+    http_url,
+    int_range,
+    model_ref,
+    name_part,
+    number_range,
+    path_arg,
+    positive_int,
+    text_arg,
+    torch_device,
+)
+from .extras import EXTRAS, missing_modules, require
 from .frame_budget import FrameBudget, choose_budget, recorded_budget
 
 
@@ -49,19 +62,31 @@ def _fps(text: str) -> float:
 
 
 def _tasks(text: str) -> str:
+    text = text_arg(text)
+    if missing_modules(EXTRAS["eval"]):  # the names live with lighteval's tasks: run_eval says what to install
+        return text
     from synrl_hf.evaluation.benchmarks import resolve_tasks
 
     try:
-        resolve_tasks(text)
+        names = resolve_tasks(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"no benchmark named in {text!r}; give benchmarks or groups (grounding, reasoning, general, synrl, all)"
+        )
     return text
 
 
 def add_eval_parser(subparsers) -> None:
     """Add ``eval`` and ``eval-convert`` to a ``synrl`` subparsers object."""
     p = subparsers.add_parser("eval", help="evaluate a video VLM on the paper's benchmarks (lighteval)")
-    p.add_argument("--model", required=True, help="model folder or Hub id; 'oracle' answers with the gold answers (pipeline check)")
+    p.add_argument(
+        "--model",
+        required=True,
+        type=model_ref,
+        help="an existing model folder or a Hub id (org/name); 'oracle' answers with the gold answers (pipeline check)",
+    )
     p.add_argument(
         "--tasks", type=_tasks, default="all", help="comma-separated benchmarks or groups: grounding, reasoning, general, synrl, paper, all"
     )
@@ -74,36 +99,45 @@ def add_eval_parser(subparsers) -> None:
     b.add_argument("--max-frames", type=positive_int, default=None, help="with a rate: at most this many frames (spread uniformly)")
     b.add_argument("--max-pixels", type=positive_int, default=None, help="pixels per frame at most")
     b.add_argument("--min-pixels", type=positive_int, default=None, help="pixels per frame at least")
-    p.add_argument("--output-dir", required=True, help="where results, details, summary.json and results.md go")
-    p.add_argument("--data-dir", default="eval_data", help="converted benchmarks (one folder each, see eval-convert)")
-    p.add_argument("--videos-root", default=None, help="override the videos root recorded at conversion")
+    p.add_argument("--output-dir", required=True, type=folder_to_write, help="where results, details, summary.json and results.md go")
+    p.add_argument("--data-dir", type=path_arg, default="eval_data", help="converted benchmarks (one folder each, see eval-convert)")
+    p.add_argument("--videos-root", type=path_arg, default=None, help="override the videos root recorded at conversion")
     p.add_argument(
         "--fixtures",
         action="store_true",
         help="evaluate on the synthetic fixtures (written and converted under <output-dir>/fixtures) instead of --data-dir",
     )
     p.add_argument("--max-samples", type=positive_int, default=None, help="at most this many questions per task (partial numbers!)")
-    p.add_argument("--batch-size", type=positive_int, default=1)
-    p.add_argument("--max-new-tokens", type=positive_int, default=None, help="cap every task's generation length")
-    p.add_argument("--temperature", type=float, default=0.0, help="0 (default) decodes greedily")
-    p.add_argument("--system-prompt", default=None)
-    p.add_argument("--dtype", default="auto", help="auto, bfloat16, float16 or float32")
-    p.add_argument("--device", default=None, help="cuda, cpu, cuda:1 ... (default: cuda when available)")
-    p.add_argument("--model-name", default=None, help="name for the results folder (default: model + budget)")
-    p.add_argument("--cache-dir", default=None, help="lighteval sample cache (default: <output-dir>/cache)")
-    p.add_argument("--bootstrap-iters", type=int, default=1000, help="stderr bootstrap iterations (means use a closed form)")
+    p.add_argument("--batch-size", type=int_range(1, 4096), default=1)
+    p.add_argument("--max-new-tokens", type=int_range(1, 1_000_000), default=None, help="cap every task's generation length")
+    p.add_argument("--temperature", type=number_range(0.0, 10.0), default=0.0, help="0 (default) decodes greedily")
+    p.add_argument("--system-prompt", type=text_arg, default=None)
+    p.add_argument("--dtype", choices=("auto", "bfloat16", "float16", "float32"), default="auto", help="auto, bfloat16, float16 or float32")
+    p.add_argument("--device", type=torch_device, default=None, help="cuda, cpu, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--model-name", type=name_part, default=None, help="name for the results folder (default: model + budget)")
+    p.add_argument("--cache-dir", type=path_arg, default=None, help="lighteval sample cache (default: <output-dir>/cache)")
+    p.add_argument(
+        "--bootstrap-iters", type=int_range(0, 100_000), default=1000, help="stderr bootstrap iterations (means use a closed form)"
+    )
     j = p.add_argument_group("LLM judge for open answers (optional; the key is read from $SYNRL_JUDGE_API_KEY)")
     j.add_argument(
-        "--judge-base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 ($SYNRL_JUDGE_BASE_URL)"
+        "--judge-base-url",
+        type=http_url,
+        default=None,
+        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 ($SYNRL_JUDGE_BASE_URL)",
     )
-    j.add_argument("--judge-model", default=None, help="the judge's model name ($SYNRL_JUDGE_MODEL)")
+    j.add_argument("--judge-model", type=text_arg, default=None, help="the judge's model name ($SYNRL_JUDGE_MODEL)")
     p.set_defaults(run=run_eval)
 
     c = subparsers.add_parser("eval-convert", help="convert a benchmark's public annotation files into a local folder for `synrl eval`")
-    c.add_argument("benchmark", help="benchmark name (see synrl_hf/evaluation/README.md)")
-    c.add_argument("--source", required=True, help="annotation file or folder, as published (see synrl_hf/evaluation/README.md)")
-    c.add_argument("--videos-root", default=None, help="folder the videos are under (recorded; can be overridden at eval)")
-    c.add_argument("--data-dir", default="eval_data", help="converted benchmarks root (writes <data-dir>/<benchmark>)")
+    c.add_argument("benchmark", type=text_arg, help="benchmark name (see synrl_hf/evaluation/README.md)")
+    c.add_argument(
+        "--source", required=True, type=existing_path, help="annotation file or folder, as published (see synrl_hf/evaluation/README.md)"
+    )
+    c.add_argument("--videos-root", type=path_arg, default=None, help="folder the videos are under (recorded; can be overridden at eval)")
+    c.add_argument(
+        "--data-dir", type=folder_to_write, default="eval_data", help="converted benchmarks root (writes <data-dir>/<benchmark>)"
+    )
     c.add_argument(
         "--allow-missing-videos", action="store_true", help="exit 0 even when videos are missing (they are skipped at evaluation)"
     )
@@ -164,6 +198,7 @@ def _judge(args):
 
 
 def run_eval(args) -> int:
+    require("eval", "synrl eval")
     from synrl_hf.evaluation.benchmarks import get_benchmark
     from synrl_hf.evaluation.fixtures import build_fixture_data
     from synrl_hf.evaluation.pipeline import evaluate
@@ -204,14 +239,11 @@ def run_eval(args) -> int:
 
 
 def run_convert(args) -> int:
+    require("eval", "synrl eval-convert")
     from synrl_hf.evaluation.benchmarks import NAMES, get_benchmark
 
     if args.benchmark not in NAMES:
-        print(f"unknown benchmark {args.benchmark!r}; valid: {', '.join(NAMES)}", file=sys.stderr)
-        return 2
-    if not os.path.exists(args.source):
-        print(f"--source {args.source!r} does not exist", file=sys.stderr)
-        return 2
+        raise ValueError(f"unknown benchmark {args.benchmark!r}; valid: {', '.join(NAMES)}")
     bench = get_benchmark(args.benchmark)
     report = bench.convert(args.source, args.videos_root, Path(args.data_dir) / args.benchmark)
     print(report.summary())
@@ -238,11 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="synrl", description=__doc__.split("\n\n")[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_eval_parser(subparsers)
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f"synrl {args.command}: error: {error}\n")
+    from .cli import run_command
+
+    return run_command(parser, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

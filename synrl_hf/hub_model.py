@@ -23,8 +23,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .argtypes import HUB_REPO_ID, existing_dir, existing_file, hub_repo_id, text_arg
+from .files import read_json
 from .frame_budget import BUDGET_FILE, recorded_budget
-from .publish import redact_token
+from .redaction import redact
 
 __all__ = ["add_push_model_parser", "check_checkpoint", "model_card", "push_model", "read_results", "run_push_model"]
 
@@ -73,7 +75,9 @@ def check_checkpoint(folder: str | Path) -> dict[str, Any]:
     kind = "model" if has_model else "adapter"
     allowed = (WEIGHTS + MODEL_FILES if kind == "model" else ADAPTER) + PROCESSOR + RUN_FILES
     files = [n for n in names if _matches(n, allowed)]
-    run = json.loads((folder / "synrl_run.json").read_text()) if "synrl_run.json" in names else None
+    run = read_json(folder / "synrl_run.json", "run record") if "synrl_run.json" in names else None
+    if run is not None and not isinstance(run, dict):
+        raise ValueError(f"run record {str(folder / 'synrl_run.json')!r} is not a JSON object")
     return {"kind": kind, "files": files, "run": run, "budget": recorded_budget(folder)}
 
 
@@ -87,14 +91,20 @@ def read_results(results: str | Path | dict | None, folder: str | Path | None = 
         results = Path(folder) / RESULTS_FILE
     if results is None:
         return None
+    where = "the results"
     if not isinstance(results, dict):
-        results = json.loads(Path(results).read_text())
+        where = f"results file {str(results)!r}"
+        results = read_json(results, "results file")
+        if not isinstance(results, dict):
+            raise ValueError(
+                f"{where} must hold a JSON object ({{benchmark: {{metric: value}}}} or lighteval's results), not a {type(results).__name__}"
+            )
     if "results" in results and isinstance(results["results"], dict):
         results = results["results"]
     table: dict[str, dict[str, float]] = {}
     for benchmark, metrics in results.items():
         if not isinstance(metrics, dict):
-            raise ValueError(f"results for {benchmark!r} must map metric names to numbers")
+            raise ValueError(f"{where}: the results for {benchmark!r} must map metric names to numbers")
         numeric = {m: float(v) for m, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         if numeric:
             table[str(benchmark)] = numeric
@@ -228,7 +238,7 @@ def push_model(
 
     folder = Path(checkpoint)
     check = check_checkpoint(folder)
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id):
+    if not HUB_REPO_ID.match(repo_id):
         raise ValueError(f"repo id {repo_id!r} must look like 'org/name'")
     table = read_results(results, folder)
     card = model_card(repo_id, check, table).encode()
@@ -250,17 +260,19 @@ def push_model(
             commit_message=commit_message or f"synrl push-model: {check['kind']} + processor + recipe ({len(operations)} files)",
         )
     except Exception as error:  # the Hub's errors vary; report them without the token
-        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {redact_token(str(error), token)}") from None
+        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {redact(error, token)}") from None
     return info.commit_url
 
 
 def add_push_model_parser(subparsers) -> None:
     p = subparsers.add_parser("push-model", help="upload a finished training run (weights or LoRA adapter, processor, recipe, card)")
-    p.add_argument("checkpoint", help="the output_dir of a finished recipes/sft.py or recipes/grpo.py run")
-    p.add_argument("--repo-id", required=True, help="org/name of the model repo")
+    p.add_argument("checkpoint", type=existing_dir, help="the output_dir of a finished recipes/sft.py or recipes/grpo.py run")
+    p.add_argument("--repo-id", required=True, type=hub_repo_id, help="org/name of the model repo")
     p.add_argument("--private", action="store_true", help="create the repo private")
-    p.add_argument("--revision", default=None, help="branch to commit to")
-    p.add_argument("--results", default=None, help="evaluation results JSON ({benchmark: {metric: value}} or lighteval's)")
+    p.add_argument("--revision", type=text_arg, default=None, help="branch to commit to")
+    p.add_argument(
+        "--results", type=existing_file, default=None, help="evaluation results JSON file ({benchmark: {metric: value}} or lighteval's)"
+    )
     p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing to the branch")
     p.set_defaults(run=run_push_model)
 
@@ -271,7 +283,7 @@ def run_push_model(args) -> int:
             args.checkpoint, args.repo_id, private=args.private, revision=args.revision, results=args.results, create_pr=args.create_pr
         )
     except RuntimeError as error:
-        print(f"synrl push-model: error: {error}")
+        print(f"synrl push-model: error: {redact(error)}")
         return 1
     print(f"pushed {args.checkpoint} → {url}\nload it with synrl_hf.modeling.load_model_and_processor({args.repo_id!r})")
     return 0

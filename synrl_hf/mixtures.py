@@ -308,8 +308,11 @@ class GeneralQA:
             files = {s.rfilename for s in info.siblings or []}
             local = Path(snapshot_download(repo_id, repo_type="dataset", revision=info.sha, allow_patterns=["*.json", "*.jsonl"]))
         except Exception as error:  # offline, missing repo, no access: say which and how to work around
+            from .redaction import redact
+
             raise ValueError(
-                f"--general-qa {repo_id}: cannot read the Hub dataset ({type(error).__name__}: {error}); download it and pass the folder instead"
+                f"--general-qa {repo_id}: cannot read the Hub dataset ({type(error).__name__}: {redact(error)}); "
+                "download it and pass the folder instead"
             ) from None
         records, skipped = [], {"no_video": 0, "missing_video": 0, "no_conversation": 0}
         for file in sorted(p for p in local.rglob("*") if p.suffix in (".json", ".jsonl")):
@@ -398,10 +401,11 @@ class GeneralQA:
 
 
 def _parse_records(data: bytes, file: Path) -> list[dict]:
-    text = data.decode("utf-8")
-    if file.suffix == ".jsonl":
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    value = json.loads(text)
+    try:
+        text = data.decode("utf-8")
+        value = [json.loads(line) for line in text.splitlines() if line.strip()] if file.suffix == ".jsonl" else json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{file}: not a valid LLaVA-Video {file.suffix[1:]} file ({error})") from None
     if isinstance(value, dict):
         value = value.get("data", [value])
     if not isinstance(value, list):

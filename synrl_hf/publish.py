@@ -2,18 +2,20 @@
 
 The folder is checked (manifest, card, every shard's sha256) before anything is sent, the upload
 is one commit (shards, card, manifest, previews; shards of an older build on the Hub are deleted in
-the same commit), and a failure leaves the local folder untouched and names what failed, never the
-token.
+the same commit), the folder's lock is held meanwhile (no build changes it under the upload), and a
+failure leaves the local folder untouched and names what failed, never the token
+(:func:`synrl_hf.redaction.redact`).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any
 
-from .dataset_dir import MANIFEST, shard_is_intact
+from .argtypes import HUB_REPO_ID, existing_dir, hub_repo_id, text_arg
+from .dataset_dir import MANIFEST, read_manifest, shard_is_intact
+from .folder_lock import folder_lock
+from .redaction import redact
 
 UPLOADED = ("README.md", MANIFEST, "data/*/*.parquet", "previews/*.png", "audit/*")
 
@@ -24,29 +26,29 @@ def check_folder(folder: Path) -> dict[str, Any]:
     for name in ("README.md", MANIFEST):
         if not (folder / name).is_file():
             raise ValueError(f"{str(folder)!r} has no {name}: not a finished synrl build (run `synrl build` or `synrl merge`)")
-    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest = read_manifest(folder / MANIFEST)
     broken = [rel for rel, entry in manifest["shards"].items() if not shard_is_intact(folder, rel, entry)]
     if broken:
         raise ValueError(f"{len(broken)} shard(s) missing or damaged, e.g. {broken[0]}; re-run `synrl build` to repair")
     return manifest
 
 
-def redact_token(text: str, token: str | None) -> str:
-    """``text`` with the token (and anything shaped like a Hub token) masked: errors are printed."""
-    if token:
-        text = text.replace(token, "***")
-    return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)
-
-
 def push_dataset(folder: str | Path, repo_id: str, *, private: bool = False, token: str | None = None, revision: str | None = None) -> str:
     """Upload ``folder`` to the dataset repo ``repo_id``; returns the commit URL."""
+    folder = Path(folder)
+    if not HUB_REPO_ID.match(repo_id):
+        raise ValueError(f"repo id {repo_id!r} must look like 'org/name'")
+    if not folder.is_dir():
+        raise ValueError(f"{str(folder)!r} is not a directory; build one with `synrl build --out {folder}`")
+    with folder_lock(folder, "synrl push"):
+        check_folder(folder)
+        return _upload(folder, repo_id, private=private, token=token, revision=revision)
+
+
+def _upload(folder: Path, repo_id: str, *, private: bool, token: str | None, revision: str | None) -> str:
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
-    folder = Path(folder)
-    check_folder(folder)
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id):
-        raise ValueError(f"repo id {repo_id!r} must look like 'org/name'")
     api = HfApi(token=token)
     local = sorted({p.relative_to(folder).as_posix() for pattern in UPLOADED for p in folder.glob(pattern) if p.is_file()})
     try:
@@ -66,18 +68,16 @@ def push_dataset(folder: str | Path, repo_id: str, *, private: bool = False, tok
             commit_message=f"synrl push: {len(local)} files, {len(stale)} stale removed",
         )
     except Exception as error:  # the Hub's errors vary; report them without the token
-        raise RuntimeError(
-            f"upload of {folder} to {repo_id} failed: {redact_token(str(error), token)}; the local folder is unchanged"
-        ) from None
+        raise RuntimeError(f"upload of {folder} to {repo_id} failed: {redact(error, token)}; the local folder is unchanged") from None
     return info.commit_url
 
 
 def add_push_parser(subparsers) -> None:
     p = subparsers.add_parser("push", help="upload a built dataset folder to the Hub")
-    p.add_argument("folder", help="a folder made by `synrl build`")
-    p.add_argument("--repo-id", required=True, help="org/name of the dataset repo")
+    p.add_argument("folder", type=existing_dir, help="a folder made by `synrl build`")
+    p.add_argument("--repo-id", required=True, type=hub_repo_id, help="org/name of the dataset repo")
     p.add_argument("--private", action="store_true", help="create the repo private")
-    p.add_argument("--revision", default=None, help="branch to commit to")
+    p.add_argument("--revision", type=text_arg, default=None, help="branch to commit to")
     p.set_defaults(run=run_push)
 
 
@@ -85,7 +85,7 @@ def run_push(args) -> int:
     try:
         url = push_dataset(args.folder, args.repo_id, private=args.private, revision=args.revision)
     except RuntimeError as error:
-        print(f"synrl push: error: {error}")
+        print(f"synrl push: error: {redact(error)}")
         return 1
     print(f"pushed {args.folder} → {url}\nload it with load_dataset({args.repo_id!r}, 'short_term')")
     return 0

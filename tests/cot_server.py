@@ -5,7 +5,9 @@ would to ``vllm serve`` or a hosted API. Replies are scripted per sample (found 
 the generation prompt, e.g. the question text): ``good`` answers right at once, ``fix`` answers
 wrong until it receives verifier feedback, ``bad`` is always wrong. Polishing requests get the last
 good reply back with a fluent opener; judge requests get ``judge_verdicts`` in turn (then PASS).
-``fail_first`` requests are answered 503 (with ``status`` instead, e.g. 400, a non-retryable error).
+``fail_first`` requests are answered 503 (with ``status`` instead, e.g. 400, a non-retryable error);
+with ``echo_headers`` those error bodies echo the request's headers, Authorization included, as some
+proxies and debugging servers do; with ``slow_first`` only that many first requests take ``delay``.
 """
 
 from __future__ import annotations
@@ -31,10 +33,18 @@ def wrong(completion: str, answer: str) -> str:
 
 class ScriptedServer:
     def __init__(
-        self, scripts: dict[str, tuple[str, str, str]] | None = None, *, delay: float = 0.0, fail_first: int = 0, status: int = 503
+        self,
+        scripts: dict[str, tuple[str, str, str]] | None = None,
+        *,
+        delay: float = 0.0,
+        fail_first: int = 0,
+        status: int = 503,
+        echo_headers: bool = False,
+        slow_first: int = 0,
     ):
         self.scripts = dict(scripts or {})  # key in the prompt -> (behavior, good completion, bad completion)
-        self.delay, self.fail_first, self.status = delay, fail_first, status
+        self.delay, self.fail_first, self.status, self.echo_headers = delay, fail_first, status, echo_headers
+        self.slow_first = slow_first  # only the first N requests take ``delay`` (0: all of them)
         self.judge_verdicts: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -55,8 +65,11 @@ class ScriptedServer:
                 if self.path != "/v1/chat/completions":
                     return self._send(404, {"error": "not found"})
                 if number <= server.fail_first:
-                    return self._send(server.status, {"error": {"message": "scripted failure"}})
-                if server.delay:
+                    error = {"message": "scripted failure"}
+                    if server.echo_headers:
+                        error["request_headers"] = dict(self.headers)
+                    return self._send(server.status, {"error": error})
+                if server.delay and (not server.slow_first or number <= server.slow_first):
                     time.sleep(server.delay)
                 text = server.reply(body)
                 self._send(
@@ -76,7 +89,10 @@ class ScriptedServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -18,12 +18,16 @@ from huggingface_hub.utils._http import default_client_factory
 
 
 class FakeHub:
-    def __init__(self, fail_commits: bool = False, fail_message: str = "fake hub: storage is down"):
+    def __init__(self, fail_commits: bool = False, fail_message: str = "fake hub: storage is down", echo_headers: bool = False):
         self.repos: dict[str, dict[str, bytes]] = {}
         self.private: dict[str, bool] = {}
         self.requests: list[httpx2.Request] = []
         self.fail_commits = fail_commits
         self.fail_message = fail_message
+        self.echo_headers = echo_headers  # error messages quote the request's headers, Authorization included
+
+    def _error(self, message: str, request: httpx2.Request) -> str:
+        return f"{message}; request headers: {dict(request.headers)}" if self.echo_headers else message
 
     def handler(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
@@ -39,10 +43,12 @@ class FakeHub:
             return httpx2.Response(200, json={"url": f"https://huggingface.co/{prefix}{repo}", "name": repo})
         match = re.match(r"/api/(models|datasets|spaces)/([^/]+/[^/]+)/(preupload|commit|tree|revision)/?([^/]*)(.*)", path)
         if not match:
-            return httpx2.Response(404, json={"error": f"fake hub: no route for {request.method} {path}"})
+            return httpx2.Response(404, json={"error": self._error(f"fake hub: no route for {request.method} {path}", request)})
         kind, repo, action, _revision, _rest = match.groups()
         if repo not in self.repos:
-            return httpx2.Response(404, headers={"X-Error-Code": "RepoNotFound"}, json={"error": "Repository not found"})
+            return httpx2.Response(
+                404, headers={"X-Error-Code": "RepoNotFound"}, json={"error": self._error("Repository not found", request)}
+            )
         if action == "preupload":
             files = json.loads(request.content)["files"]
             return httpx2.Response(
@@ -50,7 +56,7 @@ class FakeHub:
             )
         if action == "commit":
             if self.fail_commits:
-                return httpx2.Response(500, json={"error": self.fail_message})
+                return httpx2.Response(500, json={"error": self._error(self.fail_message, request)})
             for line in request.content.decode().splitlines():
                 item = json.loads(line)
                 if item["key"] == "file":

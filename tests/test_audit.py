@@ -227,12 +227,20 @@ def test_cli_exit_codes(fair, fair_report, tmp_path, capsys):
         ([str(fair), "--config", "nope"], "valid configs: all, short_term, long_term, direction"),
         ([str(fair), "--split", "test"], "valid splits: train"),
         ([str(fair), "--checks", "balance,vibes"], "valid checks"),
+        ([str(fair), "--checks", ","], "expected a comma-separated list"),  # a check set that runs nothing
     ]
     for args, message in bad:
         with pytest.raises(SystemExit) as exit_info:
             main(["audit", *args, "--quiet"])
         assert exit_info.value.code == 2, args
         assert message in capsys.readouterr().err, args
+
+
+def test_an_audit_that_checks_nothing_is_refused_and_writes_nothing(fair):
+    card = (fair / "README.md").read_bytes()
+    with pytest.raises(ValueError, match="no checks to run; valid checks: balance"):
+        audit(fair, checks=())
+    assert (fair / "README.md").read_bytes() == card
 
 
 def test_limit_and_split_select_rows(fair):

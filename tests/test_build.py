@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -162,12 +163,12 @@ def test_card_declares_configs_and_unknown_config_lists_valid_ones(tmp_path):
     [
         (["--configs", "short_term,bogus"], "unknown config 'bogus'; valid configs: all, short_term"),
         (["--resolution", "129"], "odd"),
-        (["--resolution", "32"], "minimum is 64"),
-        (["--per-task", "-1"], "must be >= 0"),
+        (["--resolution", "32"], "must be >= 64"),
+        (["--per-task", "-1"], "must be >= 1"),
         (["--shard", "3/2"], "0 <= i < N"),
-        (["--preset", "round9"], "valid presets: round1, round2"),
-        (["--renderer", "povray"], "valid renderers: pillow, matplotlib"),
-        (["--splits", "train,dev"], "valid splits: train, validation, test"),
+        (["--preset", "round9"], "choose from 'round1', 'round2'"),
+        (["--renderer", "povray"], "choose from 'pillow', 'matplotlib'"),
+        (["--splits", "train,dev"], "unknown split 'dev'; valid splits: train, validation, test"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, message):
@@ -197,3 +198,57 @@ def test_parse_shard():
     for bad in ("4/4", "-1/2", "a/b", "1"):
         with pytest.raises(ValueError):
             parse_shard(bad)
+
+
+TINY = ["--configs", "direction", "--per-task", "2", "--resolution", "64", "--splits", "train", "--shard-size", "1", "--no-progress"]
+
+
+def test_merge_refuses_incomplete_or_inconsistent_slice_sets(tmp_path, capsys):
+    def refused(*args) -> str:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["merge", *map(str, args)])
+        assert exit_info.value.code == 2
+        return capsys.readouterr().err
+
+    first = tmp_path / "first"
+    assert main(["build", "--out", str(first), *TINY, "--shard", "0/2"]) == 0
+    assert "slice(s) 1/2 are missing" in refused(first) and "--allow-partial" in refused(first)
+    assert not (first / MANIFEST).exists() and not (first / "README.md").exists()  # nothing merged, nothing written
+
+    other_seed, other_size = tmp_path / "seed1", tmp_path / "res128"
+    assert main(["build", "--out", str(other_seed), *TINY, "--seed", "1", "--shard", "1/2"]) == 0
+    assert main(["build", "--out", str(other_size), *TINY, "--resolution", "128", "--shard", "1/2"]) == 0
+    assert "seed: 0 in slice 0/2 vs 1 in slice 1/2" in refused(first, other_seed)
+    assert "resolution: 64 in slice 0/2 vs 128 in slice 1/2" in refused(first, other_size)
+    thirds = tmp_path / "thirds"
+    assert main(["build", "--out", str(thirds), *TINY, "--shard", "1/3"]) == 0
+    assert "different splits of a build" in refused(first, thirds)
+
+    # A slice whose build was killed part-way: its manifest exists but it did not finish.
+    longer = [*TINY, "--per-task", "30"]
+    done, killed = tmp_path / "done", tmp_path / "killed"
+    assert main(["build", "--out", str(done), *longer, "--shard", "0/2"]) == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "synrl_hf.cli", "build", "--out", str(killed), *longer, "--shard", "1/2"],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    partial = killed / "synrl_manifest.shard-1-of-2.json"
+    while proc.poll() is None and not partial.exists():
+        time.sleep(0.01)
+    proc.kill()
+    assert proc.wait() != 0, "the slice finished before it could be killed"
+    assert f"slice(s) 1/2 in {killed} did not finish" in refused(done, killed)
+
+    # --allow-partial merges what is there and the card says what is missing.
+    assert main(["merge", str(first), "--allow-partial"]) == 0
+    card = (first / "README.md").read_text()
+    assert "**Incomplete build**" in card and "missing slice(s) 1/2" in card
+    assert json.loads((first / MANIFEST).read_text())["incomplete"] == {"missing_slices": ["1/2"], "unfinished_slices": []}
+
+    # The complete, consistent set merges, and the card says nothing about gaps.
+    complete = tmp_path / "complete"
+    for i in range(2):
+        assert main(["build", "--out", str(complete), *TINY, "--shard", f"{i}/2"]) == 0
+    assert main(["merge", str(complete)]) == 0
+    assert "Incomplete" not in (complete / "README.md").read_text()
+    assert load_dataset(str(complete), "direction", cache_dir=str(tmp_path / "cache"))["train"].num_rows == 2

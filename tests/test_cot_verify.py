@@ -50,7 +50,7 @@ So between 0.80 s and 3.30 s it touches the walls 4 times: 4 wall contacts.
 def test_good_collision_reasoning_passes_every_check():
     result = verify(GOOD_COLLISION, COLLISION, tolerance=0.2)
     assert result.passed, result.feedback
-    assert [c.name for c in result.checks] == ["format", "answer", "timestamps", "order", "count"]
+    assert [c.name for c in result.checks] == ["length", "format", "answer", "timestamps", "order", "count"]
     assert result.feedback == ""
 
 

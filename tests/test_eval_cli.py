@@ -60,8 +60,13 @@ def test_eval_convert(tmp_path, capsys):
     assert json.loads(out.strip().splitlines()[-1]) == {"rows": 5, "videos": 3, "videos_found": 3, "missing_videos": 0}
     assert "videomme: 5 questions converted, 3 of 3 videos found" in out
     assert (tmp_path / "data" / "videomme" / "conversion.json").is_file()
-    assert main(["eval-convert", "video_mme", "--source", str(source)]) == 2
-    assert main(["eval-convert", "videomme", "--source", str(tmp_path / "absent")]) == 2
+    for argv, message in (
+        (["eval-convert", "video_mme", "--source", str(source)], "unknown benchmark 'video_mme'; valid: nextgqa"),
+        (["eval-convert", "videomme", "--source", str(tmp_path / "absent")], "no such file or folder"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_eval_convert_exits_1_naming_the_missing_videos(tmp_path, capsys):

@@ -297,3 +297,38 @@ def test_cli_model_cot_reads_the_endpoint_from_the_environment(tmp_path, monkeyp
         if path.is_file() and path.suffix in (".json", ".jsonl", ".md"):
             assert "sk-env-secret" not in path.read_text()
     assert "model CoT (model:env-vlm)" in (out / "README.md").read_text()
+
+
+def test_a_chunk_whose_samples_all_fail_verification_finishes_empty_and_never_blocks_a_resume(tmp_path, capsys):
+    """Rejected samples are outcomes: the chunk is written empty with a clear summary, and re-runs
+    (even against a server that would now answer well) neither fail nor ask again."""
+    pool = ("collision_count", "direction")
+    scripts = {}
+    for i in range(2):
+        family, index = mixture_sample("sft", i, pool)
+        scene = build_scene(family, index, 0, "train")
+        good = template_completion(scene)
+        scripts[scene.question.full_text] = ("bad", good, wrong(good, scene.question.answer))
+    out = tmp_path / "synrl"
+    args = ["build", "--out", str(out), "--configs", "sft", "--cot", "model", "--cot-model", "scripted-vlm"]
+    args += ["--mixture-families", ",".join(pool), "--mixture-size", "2", "--cot-frames", "4", "--cot-max-rounds", "2"]
+    args += ["--cot-no-polish", "--resolution", "64", "--no-progress"]
+    with ScriptedServer(scripts) as server:
+        assert main([*args, "--cot-base-url", server.base_url]) == 0
+    err = capsys.readouterr().err
+    assert "every synthetic sample failed CoT verification (failed checks: answer 2)" in err and "cot/*.jsonl" in err
+    manifest = json.loads((out / "synrl_manifest.json").read_text())
+    ((relpath, entry),) = manifest["shards"].items()
+    assert entry["rows"] == 0 and entry["cot_filtered"] == 2 and entry["cot_stats"]["rejected_by_check"] == {"answer": 2}
+    (stats_file,) = (out / "cot").glob("*.stats.json")
+    stats = json.loads(stats_file.read_text())
+    assert stats["rejected"] == 2 and stats["accepted"] == 0 and stats["rejected_by_check"] == {"answer": 2}
+    assert relpath not in (out / "README.md").read_text()  # the card declares no empty shard (datasets cannot read one)
+
+    scripts = {key: ("good", good, bad) for key, (_, good, bad) in scripts.items()}
+    for damage in (lambda: None, lambda: (out / relpath).unlink()):  # intact shard; then the shard rewritten from the checkpoint
+        damage()
+        with ScriptedServer(scripts) as server:
+            assert main([*args, "--cot-base-url", server.base_url]) == 0
+            assert server.requests == []
+    assert json.loads((out / "synrl_manifest.json").read_text())["shards"][relpath]["rows"] == 0

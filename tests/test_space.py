@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
+import struct
+import subprocess
 import sys
 import time
 import types
@@ -47,6 +50,19 @@ SETTINGS = GenerationSettings(max_new_tokens=24)
 BUDGET_FLAGS = {"fps": 2.0, "max_frames": 8, "max_pixels": 128 * 128}  # few, small frames: the tiny model runs on CPU
 
 
+def understate_duration(path: Path, seconds: float) -> Path:
+    """Rewrite an MP4's movie, track and media header durations to claim ``seconds`` (the frames stay)."""
+    data = bytearray(path.read_bytes())
+    movie = data.find(b"mvhd") + 4  # version 0 boxes: flags, created, modified, timescale, duration
+    movie_scale = struct.unpack_from(">I", data, movie + 12)[0]
+    struct.pack_into(">I", data, movie + 16, int(seconds * movie_scale))
+    struct.pack_into(">I", data, data.find(b"tkhd") + 4 + 20, int(seconds * movie_scale))
+    media = data.find(b"mdhd") + 4
+    struct.pack_into(">I", data, media + 16, int(seconds * struct.unpack_from(">I", data, media + 12)[0]))
+    path.write_bytes(data)
+    return path
+
+
 def write_clip(path: Path, seconds: float, size: int = 128, noise: bool = False) -> Path:
     rng = np.random.default_rng(0)
     count = int(seconds * 30)
@@ -70,6 +86,7 @@ def clips(tmp_path_factory):
     return {
         "ok": write_clip(folder / "ok.mp4", 2.0),
         "long": write_clip(folder / "long.mp4", MAX_SECONDS + 2),
+        "lying": understate_duration(write_clip(folder / "lying.mp4", MAX_SECONDS + 2), 1.0),  # its header claims 1 s
         "big": write_clip(folder / "big.mp4", 1.0, size=256, noise=True),
         "text": text,
         "png": png,
@@ -121,9 +138,19 @@ def test_check_video(clips):
     limits = dict(max_bytes=int(MAX_MB * 1e6), max_seconds=MAX_SECONDS)
     info = check_video(clips["ok"], **limits)
     assert info.duration == pytest.approx(2.0, abs=0.1) and (info.width, info.height) == (128, 128)
-    for name, words in [("text", "not a video"), ("png", "not a video"), ("long", "limit is 8 s"), ("big", "limit is 0.4 MB")]:
+    for name, words in [
+        ("text", "not a video"),
+        ("png", "not a video"),
+        ("long", "limit is 8 s"),
+        ("lying", "limit is 8 s"),
+        ("big", "limit is 0.4 MB"),
+    ]:
         with pytest.raises(BadVideo, match=words):
             check_video(clips[name], **limits)
+    import av
+
+    with av.open(str(clips["lying"])) as container:  # the header does say 1 s: only decoding tells the truth
+        assert container.duration / 1e6 == pytest.approx(1.0, abs=0.05)
 
 
 def test_default_model_comes_from_the_readme_and_falls_back_offline(tmp_path, monkeypatch):
@@ -264,6 +291,58 @@ def test_streamed_answer_is_parsed_and_graded(tmp_path):
         demo.close()
 
 
+def test_models_come_from_a_fixed_list_and_local_folders_only_when_allowed(tmp_path, monkeypatch):
+    from inference import ENV_ALLOW_LOCAL, ENV_MODELS, ModelUnavailable, allow_local_models, check_model_choice, model_choices
+
+    monkeypatch.setenv(ENV_MODELS, "org/extra-model, ./ckpt")
+    choices = model_choices("org/default", SPACE / "README.md")
+    assert choices == ["org/default", "synrl-hf/Qwen3-VL-4B-SynRL-GRPO-round2", "org/extra-model", "./ckpt", TINY_MODEL]
+    assert check_model_choice(" org/extra-model ", choices) == "org/extra-model"
+    for name in ("org/any-model", str(tmp_path), "", "../../etc"):
+        with pytest.raises(ModelUnavailable, match="not one of this Space's models"):
+            check_model_choice(name, choices)
+    assert not allow_local_models()
+    monkeypatch.setenv(ENV_ALLOW_LOCAL, "1")
+    assert allow_local_models()
+    assert check_model_choice(str(tmp_path), choices, allow_local=True) == str(tmp_path)
+    with pytest.raises(ModelUnavailable):  # still no Hub id a visitor types
+        check_model_choice("org/any-model", choices, allow_local=True)
+
+
+def test_sigterm_removes_the_temporary_folder(tmp_path):
+    """The app run as a Space runs it (python app.py), stopped as a Space stops it (SIGTERM)."""
+    import httpx
+
+    temp, port = tmp_path / "tmp", free_port()
+    temp.mkdir()
+    env = {
+        **os.environ,
+        "TMPDIR": str(temp),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "SYNRL_SPACE_MODEL": TINY_MODEL,
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen([sys.executable, str(SPACE / "app.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        (folder,) = temp.glob("synrl-space-*")
+        assert (folder / "gradio").is_dir()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not folder.exists(), proc.stderr.read().decode()[-2000:]
+
+
 def test_parse_budget_flags():
     assert parse_budget_flags("fps=2, max_frames=8,max_pixels=50176") == {"fps": 2.0, "max_frames": 8, "max_pixels": 50176}
     assert parse_budget_flags("") == parse_budget_flags(None) == {}
@@ -324,7 +403,14 @@ def test_bad_input_gives_messages_and_the_app_stays_up(server, client, clips):
     reasoning, answer, verdict, status, plot = client.predict("Does the screen get brighter?", TINY_MODEL, 8, 0.0, api_name="/ask")
     assert "no ground truth" in verdict and "Done." in status
 
-    assert "Could not load no/such-model" in client.predict("What happens?", "no/such-model", 8, 0.0, api_name="/ask")[3]
+    refusals = []  # Gradio checks the dropdown's choices itself; check_model_choice is the app's own check behind it
+    for name in ("no/such-model", str(ROOT / "tests"), str(ROOT / "no-such-folder")):  # a Hub id, a server folder, no folder
+        with pytest.raises(Exception, match="not in the list of choices") as refused:
+            client.predict("What happens?", name, 8, 0.0, api_name="/ask")
+        refusals.append(str(refused.value).replace(name, "NAME"))
+    assert refusals[1] == refusals[2]  # nothing tells which server folders exist
+    too_long = client.predict("Why? " * (app.MAX_QUESTION_CHARS // 5 + 1), TINY_MODEL, 8, 0.0, api_name="/ask")[3]
+    assert f"the limit is {app.MAX_QUESTION_CHARS:,}" in too_long
     with pytest.raises(Exception, match="not in the list of choices"):  # Gradio checks choices itself
         client.predict(FAMILY, "round9", 1, api_name="/generate")
     assert "Generated" in _status(client.predict(FAMILY, "round2", 1, api_name="/generate"))  # still up

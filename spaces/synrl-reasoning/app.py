@@ -25,6 +25,7 @@ import atexit
 import logging
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,8 +45,11 @@ from inference import (  # noqa: E402
     GenerationSettings,
     ModelRegistry,
     ModelUnavailable,
+    allow_local_models,
     build_prompt,
+    check_model_choice,
     default_model_from_readme,
+    model_choices,
     parse_budget_flags,
     split_reasoning,
     stream_generate,
@@ -64,6 +68,7 @@ TITLE = "SynRL: watch a video model reason over time"
 QUEUE_MAX_SIZE = 16  # waiting requests beyond this are turned away with a "queue is full" message
 MAX_VIDEO_MB = 25.0
 MAX_VIDEO_SECONDS = 30.0
+MAX_QUESTION_CHARS = 2000  # the longest synthetic question is under 400; a longer one only holds the model while others queue
 RESOLUTION = 224  # synthetic clips, pixels per side
 VIDEO_MAX_AGE_S = 3600  # generated clips are deleted after an hour
 NO_ANSWER = "no `<answer>` given"
@@ -90,6 +95,16 @@ def app_temp_dir() -> Path:
     os.environ["GRADIO_TEMP_DIR"] = str(_TEMP_ROOT / "gradio")
     os.environ["GRADIO_EXAMPLES_CACHE"] = str(_TEMP_ROOT / "gradio" / "cached_examples")
     return _TEMP_ROOT
+
+
+def remove_temp_dir_on_sigterm() -> None:
+    """Exit cleanly on SIGTERM (how Spaces and containers stop an app), so that the temporary folder is
+    removed as on any other exit (Python's default for SIGTERM skips the exit handlers)."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def default_model() -> str:
@@ -212,6 +227,8 @@ def build_demo(
     """
     temp = app_temp_dir()
     model = model or default_model()
+    choices = model_choices(model, HERE / "README.md")
+    allow_local = allow_local_models()
     registry = models()
     defaults = settings or GenerationSettings()
     flags = budget_flags_from_env() if budget_flags is None else budget_flags
@@ -273,10 +290,18 @@ def build_demo(
         if not question:
             yield "", "", "", _error("Please type a question about the video."), gr.skip()
             return
+        if len(question) > MAX_QUESTION_CHARS:
+            message = f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Please shorten it."
+            yield "", "", "", _error(message), gr.skip()
+            return
         if not Path(state["video"]).is_file():
             yield "", "", "", _error("That video has expired; please generate or upload it again."), gr.skip()
             return
-        model_name = (model_name or "").strip() or model
+        try:
+            model_name = check_model_choice((model_name or "").strip() or model, choices, allow_local=allow_local)
+        except ModelUnavailable as error:
+            yield "", "", "", _error(str(error)), gr.skip()
+            return
         yield "", "", "", f"Loading **{model_name}** …", gr.skip()
         try:
             loaded = registry.get(model_name, default=model)
@@ -334,12 +359,18 @@ def build_demo(
                         type="filepath",
                         elem_id="upload",
                     )
-                question = gr.Textbox(label="Question", lines=5, placeholder="Ask something about time in the video …", elem_id="question")
+                question = gr.Textbox(
+                    label="Question",
+                    lines=5,
+                    max_length=MAX_QUESTION_CHARS,
+                    placeholder="Ask something about time in the video …",
+                    elem_id="question",
+                )
                 model_box = gr.Dropdown(
-                    list(dict.fromkeys([model, TINY_MODEL])),
+                    choices,
                     value=model,
-                    allow_custom_value=True,
-                    label="Model (a local folder or a Hub id)",
+                    allow_custom_value=allow_local,
+                    label="Model" + (" (or a local model folder)" if allow_local else ""),
                     elem_id="model",
                 )
                 with gr.Accordion("Generation settings", open=False):
@@ -376,6 +407,7 @@ LAUNCH_KWARGS = dict(max_file_size=f"{int(MAX_VIDEO_MB * 2)}mb", ssr_mode=False)
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
+    remove_temp_dir_on_sigterm()
     model = default_model()
     demo = build_demo(model)
     if os.environ.get("SPACE_ID"):  # on a Space, load the model before the first visitor arrives

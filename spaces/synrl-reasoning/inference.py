@@ -28,6 +28,10 @@ log = logging.getLogger("synrl_space")
 
 # The model that always works: built on the spot, offline, random weights (its output is noise).
 TINY_MODEL = "tiny-random-qwen2.5-vl"
+# Which models a visitor may pick: the Space's own list, never any name typed in (a public Space would
+# download whatever Hub model a visitor names, and messages would reveal which server folders exist).
+ENV_MODELS = "SYNRL_SPACE_MODELS"  # more models for the list: comma-separated Hub ids or folders
+ENV_ALLOW_LOCAL = "SYNRL_SPACE_ALLOW_LOCAL_MODELS"  # "1": a visitor may also type any local model folder
 
 TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
 _TAG_RE = re.compile(r"</?(?:think|answer)>")
@@ -93,19 +97,46 @@ def build_prompt(question: str, answer_type: str | None = None) -> str:
 # --- which model -----------------------------------------------------------------------------------
 
 
-def default_model_from_readme(readme: str | os.PathLike) -> str | None:
-    """The first entry of ``models:`` in the Space README's YAML header, if any."""
+def models_from_readme(readme: str | os.PathLike) -> list[str]:
+    """The ``models:`` list in the Space README's YAML header (empty if none)."""
     try:
         from huggingface_hub import metadata_load
 
         meta = metadata_load(Path(readme)) or {}
     except Exception:  # a missing or malformed README must not stop the app
         log.warning("could not read the model list from %s", readme, exc_info=True)
-        return None
+        return []
     models = meta.get("models") or []
     if isinstance(models, str):
         models = [models]
-    return str(models[0]) if models else None
+    return [str(m) for m in models]
+
+
+def default_model_from_readme(readme: str | os.PathLike) -> str | None:
+    """The first entry of ``models:`` in the Space README's YAML header, if any."""
+    return next(iter(models_from_readme(readme)), None)
+
+
+def allow_local_models() -> bool:
+    return os.environ.get(ENV_ALLOW_LOCAL, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def model_choices(default: str, readme: str | os.PathLike) -> list[str]:
+    """The models a visitor may pick: the Space's default, its README's, ``$SYNRL_SPACE_MODELS`` and the tiny model."""
+    extra = [m.strip() for m in os.environ.get(ENV_MODELS, "").split(",") if m.strip()]
+    return list(dict.fromkeys([default, *models_from_readme(readme), *extra, TINY_MODEL]))
+
+
+def check_model_choice(name: str | None, choices: list[str], *, allow_local: bool = False) -> str:
+    """``name`` if a visitor may use it: one of ``choices``, or (``allow_local``) a local folder.
+
+    The refusal is the same whatever the name is, and no file is looked at unless local folders are allowed.
+    """
+    name = (name or "").strip()
+    if name in choices or (allow_local and Path(name).expanduser().is_dir()):
+        return name
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    raise ModelUnavailable(f"{shown!r} is not one of this Space's models; pick one from the list")
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 # Containers a browser's <video> can play (given a common codec); anything else is refused.
 VIDEO_FORMATS = ("mov", "mp4", "m4a", "3gp", "matroska", "webm", "ogg")
+MAX_FPS = 240  # frames per second of the fastest footage accepted; more frames than this per second is a bogus stream
 
 
 class BadVideo(ValueError):
@@ -28,7 +29,12 @@ def _mb(num_bytes: float) -> str:
 
 
 def check_video(path: str | os.PathLike, *, max_bytes: int, max_seconds: float) -> VideoInfo:
-    """Make sure ``path`` is a short, small, decodable video; raise :class:`BadVideo` otherwise."""
+    """Make sure ``path`` is a short, small, decodable video; raise :class:`BadVideo` otherwise.
+
+    The length is measured by decoding the stream (the last frame's time, and the frame count at the
+    stream's rate), never read from the container's header, which the file itself states and can
+    understate; decoding stops as soon as the clip is known to be too long.
+    """
     import av
 
     path = Path(path)
@@ -41,26 +47,21 @@ def check_video(path: str | os.PathLike, *, max_bytes: int, max_seconds: float) 
     if size > max_bytes:
         raise BadVideo(f"'{name}' is {_mb(size)}; the limit is {_mb(max_bytes)}. Please upload a shorter or smaller clip.")
     not_a_video = f"'{name}' is not a video this app can read. Please upload an MP4, WebM or MOV clip."
+    too_long = f"'{name}' is longer than {max_seconds:g} s; the limit is {max_seconds:g} s. Please trim it."
     try:
         with av.open(str(path)) as container:
             formats = set((container.format.name or "").split(","))
             if not container.streams.video or not formats & set(VIDEO_FORMATS):
                 raise BadVideo(not_a_video)
             stream = container.streams.video[0]
-            duration = None
-            if stream.duration and stream.time_base:
-                duration = float(stream.duration * stream.time_base)
-            elif container.duration:
-                duration = container.duration / 1_000_000
-            decoded, last_time = 0, 0.0
+            rate = float(stream.average_rate or stream.guessed_rate or 0) or None
+            decoded, end = 0, 0.0
             for frame in container.decode(stream):
                 decoded += 1
-                if frame.time is not None:
-                    last_time = float(frame.time)
-                if duration is not None and decoded >= 2:
-                    break  # it decodes; the container knows the length
-                if last_time > max_seconds:
-                    break
+                shown_at = float(frame.time) if frame.time is not None else (decoded - 1) / (rate or MAX_FPS)
+                end = max(end, shown_at + 1 / (rate or MAX_FPS), decoded / (rate or MAX_FPS))
+                if end > max_seconds or decoded > max_seconds * MAX_FPS:
+                    raise BadVideo(too_long)
             width, height = stream.codec_context.width, stream.codec_context.height
     except BadVideo:
         raise
@@ -68,11 +69,7 @@ def check_video(path: str | os.PathLike, *, max_bytes: int, max_seconds: float) 
         raise BadVideo(not_a_video) from error
     if decoded < 2:
         raise BadVideo(f"'{name}' has fewer than 2 frames; a question about time needs a moving clip.")
-    if duration is None:
-        duration = last_time
-    if duration > max_seconds:
-        raise BadVideo(f"'{name}' is {duration:.1f} s long; the limit is {max_seconds:g} s. Please trim it.")
-    return VideoInfo(duration=duration, width=int(width), height=int(height), size_bytes=size)
+    return VideoInfo(duration=end, width=int(width), height=int(height), size_bytes=size)
 
 
 def write_video(data: bytes, folder: str | os.PathLike, name: str) -> Path:

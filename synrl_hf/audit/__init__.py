@@ -13,23 +13,27 @@ Per family, five checks (the rules every sample keeps, docs/data-contract.md):
    (``determinism.py``).
 
 ``audit(folder)`` writes ``audit/report.md`` and ``audit/report.json`` into the dataset folder
-(atomically) and re-writes the dataset card, which then carries the summary table. The CLI exits
-with 1 when a check fails and 2 on bad input.
+(atomically) and re-writes the dataset card, which then carries the summary table; while it does, it
+holds the folder's lock (:mod:`synrl_hf.folder_lock`). The CLI exits with 1 when a check fails and
+2 on bad input (an empty or unknown check list included).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..argtypes import non_negative_int, positive_int
+from ..argtypes import choice_list, existing_dir, non_negative_int, positive_int, text_arg
 from ..card import write_card
 from ..dataset_dir import atomic_write_bytes, manifest_fingerprint
+from ..folder_lock import folder_lock
+from ..seeding import SPLITS
 from ..version import GENERATOR_VERSION, __version__
 from .balance import check_balance
 from .blind import check_blind
@@ -178,6 +182,21 @@ def render_table(table: dict[str, Any]) -> str:
 
 
 # -- the audit ---------------------------------------------------------------------------------------
+def _locked_when_writing(run: Callable[..., AuditReport]) -> Callable[..., AuditReport]:
+    """An audit that writes holds the folder's lock from its first read to its last write, so no build
+    changes the shards it checks or the card it re-writes."""
+
+    @functools.wraps(run)
+    def locked(folder: str | Path, *args: Any, write: bool = True, **kwargs: Any) -> AuditReport:
+        if not write or not Path(folder).is_dir():  # a missing folder: the audit's own error says so
+            return run(folder, *args, write=write, **kwargs)
+        with folder_lock(folder, "synrl audit"):
+            return run(folder, *args, write=write, **kwargs)
+
+    return locked
+
+
+@_locked_when_writing
 def audit(
     folder: str | Path,
     *,
@@ -199,6 +218,8 @@ def audit(
     unknown = [c for c in checks if c not in CHECKS]
     if unknown:
         raise ValueError(f"unknown check(s) {unknown}; valid checks: {', '.join(CHECKS)}")
+    if not checks:  # an audit that checks nothing must not pass
+        raise ValueError(f"no checks to run; valid checks: {', '.join(CHECKS)}")
     if isinstance(determinism_subset, bool) or (isinstance(determinism_subset, int) and determinism_subset < 0):
         raise ValueError(f"determinism_subset must be a non-negative integer or a list of ids, got {determinism_subset!r}")
     started = time.time()
@@ -272,14 +293,16 @@ def _json_default(value: Any) -> Any:
 # -- CLI ---------------------------------------------------------------------------------------------
 def add_audit_parser(subparsers) -> None:
     p = subparsers.add_parser("audit", help="check a built dataset (balance, blind and single-frame baselines, pixels, determinism)")
-    p.add_argument("folder", help="a dataset folder made by `synrl build`")
-    p.add_argument("--config", default="all", help="which config to audit (default: all)")
-    p.add_argument("--split", default=None, help="which split (default: every split of the config)")
+    p.add_argument("folder", type=existing_dir, help="a dataset folder made by `synrl build`")
+    p.add_argument("--config", type=text_arg, default="all", help="which config to audit (default: all)")
+    p.add_argument("--split", choices=SPLITS, default=None, help="which split (default: every split of the config)")
     p.add_argument("--limit", type=positive_int, default=None, help="at most this many rows per family")
     p.add_argument(
         "--determinism", type=non_negative_int, default=DEFAULT_DETERMINISM_SUBSET, help="rows per family to regenerate and compare"
     )
-    p.add_argument("--checks", default=",".join(CHECKS), help=f"comma-separated subset of: {', '.join(CHECKS)}")
+    p.add_argument(
+        "--checks", type=choice_list(CHECKS, "check"), default=list(CHECKS), help=f"comma-separated subset of: {', '.join(CHECKS)}"
+    )
     p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")
     p.add_argument("--no-card", action="store_true", help="do not re-write the dataset card")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -287,14 +310,13 @@ def add_audit_parser(subparsers) -> None:
 
 
 def run_audit(args) -> int:
-    checks = [c.strip() for c in args.checks.split(",") if c.strip()]
     report = audit(
         args.folder,
         config=args.config,
         split=args.split,
         sample_limit=args.limit,
         determinism_subset=args.determinism,
-        checks=checks,
+        checks=args.checks,
         update_card=not args.no_card,
         progress=not args.quiet and not args.json,
     )

@@ -9,9 +9,11 @@ APIs accept); as a Qwen-VL video with its frame timestamps for the transformers 
 
 ``OpenAIBackend`` reads its base URL, model and key from its arguments or from the environment
 (``SYNRL_COT_BASE_URL``, ``SYNRL_COT_MODEL``, ``SYNRL_COT_API_KEY``). The key is sent as a bearer
-token and never printed: not in ``repr``, not in errors, not in the pipeline's records. Transient
-failures (connection errors, timeouts, HTTP 408/409/425/429/5xx) are retried with exponential
-backoff and jitter, honouring ``Retry-After``; other HTTP errors fail at once.
+token and never printed: not in ``repr``, and errors pass through :func:`synrl_hf.redaction.redact`
+(a server that echoes the request's headers in its error does not leak it). Each request waits at
+most ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`). Transient failures (connection errors,
+timeouts, HTTP 408/409/425/429/5xx) are retried with exponential backoff and jitter, honouring
+``Retry-After``; other HTTP errors fail at once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..redaction import redact
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..video import VideoFrames
 
@@ -32,6 +36,7 @@ __all__ = ["Backend", "BackendError", "OpenAIBackend", "Reply", "TransformersBac
 
 ENV_BASE_URL, ENV_MODEL, ENV_API_KEY = "SYNRL_COT_BASE_URL", "SYNRL_COT_MODEL", "SYNRL_COT_API_KEY"
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+DEFAULT_TIMEOUT = 120.0  # seconds for one reply: a long reasoning from a large model, not a hung server's half hour
 
 
 @dataclass
@@ -89,7 +94,7 @@ class OpenAIBackend:
         model: str | None = None,
         api_key: str | None = None,
         *,
-        timeout: float = 300.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 5,
         backoff: float = 1.0,
         max_backoff: float = 60.0,
@@ -106,7 +111,10 @@ class OpenAIBackend:
             raise ValueError(f"no model name: pass --cot-model or set {ENV_MODEL}")
         if max_retries < 0 or backoff < 0:
             raise ValueError("max_retries and backoff must be >= 0")
+        if not 0 < timeout < float("inf"):
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+        self._key = key
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
@@ -147,7 +155,7 @@ class OpenAIBackend:
             else:
                 if response.status_code == 200:
                     return self._parse(response, attempt)
-                last = f"HTTP {response.status_code}: {response.text[:300]}"
+                last = f"HTTP {response.status_code}: {redact(response.text, self._key)[:300]}"
                 if response.status_code not in RETRY_STATUS:
                     raise BackendError(f"{self.base_url}/chat/completions answered {last}")
                 retry_after = response.headers.get("retry-after")
@@ -160,7 +168,9 @@ class OpenAIBackend:
             data = response.json()
             text = data["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
-            raise BackendError(f"{self.base_url}/chat/completions returned no choices[0].message.content: {response.text[:300]}") from None
+            raise BackendError(
+                f"{self.base_url}/chat/completions returned no choices[0].message.content: {redact(response.text, self._key)[:300]}"
+            ) from None
         if isinstance(text, list):  # some servers return content parts
             text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
         usage = data.get("usage") or {}

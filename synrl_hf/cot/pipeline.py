@@ -19,7 +19,11 @@ fsynced) keyed by its ``id``: a killed run resumes where it stopped, with no sam
 twice (a torn last line is dropped and that sample redone). A sample whose requests fail for good
 (server down) is *not* written, so the next run retries it; it is reported under ``errors``.
 The statistics (accepted, rejected per check, rounds used, tokens, time) are printed and saved next
-to the checkpoint (``<checkpoint>.stats.json``).
+to the checkpoint (``<checkpoint>.stats.json``). A rejected sample is an outcome like an accepted one:
+a re-run does not ask again, so a chunk whose samples all fail verification finishes (empty) instead
+of failing on every run. Replies longer than ``max_reply_chars`` fail verification (the ``length``
+check) and are never kept. Whatever is printed or written (errors, records, statistics) passes
+through :func:`synrl_hf.redaction.redact`.
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from ..answers import LETTERS
+from ..files import atomic_write_bytes
 from ..frame_budget import FrameBudget
+from ..redaction import redact, redact_strings
 from .backends import Backend, BackendError
-from .verify import Check, Verification, frame_interval, verify
+from .verify import MAX_REPLY_CHARS, Check, Verification, frame_interval, verify
 
 __all__ = ["PipelineConfig", "PipelineResult", "annotate", "generation_prompt", "load_checkpoint", "run_pipeline", "timeline_text"]
 
@@ -60,6 +66,7 @@ class PipelineConfig:
     polish: bool = True
     judge: bool = False
     tolerance: float | None = None  # seconds; None: one sampled-frame interval
+    max_reply_chars: int = MAX_REPLY_CHARS  # longer replies fail verification (and are never kept in a row)
 
     def __post_init__(self):
         if self.max_rounds < 1 or self.concurrency < 1:
@@ -238,7 +245,7 @@ def annotate(
         reply = backend.chat(messages, frames, max_tokens=config.max_tokens, temperature=config.temperature)
         count(reply)
         record["rounds"] = round_number
-        result = verify(reply.text, row, tolerance=tolerance)
+        result = verify(reply.text, row, tolerance=tolerance, max_chars=config.max_reply_chars)
         if result.passed and config.judge:
             result.checks.append(_judge(judge or backend, row, reply.text, config, count))
         record["failures"].append(result.failed)
@@ -260,7 +267,7 @@ def annotate(
                 record["polish_rejected"] = True
             else:
                 count(polished)
-                if verify(polished.text, row, tolerance=tolerance).passed:
+                if verify(polished.text, row, tolerance=tolerance, max_chars=config.max_reply_chars).passed:
                     record.update(cot=polished.text.strip(), polished=True)
                 else:
                     record["polish_rejected"] = True
@@ -311,7 +318,7 @@ class _Checkpoint:
         self.lock = threading.Lock()
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        line = json.dumps(redact_strings(record), ensure_ascii=False) + "\n"
         with self.lock:
             self.handle.write(line)
             self.handle.flush()
@@ -419,9 +426,9 @@ def run_pipeline(
             try:
                 record = future.result()
             except BackendError as error:
-                errors[sample] = str(error)
+                errors[sample] = redact(error)
             except Exception as error:  # a bug or a bad row: report it, keep the others going
-                errors[sample] = f"{type(error).__name__}: {error}"
+                errors[sample] = redact(f"{type(error).__name__}: {error}")
             else:
                 writer.write(record)
                 done[sample] = record
@@ -441,8 +448,9 @@ def run_pipeline(
     stats = _stats(list(records.values()), len(rows), resumed, errors, time.monotonic() - start, config, backend)
     if errors:
         stats["error_examples"] = dict(list(errors.items())[:5])
+    stats = redact_strings(stats)
     stats_path = Path(stats_path) if stats_path is not None else checkpoint.with_name(checkpoint.name + ".stats.json")
-    stats_path.write_text(json.dumps(stats, indent=1))
+    atomic_write_bytes(stats_path, json.dumps(stats, indent=1).encode())
     if verbose:
         print(_summary(stats))
     return PipelineResult(records, stats, errors)

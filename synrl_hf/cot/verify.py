@@ -8,6 +8,9 @@ generator to act on in the reflection round.
 
 The rules:
 
+``length``
+    the reply is at most ``max_chars`` characters (:data:`MAX_REPLY_CHARS` by default); a longer
+    one fails this check alone (the others are not run) and is never kept in a training row.
 ``format``
     exactly one ``<think>…</think>`` followed by one non-empty ``<answer>…</answer>``
     (:func:`synrl_hf.answers.is_well_formed`, what the ``format`` reward pays for).
@@ -30,13 +33,15 @@ The rules:
     states ("4 wall contacts", "three hops", "2 times") equals the number of counted events, and
     when it lists counted events by time it lists each of them once.
 
-Timestamps are read from the reasoning only (the ``<answer>`` block is checked by ``answer``).
+Verification takes time linear in the reply's length. Timestamps are read from the reasoning only (the ``<answer>`` block is checked by ``answer``).
 Answer parsing is :mod:`synrl_hf.answers`' (``extract_answer``, ``score_answer``,
 ``parse_interval``, ``parse_number``): the verifier, the rewards and evaluation read answers alike.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,7 +53,10 @@ from ..narration import Anchor, CountRule
 
 __all__ = ["CHECKS", "Anchor", "Check", "Citation", "Verification", "anchors", "cited_times", "frame_interval", "verify"]
 
-CHECKS = ("format", "answer", "timestamps", "order", "count")
+CHECKS = ("length", "format", "answer", "timestamps", "order", "count")
+# A reasoning of the pipeline's 2048 tokens is about 8,000 characters; a reply far longer is a model
+# that does not stop, and a training row must not keep it.
+MAX_REPLY_CHARS = 20_000
 
 ROUNDING = 0.006  # times are printed with two decimals: half a hundredth plus float slack
 
@@ -108,29 +116,41 @@ _PARENS = re.compile(rf"\(\s*{_NUM}{_OPT_UNIT}{_SEP}{_NUM}{_OPT_UNIT}\s*\)", re.
 # "1.2 to 3.4 s", "between 1.2 and 3.4 seconds", "1.2–3.4 s": the unit after the second number.
 _RANGE = re.compile(rf"(?<![\d.]){_NUM}{_OPT_UNIT}{_RANGE_SEP}{_NUM}{_UNIT}", re.I)
 _SINGLE = re.compile(rf"(?<![\d.]){_NUM}{_UNIT}", re.I)
-_T_EQUALS = re.compile(rf"\bt\s*=\s*{_NUM}{_OPT_UNIT}", re.I)
+_T_EQUALS = re.compile(rf"(?<!\w)t\s*=\s*{_NUM}{_OPT_UNIT}", re.I)
 
-# A number of seconds preceded or followed by these words is a duration, not a moment.
+# A number of seconds preceded or followed by these words is a duration, not a moment. Each list
+# is found in one pass over the text (the character class is a quick first-letter filter).
 _DURATION_BEFORE = re.compile(
-    r"(?:\bfor|\blasting|\blasts|\blasted|\blast|\btakes?|\btook|\btaking|\bevery|\bspanning|\bspans?|\bduration(?:\s+of)?|\bwithin|\bonly)\s+(?:about\s+|roughly\s+|around\s+|~\s*)?$",
+    r"(?<!\w)(?=[fltedswo])(?:for|last(?:ing|s|ed)?|t(?:akes?|ook|aking)|every|span(?:ning|s)?|duration(?:\s+of)?|within|only)"
+    r"\s+(?:about\s+|roughly\s+|around\s+|~\s*)?(?=\.?\d)",
     re.I,
 )
 _DURATION_AFTER = re.compile(
-    r"^\s*(?:later|earlier|apart|long|each|per|in total|of (?:motion|movement|time)|after that|before that)\b", re.I
+    r"(?<!\w)(?=[leapoibt])(?:later|earlier|apart|long|each|per|in total|of (?:motion|movement|time)|after that|before that)\b", re.I
 )
 
 
-def _is_duration(text: str, start: int, end: int) -> bool:
-    return bool(_DURATION_BEFORE.search(text[max(0, start - 40) : start]) or _DURATION_AFTER.match(text[end : end + 30]))
+def _duration_bounds(text: str) -> tuple[set[int], set[int]]:
+    """Where a duration's number may start (right after "for", "lasting", …) and where it may end
+    (right before "later", "long", …, spaces between allowed)."""
+    starts = {match.end() for match in _DURATION_BEFORE.finditer(text)}
+    ends = set()
+    for match in _DURATION_AFTER.finditer(text):
+        end = match.start()
+        while end > 0 and text[end - 1].isspace():  # runs of spaces before different words are disjoint: linear
+            end -= 1
+        ends.add(end)
+    return starts, ends
 
 
 def cited_times(text: str) -> list[Citation]:
     """Every moment (in seconds) the text cites, in reading order; durations are left out."""
     found: list[tuple[int, int, list[float]]] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # 1 where an earlier pattern matched: each character is looked at a bounded number of times
+    duration_starts, duration_ends = _duration_bounds(text)
 
     def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
+        return taken.find(1, a, b) < 0
 
     for pattern, needs_decimal in ((_BRACKETS, False), (_PARENS, True), (_RANGE, False), (_SINGLE, False), (_T_EQUALS, False)):
         for match in pattern.finditer(text):
@@ -140,9 +160,9 @@ def cited_times(text: str) -> list[Citation]:
             numbers = [g for g in match.groups() if g is not None]
             if needs_decimal and not ("." in match.group(0) or re.search(_UNIT, match.group(0), re.I)):
                 continue
-            if pattern in (_RANGE, _SINGLE) and _is_duration(text, a, b):
+            if pattern in (_RANGE, _SINGLE) and (a in duration_starts or b in duration_ends):
                 continue
-            taken.append((a, b))
+            taken[a:b] = b"\x01" * (b - a)
             found.append((a, b, [float(n) for n in numbers]))
     citations = []
     for a, b, numbers in sorted(found):
@@ -192,9 +212,13 @@ def frame_interval(row: dict[str, Any], num_frames: int | None = None) -> float:
     return max(native, (total - 1) / float(row["fps"]) / max(num_frames - 1, 1))
 
 
-def _nearest(anchor_list: Sequence[Anchor], t: float) -> tuple[float, list[Anchor]]:
-    best = min(abs(a.time - t) for a in anchor_list)
-    return best, [a for a in anchor_list if abs(abs(a.time - t) - best) <= 1e-9]
+def _nearest(anchor_list: Sequence[Anchor], times: Sequence[float], t: float) -> tuple[float, list[Anchor]]:
+    """The distance to the moments nearest ``t`` and those moments (``times``: the anchors' times, sorted)."""
+    i = bisect.bisect_left(times, t)
+    best = min(abs(times[j] - t) for j in (i - 1, i) if 0 <= j < len(times))
+    if not math.isfinite(best):  # a time such as 1e400 (inf): every moment is as far
+        return best, list(anchor_list)
+    return best, list(anchor_list[bisect.bisect_left(times, t - best - 1e-9) : bisect.bisect_right(times, t + best + 1e-9)])
 
 
 def _fmt(t: float) -> str:
@@ -208,7 +232,10 @@ _NUMBER_WORD = r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|tw
 
 def _stated_counts(text: str, nouns: str) -> list[tuple[int, float]]:
     # "4 wall contacts", "three hops", "2 times": a whole number (not part of "1.30", not "2 s") before the noun.
-    pattern = re.compile(rf"(?<![\w.])(\d+|{_NUMBER_WORD})(?![\w.])\s+(?!(?:s|secs?|seconds?)\b)(?:[a-z-]+\s+){{0,2}}?{nouns}\b", re.I)
+    # (?=[\dzotfsen]): the first characters of a digit or a number word, a quick filter for the alternation.
+    pattern = re.compile(
+        rf"(?<![\w.])(?=[\dzotfsen])(\d+|{_NUMBER_WORD})(?![\w.])\s+(?!(?:s|secs?|seconds?)\b)(?:[a-z-]+\s+){{0,2}}?{nouns}\b", re.I
+    )
     out = []
     for match in pattern.finditer(text):
         value = parse_number(match.group(1))
@@ -244,16 +271,19 @@ def _check_answer(text: str, row: dict[str, Any], tolerance: float) -> Check:
     )
 
 
-def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) -> Verification:
+def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None, max_chars: int = MAX_REPLY_CHARS) -> Verification:
     """Check ``text`` (a full completion) against ``row``'s ground truth; see the module docstring.
 
     ``tolerance``: seconds a cited time may be off from the real moment; one sampled-frame interval
-    (:func:`frame_interval`). Default: one frame of the clip.
+    (:func:`frame_interval`). Default: one frame of the clip. ``max_chars``: the longest reply accepted.
     """
     if tolerance is None:
         tolerance = frame_interval(row)
-    reasoning = _split(text if isinstance(text, str) else "")
-    checks = []
+    text = text if isinstance(text, str) else ""
+    if len(text) > max_chars:
+        return Verification([Check("length", False, f"the reply is {len(text):,} characters, more than {max_chars:,}; reason concisely")])
+    reasoning = _split(text)
+    checks = [Check("length", True)]
 
     well_formed = is_well_formed(text)
     checks.append(
@@ -268,11 +298,12 @@ def verify(text: str, row: dict[str, Any], *, tolerance: float | None = None) ->
     checks.append(_check_answer(text, row, tolerance))
 
     known = anchors(row)
+    times = [a.time for a in known]
     citations = cited_times(reasoning)
     matched: list[tuple[Citation, list[Anchor]]] = []
     wrong = []
     for citation in citations:
-        distance, nearest = _nearest(known, citation.time)
+        distance, nearest = _nearest(known, times, citation.time)
         if distance <= tolerance + ROUNDING:
             matched.append((citation, nearest))
         else:

@@ -10,6 +10,7 @@ import numpy as np
 from ..timeline import Timeline
 
 MIN_RESOLUTION = 64
+MAX_RESOLUTION = 16384  # libx264 refuses frames wider or taller than this
 
 
 def check_resolution(resolution: int) -> int:
@@ -17,6 +18,8 @@ def check_resolution(resolution: int) -> int:
         raise ValueError(f"resolution must be an integer, got {resolution!r}")
     if resolution < MIN_RESOLUTION:
         raise ValueError(f"resolution {resolution} is too small; the minimum is {MIN_RESOLUTION}")
+    if resolution > MAX_RESOLUTION:
+        raise ValueError(f"resolution {resolution} is too large; the maximum is {MAX_RESOLUTION} (libx264's largest frame side)")
     if resolution % 2:
         raise ValueError(f"resolution {resolution} is odd; H.264 yuv420p needs an even size (e.g. {resolution + 1})")
     return resolution
