@@ -166,7 +166,7 @@ def test_card_declares_configs_and_unknown_config_lists_valid_ones(tmp_path):
         (["--resolution", "32"], "must be >= 64"),
         (["--per-task", "-1"], "must be >= 1"),
         (["--shard", "3/2"], "0 <= i < N"),
-        (["--preset", "round9"], "choose from 'round1', 'round2'"),
+        (["--preset", "round9"], "unknown preset 'round9'; valid presets: round1, round2, or level<k>"),
         (["--renderer", "povray"], "choose from 'pillow', 'matplotlib'"),
         (["--splits", "train,dev"], "unknown split 'dev'; valid splits: train, validation, test"),
     ],

@@ -255,7 +255,7 @@ def test_general_qa_reader_and_general_rows_on_top():
     assert general_range(0, 10, 0, 10) == range(0) and general_range(0, 0, 5, 0) == range(0)
     with pytest.raises(ValueError, match="neither a folder nor a Hub dataset id"):
         GeneralQA.open("/no/such/folder")
-    with pytest.raises(ValueError, match="general_size must be a non-negative integer"):
+    with pytest.raises(ValueError, match="general_size must be a whole number between 0 and"):
         _spec(general_size=-1)
 
 

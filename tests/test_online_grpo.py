@@ -21,7 +21,7 @@ RECIPES = {"Qwen2.5-VL-7B-Instruct": "qwen2_5_vl", "Qwen3-VL-4B-Instruct": "qwen
 TINY = [  # what makes the real recipes run in seconds on 2 CPU cores
     *("--use_cpu", "true", "--bf16", "false", "--dtype", "float32", "--report_to", "none"),
     *("--video_fps", "None", "--video_num_frames", "4", "--video_max_pixels", str(56 * 56)),
-    *("--logging_steps", "1", "--activation_checkpointing", "false", "--gradient_accumulation_steps", "1"),
+    *("--logging_steps", "1", "--activation_checkpointing", "false", "--gradient_accumulation_steps", "1", "--steps_per_generation", "1"),
     *("--per_device_train_batch_size", "4", "--num_generations", "2", "--max_completion_length", "12"),
     # Small clips of two families, starting high: the tiny model answers nothing right, so levels come down.
     *("--online_resolution", "64", "--online_configs", "direction,chip_container", "--online_start_level", "3"),
