@@ -64,7 +64,10 @@ def built(tmp_path_factory):
         (["--out", "x", "--splits", ""], "argument --splits: must not be empty"),
         (["--out", "x", "--general-size", "-1"], "argument --general-size: must be >= 0"),
         (["--out", "x", "--configs", "sft", "--mixture-size", "0"], "the size of mixture 'sft' must be a whole number between 1"),
-        (["--out", "x", "--configs", "sft", "--mixture-size", "sft=x"], "argument --mixture-size: mixture size sft='x' is not a whole number"),
+        (
+            ["--out", "x", "--configs", "sft", "--mixture-size", "sft=x"],
+            "argument --mixture-size: mixture size sft='x' is not a whole number",
+        ),
         (["--out", "x", "--configs", "sft", "--cot", "model", "--cot-model", "m", "--cot-base-url", "localhost:8000"], "http(s) URL"),
         (["--out", "x", "--cot-timeout", "0"], "argument --cot-timeout: must be in [1, 3600]"),
     ],
