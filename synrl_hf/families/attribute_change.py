@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import motion
+from .. import motion, shapes
 from ..narration import Context, Writer, narrate_events
 from ..palette import COLORS, SHAPES
 from ..questions import interval, multiple_choice, ordinal, pick, sequence
@@ -68,14 +68,14 @@ class AttributeChange(Family):
         choices = {"color": list(COLORS), "shape": SHAPES, "size": params.sizes}
         state = {attribute: pick(rng, values) for attribute, values in choices.items()}
         obj = SceneObject("obj0", state["shape"], state["color"], state["size"])
-        changes, events, biggest = [], [], state["size"]
+        changes, events, reach = [], [], shapes.radius(state["shape"], state["size"])
         for frame, attribute in zip(frames, plan["changes"]):
             old = state[attribute]
             state[attribute] = pick(rng, [v for v in choices[attribute] if v != old])
             changes.append(StyleChange(frame, **{attribute: state[attribute]}))
             events.append(Event(frame, "change", [obj.id], f"{attribute}: {old} -> {state[attribute]}"))
-            biggest = max(biggest, state["size"])
-        x, y = motion.place_path(rng, *_drift(rng, params.drift, num_frames), biggest)
+            reach = max(reach, shapes.radius(state["shape"], state["size"]))
+        x, y = motion.place_path(rng, *_drift(rng, params.drift, num_frames), reach)
         track = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool), style_changes=changes)
         return Timeline(FPS, num_frames, [obj], {obj.id: track}, events)
 

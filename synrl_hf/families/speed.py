@@ -1,7 +1,8 @@
 """speed: which object is faster, and whether (and when) an object's speed changes.
 
-Every object bounces inside its own region of the frame from a random spot in a random heading,
-so a single frame shows where objects are but never how fast they go. Speed changes here are
+Every object glides about the whole frame from a random spot in a random heading, bouncing off the
+walls and each other (:mod:`synrl_hf.billiards`), so a single frame shows where objects are but never
+how fast they go. Speed changes here are
 abrupt (a switch between two speeds, or a pause); gradual changes are the ``acceleration`` family.
 """
 
@@ -13,10 +14,11 @@ from typing import Any
 import numpy as np
 
 from .. import motion
+from ..billiards import billiards
 from ..narration import Context, Writer, mean_speeds, narrate_events, pct, say_speeds
 from ..pixels import PixelScene, asked_objects, describe, moving_runs, speeds, stem, step_fit
 from ..questions import interval, multiple_choice, pick, yes_no
-from ..timeline import Event, Timeline, Track
+from ..timeline import Event, Timeline
 from .base import FPS, Family, Params, draw_num_frames
 
 CHANGES = {
@@ -37,7 +39,7 @@ EVENT_PHRASES = {
 
 @dataclass(frozen=True)
 class SpeedParams(Params):
-    objects: int = 4  # 2 to 4, one per quadrant; four gives "which is fastest" four options
+    objects: int = 4  # four gives "which is fastest" four options
     size: tuple[float, float] = (0.07, 0.11)
     slowest: tuple[float, float] = (0.06, 0.1)  # canvas units per second
     gap: tuple[float, float] = (1.4, 1.7)  # ratio between the speeds of two objects
@@ -74,11 +76,7 @@ class Speed(Family):
             profile, events = _target_profile(rng, params, plan, num_frames, objects[0].id)
             top = params.slowest[1] * params.change_ratio[1]
             profiles = [profile] + [np.full(num_frames - 1, rng.uniform(params.slowest[0], top)) for _ in objects[1:]]
-        tracks = {}
-        for obj, box, speeds in zip(objects, motion.grid_cells(rng, len(objects)), profiles):
-            x, y = motion.bounce_in_box(rng, speeds, box, obj, FPS)
-            tracks[obj.id] = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
-        return Timeline(FPS, num_frames, objects, tracks, events)
+        return Timeline(FPS, num_frames, objects, billiards(rng, objects, profiles, FPS), events)
 
     def ask(self, rng, timeline, plan):
         objects = timeline.objects
