@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .motion import COMPASS
+from .palette import COLORS
 from .questions import format_interval, ordinal
 
 COLOR_TOLERANCE = 60
@@ -91,6 +92,51 @@ def measure(frames: np.ndarray, rgb: Sequence[int], size_px: float, min_pixels: 
         cols["area"][f] = xs.size
         cols["x0"][f], cols["x1"][f], cols["y0"][f], cols["y1"][f] = xs.min(), xs.max(), ys.min(), ys.max()
     return PixelTrack(**cols)
+
+
+def palette_name(rgb: Sequence[float]) -> str:
+    """The palette color nearest to ``rgb`` (largest per-channel difference)."""
+    return min(COLORS, key=lambda name: max(abs(float(c) - float(v)) for c, v in zip(COLORS[name], rgb)))
+
+
+def ink_pixels(frame: np.ndarray, strength: int = COLOR_TOLERANCE) -> np.ndarray:
+    """(H, W) bool: pixels clearly darker than the white background in some channel (anything drawn)."""
+    darkest = np.minimum(np.minimum(frame[..., 0], frame[..., 1]), frame[..., 2])  # much faster than min over a 3-wide axis
+    return darkest < 255 - strength
+
+
+LUMA = np.array([0.299, 0.587, 0.114])  # BT.601: H.264's yuv420p keeps luma at full resolution, color at half
+
+
+def coverage(frame: np.ndarray, rgb: Sequence[int], tolerance: int = COLOR_TOLERANCE) -> np.ndarray:
+    """(H, W) how much of each pixel the color ``rgb`` covers over the white background.
+
+    A pixel counts if its color is a blend of ``rgb`` and white (within ``tolerance`` per channel):
+    other colors, the ink of a marker or an outline count as nothing. How much it covers is read from
+    the luma, which H.264's yuv420p keeps at full resolution (it halves color), so edges stay sharp.
+    """
+    toward = 255.0 - np.asarray(rgb, float)
+    dark = 255.0 - frame.astype(float)
+    share = dark @ toward / float(toward @ toward)
+    blend = np.abs(dark - share[..., None] * toward).max(axis=-1) <= tolerance
+    return np.where(blend, np.clip(dark @ LUMA / float(toward @ LUMA), 0.0, 1.0), 0.0)
+
+
+def canonical(alpha: np.ndarray, side: int = 32, span: float = 2.4) -> np.ndarray | None:
+    """The coverage ``alpha`` around its centroid, resampled so that sqrt(area) spans side / span pixels:
+    the object's outline at one scale, whatever its size and sub-pixel place (None if nothing is drawn)."""
+    from PIL import Image
+
+    area = float(alpha.sum())
+    if area < 4:
+        return None
+    ys, xs = np.indices(alpha.shape)
+    cx, cy = (alpha * xs).sum() / area + 0.5, (alpha * ys).sum() / area + 0.5
+    half = span * math.sqrt(area) / 2
+    pad = int(math.ceil(half)) + 1  # the box may reach past the frame's edge: the background is empty
+    image = Image.fromarray(np.pad(alpha.astype(np.float32), pad))
+    box = (cx - half + pad, cy - half + pad, cx + half + pad, cy + half + pad)
+    return np.asarray(image.resize((side, side), Image.Resampling.BILINEAR, box=box))
 
 
 def marker_angles(frames: np.ndarray, track: PixelTrack, size_px: float) -> np.ndarray:

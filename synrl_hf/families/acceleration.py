@@ -15,6 +15,7 @@ import numpy as np
 from .. import motion
 from ..billiards import billiards
 from ..narration import Context, Writer, narrate_events, pct
+from ..perception import CONTACT_GAP, px
 from ..pixels import PixelScene, asked_objects, knot_fit, ramp_fit, speeds, stem
 from ..questions import interval, multiple_choice, pick, yes_no
 from ..timeline import Event, Timeline
@@ -51,11 +52,22 @@ class AccelerationParams(Params):
     ratio: tuple[float, float] = (2.5, 3.5)  # fast / slow speed
 
 
+ROUND2 = {"duration": (8.0, 12.0), "objects": 2, "ratio": (1.7, 2.2)}
+PERCEPTUAL_CONTRACT = {
+    "trend, check, when": (
+        f"the object glides in straight lines and turns only at a wall or another object (outlines within {px(CONTACT_GAP)})",
+        f"a changing speed goes between a slow and a fast pace at least {AccelerationParams.ratio[0]} times apart "
+        f"({ROUND2['ratio'][0]} in round2), as measured on the drawn centers; a constant one stays within a few percent",
+        "a ramp (the when question) lasts at least a third of the clip",
+    ),
+}
+
+
 class Acceleration(Family):
     name = "acceleration"
     category = "short_term"
     Params = AccelerationParams
-    round2 = {"duration": (8.0, 12.0), "objects": 2, "ratio": (1.7, 2.2)}
+    round2 = ROUND2
 
     KINDS = ("trend", "check", "when")
 

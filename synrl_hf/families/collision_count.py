@@ -1,4 +1,9 @@
-"""collision_count: how many times an object touches the frame's walls during continuous motion."""
+"""collision_count: how many times an object touches the frame's walls during continuous motion.
+
+A corner is never hit: two contacts (with the same wall or two walls) are always at least
+``MIN_COUNT_GAP`` frames apart, so every contact a viewer can count is one bounce, and a bounce near
+a corner is two plainly separate touches of two walls.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,14 @@ import numpy as np
 
 from .. import motion
 from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural
+from ..perception import CONTACT_GAP, MIN_COUNT_GAP, px, seconds
 from ..pixels import PixelScene, Unreadable, asked_objects, moving_runs, ordinals_in, stem
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
 from ..shapes import outline
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
-WALL_GAP = 0.004  # canvas units between the outline and the frame edge at contact
+WALL_GAP = CONTACT_GAP  # between the outline and the frame edge at contact: a touch
 EVENT_PHRASES = {
     "wall_contact": (
         "At {t} the {obj} touches the {detail} wall: that is contact {n}.",
@@ -30,6 +36,16 @@ class CollisionParams(Params):
     count: tuple[int, int] = (1, 6)  # wall contacts, drawn uniformly (the answer)
     size: tuple[float, float] = (0.08, 0.14)
     speed: tuple[float, float] = (0.25, 1.6)  # canvas widths per second
+
+
+PERCEPTUAL_CONTRACT = {
+    "count, count_choice, when": (
+        f"at each contact the outline is drawn touching the wall: within {px(WALL_GAP)} of the frame edge, plus anti-aliasing",
+        f"two contacts are at least {seconds(MIN_COUNT_GAP)} apart, whichever walls they touch (no corner hits), "
+        f"and at least {seconds(motion.MIN_EVENT_GAP)} from the clip's ends",
+        "between contacts the object moves in a straight line at a constant speed; it turns only at a wall",
+    ),
+}
 
 
 class CollisionCount(Family):
@@ -187,4 +203,4 @@ def _well_separated(contacts: list[motion.Contact], num_frames: int) -> bool:
     if any(f < motion.MIN_EVENT_GAP or f > num_frames - 1 - motion.MIN_EVENT_GAP for f in frames):
         return False
     # A near-corner hit (two walls within a few frames) would look like a single contact.
-    return all(b - a >= 2 * motion.MIN_EVENT_GAP for a, b in zip(frames, frames[1:]))
+    return all(b - a >= MIN_COUNT_GAP for a, b in zip(frames, frames[1:]))

@@ -8,6 +8,7 @@ abrupt (a switch between two speeds, or a pause); gradual changes are the ``acce
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from .. import motion
 from ..billiards import billiards
 from ..narration import Context, Writer, mean_speeds, narrate_events, pct, say_speeds
+from ..perception import CONTACT_GAP, MIN_STOP_PATH, px, seconds
 from ..pixels import PixelScene, asked_objects, describe, moving_runs, speeds, stem, step_fit
 from ..questions import interval, multiple_choice, pick, yes_no
 from ..timeline import Event, Timeline
@@ -46,11 +48,26 @@ class SpeedParams(Params):
     change_ratio: tuple[float, float] = (2.0, 3.0)  # fast / slow when an object switches speed
 
 
+ROUND2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35), "change_ratio": (1.5, 2.0)}
+PERCEPTUAL_CONTRACT = {
+    "all kinds": (f"every object glides in straight lines and turns only at a wall or another object (outlines within {px(CONTACT_GAP)})",),
+    "extreme, compare": (
+        f"the objects keep constant speeds, each at least {SpeedParams.gap[0]} times the next slower one ({ROUND2['gap'][0]} in "
+        "round2), as measured on the drawn centers over a few frames",
+    ),
+    "change, when": (
+        f"a switch of speed is by a factor of at least {SpeedParams.change_ratio[0]} ({ROUND2['change_ratio'][0]} in round2), "
+        "and the faster or slower stretch lasts at least a quarter of the clip",
+        f"a pause lasts at least a sixth of the clip (at least {seconds(20)}) and comes after a path of at least {px(MIN_STOP_PATH)}",
+    ),
+}
+
+
 class Speed(Family):
     name = "speed"
     category = "short_term"
     Params = SpeedParams
-    round2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35), "change_ratio": (1.5, 2.0)}
+    round2 = ROUND2
 
     KINDS = ("extreme", "compare", "change", "when")
 
@@ -215,7 +232,9 @@ def _target_profile(rng, params, plan, num_frames, oid):
         # Any speed the changing profiles pass through, so the pace alone never gives it away.
         return np.full(num_frames - 1, rng.uniform(slow, fast)), []
     if change == "stop_and_go":
-        stop, resume = motion.split_points(rng, num_frames, 2, min_gap=num_frames // 6, edge=num_frames // 5)
+        # The pause comes after a path of MIN_STOP_PATH at the least, even at the slowest pace.
+        edge = max(num_frames // 5, math.ceil(MIN_STOP_PATH * FPS / params.slowest[0]))
+        stop, resume = motion.split_points(rng, num_frames, 2, min_gap=num_frames // 6, edge=edge)
         speeds[:] = rng.uniform(slow, fast)
         speeds[stop:resume] = 0.0
         return speeds, [Event(stop, "stop", [oid]), Event(resume, "resume", [oid])]

@@ -15,6 +15,7 @@ import numpy as np
 from .. import motion
 from ..billiards import billiards
 from ..narration import Context, Writer, mean_speeds, say_speeds
+from ..perception import CONTACT_GAP, px
 from ..pixels import PixelScene, asked_objects, describe, stem
 from ..questions import multiple_choice, number, ordinal, pick, sequence
 from ..timeline import Timeline
@@ -29,11 +30,21 @@ class VelocityParams(Params):
     gap: tuple[float, float] = (1.4, 1.7)  # speed ratio between neighbours in the ranking
 
 
+ROUND2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35)}
+PERCEPTUAL_CONTRACT = {
+    "rank, second, faster_count": (
+        f"every object glides in straight lines and turns only at a wall or another object (outlines within {px(CONTACT_GAP)})",
+        f"each object keeps one speed, at least {VelocityParams.gap[0]} times the next slower one ({ROUND2['gap'][0]} in round2), "
+        "as measured on the drawn centers over a few frames",
+    ),
+}
+
+
 class VelocityComparison(Family):
     name = "velocity_comparison"
     category = "short_term"
     Params = VelocityParams
-    round2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35)}
+    round2 = ROUND2
 
     KINDS = ("rank", "second", "faster_count")
 
