@@ -234,7 +234,7 @@ def _changes_in_pixels(frames: np.ndarray) -> list[tuple[int, str]]:
             raise Unreadable(f"no object is drawn in frame {f}")
         box = (slice(max(rows[0] - 2, 0), rows[-1] + 3), slice(max(cols[0] - 2, 0), cols[-1] + 3))  # the object, with its soft edge
         labels.append(palette_name(np.median(frame[box][drawn[box]], axis=0)))
-        alpha = coverage(frame[box], COLORS[labels[-1]])
+        alpha = coverage(frame[box], COLORS[labels[-1]], tolerance=None)  # the one object: its blurred edges count too
         area[f] = alpha.sum()
         outline.append(canonical(alpha))
     log_area = np.log(area)

@@ -22,6 +22,7 @@ from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
 WALL_GAP = CONTACT_GAP  # between the outline and the frame edge at contact: a touch
+MIN_NORMAL_SPEED = 0.1  # canvas units per second towards and away from a wall it touches
 EVENT_PHRASES = {
     "wall_contact": (
         "At {t} the {obj} touches the {detail} wall: that is contact {n}.",
@@ -43,6 +44,8 @@ PERCEPTUAL_CONTRACT = {
         f"at each contact the outline is drawn touching the wall: within {px(WALL_GAP)} of the frame edge, plus anti-aliasing",
         f"two contacts are at least {seconds(MIN_COUNT_GAP)} apart, whichever walls they touch (no corner hits), "
         f"and at least {seconds(motion.MIN_EVENT_GAP)} from the clip's ends",
+        f"it comes into each contact and leaves it at {px(MIN_NORMAL_SPEED)} per second or more across the wall "
+        f"({px(MIN_NORMAL_SPEED * MIN_COUNT_GAP / 2 / 30)} in the 5 frames either side): no grazing touches",
         "between contacts the object moves in a straight line at a constant speed; it turns only at a wall",
     ),
 }
@@ -86,7 +89,9 @@ class CollisionCount(Family):
             contacts = motion.bounce_contacts(x0, vx, lo_x, hi_x, duration, ("left", "right"), FPS)
             contacts += motion.bounce_contacts(y0, vy, lo_y, hi_y, duration, ("top", "bottom"), FPS)
             contacts.sort(key=lambda c: c.time)
-            if len(contacts) == plan["count"] and _well_separated(contacts, num_frames):
+            # A bounce is seen as one: the object comes in and leaves at MIN_NORMAL_SPEED or more, never grazing.
+            square = all(abs(vx if c.wall in ("left", "right") else vy) >= MIN_NORMAL_SPEED for c in contacts)
+            if len(contacts) == plan["count"] and square and _well_separated(contacts, num_frames):
                 break
         else:
             raise RuntimeError(f"could not realise {plan['count']} wall contacts in {duration:.1f} s")

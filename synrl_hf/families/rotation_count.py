@@ -161,7 +161,7 @@ class RotationCount(Family):
         row = scene.row
         (obj, *_) = asked_objects(row)
         track = scene.track(obj)
-        angle = marker_angles(scene.frames, track, obj["size"])
+        angle = marker_angles(scene.frames, track, obj["size"], obj["rgb"])
         found = ~np.isnan(angle)
         if found.sum() < 0.9 * len(angle):
             raise Unreadable("the rotation marker is not found")
