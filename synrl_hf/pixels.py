@@ -29,11 +29,11 @@ import numpy as np
 
 from .motion import COMPASS
 from .palette import COLORS
-from .questions import format_interval, ordinal
+from .questions import ORDINAL_WORDS, format_interval
 
 COLOR_TOLERANCE = 60
 MARKER_REACH = 0.4  # of the object's size: most of the rotation marker, and inside every shape but a star's valleys
-ORDINALS = {ordinal(n): n for n in range(1, 9)}
+ORDINALS = {word: n for n, word in enumerate(ORDINAL_WORDS, 1)}
 
 
 class Unreadable(Exception):
