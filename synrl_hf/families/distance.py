@@ -203,7 +203,11 @@ class Distance(Family):
         a, b = ctx.objects[0].id, ctx.objects[1].id
         names = {"a": ctx.names[a], "b": ctx.names[b]}
         narrate_events(
-            ctx, w, [e for e in ctx.tl.events if e.objects == [a, b]], EVENT_PHRASES, lambda e: {**names, "d": pct(gap(a, b, e.frame))}
+            ctx,
+            w,
+            [e for e in ctx.tl.events if e.objects == [a, b] or e.type == "bounce"],
+            EVENT_PHRASES,
+            lambda e: {**names, "d": pct(gap(a, b, e.frame))},
         )
 
     def answer_from_pixels(self, scene: PixelScene) -> str:

@@ -35,7 +35,7 @@ SHAPE_NAMES = {
 PATH_SHAPES = tuple(SHAPE_NAMES)
 MIN_TRACE = 30  # frames: the shortest time a shape is traced in, so it can be followed
 SPIRAL_TURNS = 2  # a spiral winds twice: well above the 1.5 turns the pixel reader takes for one
-SPIRAL_INNER = 0.5  # the innermost radius, of the outermost: loops visibly widen without closing in on a point
+SPIRAL_INNER = 0.4  # the innermost radius, of the outermost: loops plainly widen, and never close in on a point
 # The radius of the smallest loop each curved path turns in, for a path one unit across (_unit_path).
 LOOP_RADIUS = {"circular": 0.5, "spiral": 0.5 * SPIRAL_INNER, "figure_eight": 0.25}
 EVENT_PHRASES = {
