@@ -370,8 +370,9 @@ def motion_bounds(p: np.ndarray, still: float) -> tuple[int, int]:
 
 
 def stop_frame(p: np.ndarray, still: float) -> int:
-    """First frame from which the object stays where it ends."""
-    away = np.flatnonzero(np.hypot(*(p - p[-1]).T) > still)
+    """First frame from which the object stays where it ends (within ``still``, and at least a pixel:
+    a neighbour passing close shifts a resting object's centroid by about half a pixel after H.264)."""
+    away = np.flatnonzero(np.hypot(*(p - p[-1]).T) > max(still, 1.0))
     if not away.size:
         return 0
     return min(int(away[-1]) + 1, len(p) - 1)

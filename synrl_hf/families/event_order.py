@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import motion
+from .. import motion, shapes
 from ..narration import Context, Writer
 from ..palette import COLORS, ROTATION_SHAPES
 from ..perception import px, seconds
@@ -234,17 +234,25 @@ def _action_in_pixels(scene: PixelScene, obj: dict) -> tuple[int, int, str]:
     around = frames[:, top:bottom, left:right]
     track = measure(around, obj["rgb"], obj["size"])
     found = track.found
-    # Its coverage near where it is drawn: the area it covers, and its outline (marker included) at one scale.
+    # Its coverage where it is drawn: the area it covers, and its outline (marker included) at one scale.
+    # Only within its own reach (grown as much as its pixels say): a neighbour close by is not part of it.
     ys, xs = np.indices(around.shape[1:3]) + 0.5
+    grown = np.sqrt(np.clip(np.nan_to_num(track.area) / max(float(np.nanmedian(track.area[:EDGE])), 1.0), 1.0, GROW**2))
+    own = shapes.MAX_RADIUS * obj["size"] * grown + 1.5
     area, outline = np.zeros(len(frames)), [None] * len(frames)
     for f in np.flatnonzero(found):
-        alpha = coverage(around[f], obj["rgb"]) * (np.hypot(xs - track.x[f], ys - track.y[f]) <= reach)
+        alpha = coverage(around[f], obj["rgb"]) * (np.hypot(xs - track.x[f], ys - track.y[f]) <= own[f])
         area[f], outline[f] = alpha.sum(), canonical(alpha)
-    at_rest = [outline[f] for f in range(EDGE) if outline[f] is not None]
-    if not at_rest:
-        raise Unreadable(f"the {describe(obj)} is not drawn at the start")
-    rest_outline, rest_area = np.mean(at_rest, axis=0), float(np.median(area[:EDGE]))
-    turned = np.array([0.0 if o is None else float(np.abs(o - rest_outline).sum() / rest_outline.sum()) for o in outline])
+    # It rests in the first and the last frames. A long clip's second H.264 group of pictures (from
+    # frame 250) draws a still object a little differently: each frame is compared with the nearer look.
+    looks = []
+    for ends in (range(EDGE), range(len(frames) - EDGE, len(frames))):
+        at_rest = [outline[f] for f in ends if outline[f] is not None]
+        if not at_rest:
+            raise Unreadable(f"the {describe(obj)} is not drawn at rest at both ends of the clip")
+        looks.append(np.mean(at_rest, axis=0))
+    rest_area = float(np.median(area[:EDGE]))
+    turned = np.array([0.0 if o is None else min(float(np.abs(o - look).sum() / look.sum()) for look in looks) for o in outline])
     shown = found & (area >= rest_area / 2)  # a few pixels of a similar color at the edge of another are not the object
     flags = {
         "hidden": ~shown,
