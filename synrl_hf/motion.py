@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .palette import COLORS, SHAPES
-from .shapes import outline
+from .shapes import outline, radius
 from .timeline import SceneObject
 
 MARGIN = 0.02  # free space between any object and the frame edge, so nothing is ever cut off
-MIN_EVENT_GAP = 3  # frames between two counted events, so each is drawn on its own
+MIN_EVENT_GAP = 3  # frames between two timed events of one kind, so each is drawn on its own
 
 COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
 # Unit vectors on screen (y down): north is up.
@@ -46,13 +46,19 @@ def half_extents(obj: SceneObject, angle: float = 0.0) -> tuple[float, float]:
     return float(np.abs(points[:, 0]).max()), float(np.abs(points[:, 1]).max())
 
 
+def reach(obj: SceneObject) -> float:
+    """How far the object's outline reaches from its center, at any rotation (canvas units)."""
+    return radius(obj.shape, obj.size, obj.height)
+
+
 def describe(obj: SceneObject) -> str:
     return f"{obj.color} {obj.shape}"
 
 
-def place_path(rng: np.random.Generator, rel_x: np.ndarray, rel_y: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """Translate a relative path to a uniformly drawn spot where the whole object stays in frame."""
-    half = size / 2 + MARGIN
+def place_path(rng: np.random.Generator, rel_x: np.ndarray, rel_y: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Translate a relative path to a uniformly drawn spot where an object reaching ``reach`` from its
+    center stays in frame."""
+    half = reach + MARGIN
     lo_x, hi_x = half - rel_x.min(), 1 - half - rel_x.max()
     lo_y, hi_y = half - rel_y.min(), 1 - half - rel_y.max()
     if lo_x > hi_x or lo_y > hi_y:
@@ -60,8 +66,8 @@ def place_path(rng: np.random.Generator, rel_x: np.ndarray, rel_y: np.ndarray, s
     return rel_x + rng.uniform(lo_x, hi_x), rel_y + rng.uniform(lo_y, hi_y)
 
 
-def in_frame(x: np.ndarray, y: np.ndarray, size: float) -> bool:
-    half = size / 2 + MARGIN - 1e-9
+def in_frame(x: np.ndarray, y: np.ndarray, reach: float) -> bool:
+    half = reach + MARGIN - 1e-9
     return bool(x.min() >= half and x.max() <= 1 - half and y.min() >= half and y.max() <= 1 - half)
 
 
@@ -114,13 +120,13 @@ def piecewise_path(
 
 
 def separated(objects: list[SceneObject], tracks: dict, gap: float = MARGIN) -> bool:
-    """True when no two visible objects ever overlap (bounding circles plus ``gap``)."""
+    """True when no two visible objects ever come within ``gap`` of each other (bounding circles)."""
     for i, a in enumerate(objects):
         for b in objects[i + 1 :]:
             ta, tb = tracks[a.id], tracks[b.id]
             both = ta.visible & tb.visible
             dist = np.hypot(ta.x - tb.x, ta.y - tb.y)[both]
-            limit = (max(a.size, a.height or 0) + max(b.size, b.height or 0)) / 2 * math.sqrt(2) + gap
+            limit = reach(a) + reach(b) + gap
             if dist.size and dist.min() < limit:
                 return False
     return True
@@ -141,8 +147,10 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in canvas units
 def grid_cells(rng: np.random.Generator, count: int) -> list[Box]:
     """One disjoint region per object (whole frame, halves or quadrants, in random order).
 
-    An object that stays inside its own region (see ``center_bounds``) can never overlap another,
-    so several objects can move freely without rejection sampling their paths against each other.
+    An object that stays inside its own region (see ``center_bounds``) can never overlap another, so
+    several objects can be placed, spin or trace their paths without checking them against each other.
+    Nothing turns back at a region's edge: no viewer could see why (objects that bounce use
+    :mod:`synrl_hf.billiards`, off the frame's walls and each other).
     """
     if count == 1:
         return [(0.0, 0.0, 1.0, 1.0)]
@@ -157,7 +165,7 @@ def grid_cells(rng: np.random.Generator, count: int) -> list[Box]:
 
 def center_bounds(box: Box, obj: SceneObject) -> Box:
     """Where the object's center may go so that, at any rotation, it keeps MARGIN inside ``box``."""
-    pad = max(obj.size, obj.height or 0) / 2 * math.sqrt(2) + MARGIN
+    pad = reach(obj) + MARGIN
     x0, y0, x1, y1 = box
     return x0 + pad, y0 + pad, x1 - pad, y1 - pad
 
@@ -172,20 +180,6 @@ def place_in_box(
     if lo_x > hi_x or lo_y > hi_y:
         return None
     return rel_x + rng.uniform(lo_x, hi_x), rel_y + rng.uniform(lo_y, hi_y)
-
-
-def bounce_in_box(rng: np.random.Generator, speeds: np.ndarray, box: Box, obj: SceneObject, fps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Billiard motion inside ``box`` from a random spot in a random heading.
-
-    ``speeds[f]`` (canvas units/s) is the speed from frame f to f + 1, so any speed profile keeps
-    its exact path length; reflections keep the speed, and the start spot and heading are drawn
-    independently of it, so no single frame tells a fast object from a slow one.
-    """
-    lo_x, lo_y, hi_x, hi_y = center_bounds(box, obj)
-    distance = np.concatenate([[0.0], np.cumsum(speeds) / fps])
-    heading = rng.uniform(0, 2 * math.pi)
-    x0, y0 = rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)
-    return bounce_axis(x0, math.cos(heading), lo_x, hi_x, distance), bounce_axis(y0, math.sin(heading), lo_y, hi_y, distance)
 
 
 def speed_ladder(rng: np.random.Generator, count: int, slowest: tuple[float, float], ratio: tuple[float, float]) -> np.ndarray:

@@ -7,8 +7,8 @@ frames. The row tells which objects exist (``objects``: color, shape, size) and 
 trajectory chains); ``events``, ``tracks`` and ``states`` are never read. Objects are found per frame
 by their palette color (within ``COLOR_TOLERANCE`` per channel, after H.264 and chroma subsampling),
 as a robust centroid (median, then the mean of the pixels near it), a bounding box and a pixel count
-(:func:`measure`). Rotation is read from the rotation marker (the dark ring of the white dot near the
-object's edge) relative to the object's own color centroid (:func:`marker_angles`).
+(:func:`measure`). Rotation is read from the rotation marker (the white dot in its dark ring, which
+the object's color leaves uncovered) relative to the object's own color centroid (:func:`marker_angles`).
 
 What "visible" means is fixed in pixels of the decoded frames: an object is still when it moves less
 than :meth:`PixelScene.still_threshold` between frames; the families add their own thresholds
@@ -28,11 +28,12 @@ from typing import Any
 import numpy as np
 
 from .motion import COMPASS
-from .questions import format_interval, ordinal
+from .palette import COLORS
+from .questions import ORDINAL_WORDS, format_interval
 
 COLOR_TOLERANCE = 60
-DARK = 100  # max channel below this: the rotation marker's ink ring (every palette color has a channel >= 130)
-ORDINALS = {ordinal(n): n for n in range(1, 9)}
+MARKER_REACH = 0.4  # of the object's size: most of the rotation marker, and inside every shape but a star's valleys
+ORDINALS = {word: n for n, word in enumerate(ORDINAL_WORDS, 1)}
 
 
 class Unreadable(Exception):
@@ -93,24 +94,76 @@ def measure(frames: np.ndarray, rgb: Sequence[int], size_px: float, min_pixels: 
     return PixelTrack(**cols)
 
 
-def marker_angles(frames: np.ndarray, track: PixelTrack, size_px: float) -> np.ndarray:
+def palette_name(rgb: Sequence[float]) -> str:
+    """The palette color nearest to ``rgb`` (largest per-channel difference)."""
+    return min(COLORS, key=lambda name: max(abs(float(c) - float(v)) for c, v in zip(COLORS[name], rgb)))
+
+
+def ink_pixels(frame: np.ndarray, strength: int = COLOR_TOLERANCE) -> np.ndarray:
+    """(H, W) bool: pixels clearly darker than the white background in some channel (anything drawn)."""
+    darkest = np.minimum(np.minimum(frame[..., 0], frame[..., 1]), frame[..., 2])  # much faster than min over a 3-wide axis
+    return darkest < 255 - strength
+
+
+LUMA = np.array([0.299, 0.587, 0.114])  # BT.601: H.264's yuv420p keeps luma at full resolution, color at half
+
+
+def coverage(frame: np.ndarray, rgb: Sequence[int], tolerance: int | None = COLOR_TOLERANCE) -> np.ndarray:
+    """(H, W) how much of each pixel the color ``rgb`` covers over the white background.
+
+    How much is read from the luma, which H.264's yuv420p keeps at full resolution (it halves color),
+    so edges stay sharp. With a ``tolerance``, only pixels whose color is a blend of ``rgb`` and white
+    (within it per channel) count: other colors, a marker's or an outline's ink count as nothing.
+    Without one, anything drawn counts as that color (for a region where nothing else is drawn).
+    """
+    toward = 255.0 - np.asarray(rgb, float)
+    dark = 255.0 - frame.astype(float)
+    alpha = np.clip(dark @ LUMA / float(toward @ LUMA), 0.0, 1.0)
+    if tolerance is None:
+        return alpha
+    share = dark @ toward / float(toward @ toward)
+    return np.where(np.abs(dark - share[..., None] * toward).max(axis=-1) <= tolerance, alpha, 0.0)
+
+
+def canonical(alpha: np.ndarray, side: int = 32, span: float = 2.4) -> np.ndarray | None:
+    """The coverage ``alpha`` around its centroid, resampled so that sqrt(area) spans side / span pixels:
+    the object's outline at one scale, whatever its size and sub-pixel place (None if nothing is drawn)."""
+    from PIL import Image
+
+    area = float(alpha.sum())
+    if area < 4:
+        return None
+    ys, xs = np.indices(alpha.shape)
+    cx, cy = (alpha * xs).sum() / area + 0.5, (alpha * ys).sum() / area + 0.5
+    half = span * math.sqrt(area) / 2
+    pad = int(math.ceil(half)) + 1  # the box may reach past the frame's edge: the background is empty
+    image = Image.fromarray(np.pad(alpha.astype(np.float32), pad))
+    box = (cx - half + pad, cy - half + pad, cx + half + pad, cy + half + pad)
+    return np.asarray(image.resize((side, side), Image.Resampling.BILINEAR, box=box))
+
+
+def marker_angles(frames: np.ndarray, track: PixelTrack, size_px: float, rgb: Sequence[int]) -> np.ndarray:
     """Per frame, the direction (degrees clockwise from 12 o'clock) from the object's color centroid to
-    its rotation marker (the dark ring pixels within the object's reach). Both points are fixed to
-    the object, so the angle is the object's rotation up to a constant offset."""
+    its rotation marker: the centroid of what its color leaves uncovered near its middle (the marker's
+    white dot and ink ring; the gaps between a star's points cancel out by symmetry). Both points are
+    fixed to the object, so the angle is its rotation up to a constant offset. Small objects at low
+    resolution keep the dot's hole after H.264 even where its thin ring blurs into the color."""
     n = len(frames)
     out = np.full(n, np.nan)
-    reach = 0.6 * size_px + 2
-    dark = frames.max(axis=-1) < DARK
+    reach = MARKER_REACH * size_px
     for f in range(n):
         if not track.found[f]:
             continue
         cx, cy = track.x[f], track.y[f]
         x_lo, x_hi = int(max(cx - reach, 0)), int(min(cx + reach + 1, frames.shape[2]))
         y_lo, y_hi = int(max(cy - reach, 0)), int(min(cy + reach + 1, frames.shape[1]))
-        ys, xs = np.nonzero(dark[f, y_lo:y_hi, x_lo:x_hi])
-        if xs.size < 3:
+        window = frames[f, y_lo:y_hi, x_lo:x_hi]
+        ys, xs = np.indices(window.shape[:2]) + 0.5
+        xs, ys = xs + x_lo, ys + y_lo
+        uncovered = (1.0 - coverage(window, rgb)) * (np.hypot(xs - cx, ys - cy) <= reach)
+        if uncovered.sum() < 1.0:
             continue
-        mx, my = xs.mean() + 0.5 + x_lo, ys.mean() + 0.5 + y_lo
+        mx, my = (uncovered * xs).sum() / uncovered.sum(), (uncovered * ys).sum() / uncovered.sum()
         out[f] = math.degrees(math.atan2(mx - cx, -(my - cy)))
     return out
 
@@ -317,8 +370,9 @@ def motion_bounds(p: np.ndarray, still: float) -> tuple[int, int]:
 
 
 def stop_frame(p: np.ndarray, still: float) -> int:
-    """First frame from which the object stays where it ends."""
-    away = np.flatnonzero(np.hypot(*(p - p[-1]).T) > still)
+    """First frame from which the object stays where it ends (within ``still``, and at least a pixel:
+    a neighbour passing close shifts a resting object's centroid by about half a pixel after H.264)."""
+    away = np.flatnonzero(np.hypot(*(p - p[-1]).T) > max(still, 1.0))
     if not away.size:
         return 0
     return min(int(away[-1]) + 1, len(p) - 1)

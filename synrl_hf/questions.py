@@ -133,5 +133,12 @@ def prompt_text(question: Question) -> str:
     return f"{question.full_text}\n{ANSWER_INSTRUCTIONS[question.answer_type]} {REASONING_INSTRUCTION}"
 
 
+ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth")
+
+
 def ordinal(n: int) -> str:
-    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth"}.get(n, f"{n}th")
+    """1 -> "first" ... 12 -> "twelfth"; beyond, "13th", "21st", "22nd"."""
+    if 1 <= n <= len(ORDINAL_WORDS):
+        return ORDINAL_WORDS[n - 1]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

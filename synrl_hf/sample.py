@@ -38,6 +38,24 @@ class Scene:
     question: Question
 
 
+def _stages(family: str, index: int, seed: int, split: str, preset: str, params: dict[str, Any] | None):
+    """The family, its parameters, the sample's seed and one random stream per stage (plan, simulation, question)."""
+    fam = get_family(family)
+    check_split(split)
+    family_params = fam.params(preset, **(params or {}))
+    sample = sample_seed(seed, family, split, index)
+    # Independent streams per stage: a change to how questions are worded never moves the motion.
+    return fam, family_params, sample, [np.random.default_rng(s) for s in np.random.SeedSequence(sample).spawn(3)]
+
+
+def plan_scene(
+    family: str, index: int, seed: int = 0, split: str = "train", *, preset: str = "round1", params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The sample's plan alone (question kind, planned answer), as ``build_scene`` draws it, without simulating."""
+    fam, family_params, _, (plan_rng, _, _) = _stages(family, index, seed, split, preset, params)
+    return fam.plan(plan_rng, family_params)
+
+
 def build_scene(
     family: str,
     index: int,
@@ -47,12 +65,7 @@ def build_scene(
     preset: str = "round1",
     params: dict[str, Any] | None = None,
 ) -> Scene:
-    fam = get_family(family)
-    check_split(split)
-    family_params = fam.params(preset, **(params or {}))
-    sample = sample_seed(seed, family, split, index)
-    # Independent streams per stage: a change to how questions are worded never moves the motion.
-    plan_rng, sim_rng, ask_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(sample).spawn(3))
+    fam, family_params, sample, (plan_rng, sim_rng, ask_rng) = _stages(family, index, seed, split, preset, params)
     plan = fam.plan(plan_rng, family_params)
     timeline = fam.simulate(sim_rng, family_params, plan)
     question = fam.ask(ask_rng, timeline, plan)

@@ -1,6 +1,12 @@
 """Outlines of the drawable shapes, shared by the simulations (extents, contacts) and every renderer backend.
 
 All functions work in pixels around a center, y down, angle in degrees clockwise on screen.
+
+The palette shapes (circle, square, triangle, ...) are normalised to EQUAL AREA: at one ``size`` every
+one of them covers the area of the circle of diameter ``size``, so changing an object's shape never
+changes how big it looks (a square is narrower than its size, a triangle or a star reaches further).
+Each is centered on its centroid, so it turns about its middle and its color centroid is its center.
+Cards, boxes, captions and cups are sized by their box instead (width and height).
 """
 
 from __future__ import annotations
@@ -25,20 +31,33 @@ def _star(points: int = 5, inner: float = 0.45) -> np.ndarray:
     return np.stack([np.cos(angles) * radii, np.sin(angles) * radii], axis=1)
 
 
-# Unit outlines (fit in a 1x1 box centered on the origin).
+def polygon_area(points: np.ndarray) -> float:
+    """Area of a simple polygon (shoelace formula)."""
+    x, y = points[:, 0], points[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _equal_area(points: np.ndarray) -> np.ndarray:
+    return points * math.sqrt(polygon_area(_CIRCLE) / polygon_area(points))
+
+
+_CIRCLE = _regular(CIRCLE_SEGMENTS)
+# Unit outlines: a palette shape of size 1 has the circle's area; box-sized ones fit the 1x1 box.
 _UNIT = {
-    "circle": _regular(CIRCLE_SEGMENTS),
-    "square": np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]]),
-    "triangle": _regular(3) * np.array([1.0, 1.0]) + np.array([0.0, 0.08]),
-    "pentagon": _regular(5),
-    "hexagon": _regular(6, start_deg=0.0),
-    "star": _star(),
-    "diamond": np.array([[0.0, -0.5], [0.5, 0.0], [0.0, 0.5], [-0.5, 0.0]]),
+    "circle": _CIRCLE,
+    "square": _equal_area(np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])),
+    "triangle": _equal_area(_regular(3)),
+    "pentagon": _equal_area(_regular(5)),
+    "hexagon": _equal_area(_regular(6, start_deg=0.0)),
+    "star": _equal_area(_star()),
+    "diamond": _equal_area(np.array([[0.0, -0.5], [0.5, 0.0], [0.0, 0.5], [-0.5, 0.0]])),
     # A cup seen from the side: wide rim at the bottom, so it reads as covering what is under it.
     "cup": np.array([[-0.3, -0.5], [0.3, -0.5], [0.5, 0.5], [-0.5, 0.5]]),
 }
+_BOX = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
 RECTANGLES = ("card", "box", "text")
 SHAPES = tuple(_UNIT) + RECTANGLES
+EQUAL_AREA = ("circle", "square", "triangle", "pentagon", "hexagon", "star", "diamond")
 
 
 def rotate(points: np.ndarray, angle_deg: float) -> np.ndarray:
@@ -53,7 +72,7 @@ def rotate(points: np.ndarray, angle_deg: float) -> np.ndarray:
 def outline(shape: str, width: float, height: float | None = None, angle: float = 0.0) -> np.ndarray:
     """(N, 2) polygon in pixels relative to the center."""
     if shape in RECTANGLES:
-        unit = _UNIT["square"]
+        unit = _BOX
     else:
         try:
             unit = _UNIT[shape]
@@ -61,6 +80,15 @@ def outline(shape: str, width: float, height: float | None = None, angle: float 
             raise ValueError(f"unknown shape {shape!r}; valid shapes: {', '.join(SHAPES)}") from None
     scale = np.array([width, height if height is not None else width])
     return rotate(unit * scale, angle)
+
+
+def radius(shape: str, width: float, height: float | None = None) -> float:
+    """How far the outline reaches from its center in any direction, at any rotation."""
+    return float(np.hypot(*outline(shape, width, height).T).max())
+
+
+RADIUS = {shape: radius(shape, 1.0) for shape in EQUAL_AREA}  # per unit size
+MAX_RADIUS = max(RADIUS.values())  # of any palette shape, per unit size: room for an object that may change shape
 
 
 def marker_center(size: float, angle: float) -> np.ndarray:

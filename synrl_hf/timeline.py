@@ -18,7 +18,9 @@ from .palette import COLORS
 
 @dataclass
 class SceneObject:
-    """Something drawn. ``size`` is the diameter (or width) in canvas units."""
+    """Something drawn. ``size`` is in canvas units: for a palette shape the diameter of the circle of
+    the same area (every palette shape of one size covers the same area), for a card, box, cup or text
+    its width."""
 
     id: str
     shape: str  # a palette shape, or "card", "cup", "box", "text" for long-term scenes

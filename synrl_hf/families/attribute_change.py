@@ -1,22 +1,29 @@
 """attribute_change: which attribute of an object (color, size, shape) changes, to what, and in what order.
 
 A single, slowly drifting object changes for "which", "order" and "when": its first and last frames
-each show one state drawn uniformly (every change picks uniformly among the other values), so only
-comparing states over time answers. "to_color" shows four objects of one shape that all change
+each show one state drawn uniformly (every change picks uniformly among the other values it may take),
+so only comparing states over time answers. "to_color" shows four objects of one shape that all change
 color at the same moment to four new colors, which are the four options: the last frame shows every
 option, and only following the asked object through the change tells which one is its own.
+
+Shapes are drawn at equal area (:mod:`synrl_hf.shapes`), so a shape change keeps the drawn area and a
+size change is never mistaken for one; a shape only changes into one whose outline differs visibly
+(the two, centered at equal area, overlap by at most ``MAX_SHAPE_OVERLAP``: never circle to hexagon).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import motion
+from .. import motion, shapes
 from ..narration import Context, Writer, narrate_events
 from ..palette import COLORS, SHAPES
+from ..perception import COLOR_AREA_TOLERANCE, MIN_SIZE_AREA_RATIO, SHAPE_AREA_TOLERANCE, px, seconds
+from ..pixels import PixelScene, Unreadable, canonical, coverage, ink_pixels, measure, ordinals_in, palette_name, stem
 from ..questions import interval, multiple_choice, ordinal, pick, sequence
 from ..timeline import Event, SceneObject, StyleChange, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -24,6 +31,12 @@ from .base import FPS, Family, Params, draw_num_frames
 ATTRIBUTES = ("color", "size", "shape")
 NOTHING = "nothing changes"
 RECOLORED = 4  # objects in "to_color": four old and four new colors use up the eight palette colors
+MAX_SHAPE_OVERLAP = 0.85  # intersection over union of two equal-area outlines a shape may change between
+WINDOW = 4  # frames on each side of a frame that the pixel reader compares (changes are further apart)
+# The least a shape change moves the outline at one scale (summed coverage difference, of the area):
+# two equal-area outlines overlapping by IoU differ by 2 (1 - IoU) / (1 + IoU) of the area. The reader
+# takes two thirds of it; drift and the codec move a 9 px object's outline by less than half of it.
+SHAPE_STEP = 2 / 3 * 2 * (1 - MAX_SHAPE_OVERLAP) / (1 + MAX_SHAPE_OVERLAP)
 EVENT_PHRASES = {
     "change": ("At {t} {change}.", "{t}: {change}.", "Then at {t} {change}."),
 }
@@ -35,6 +48,23 @@ class AttributeChangeParams(Params):
     sizes: tuple[float, ...] = (0.07, 0.1, 0.14, 0.2)  # size levels, each ~1.4x the one before
     drift: float = 0.15  # longest distance (canvas units) the object moves over the whole clip
     min_gap: int = 12  # frames between two changes (and from the clip's ends)
+
+
+PERCEPTUAL_CONTRACT = {
+    "which, order, when": (
+        f"a shape change keeps the drawn area within {SHAPE_AREA_TOLERANCE:.0%} (shapes have equal area) and changes the outline "
+        f"visibly: the two outlines, centered, overlap by at most {MAX_SHAPE_OVERLAP:.0%} (intersection over union)",
+        f"a size change alters the drawn area by at least {MIN_SIZE_AREA_RATIO}x, either way (sizes are 1.4x apart: 2x in area)",
+        f"a color change keeps the drawn area within {COLOR_AREA_TOLERANCE:.0%} and goes to another palette color",
+        f"changes are instant, one attribute at a time, at least `min_gap` frames apart and from the clip's ends "
+        f"({seconds(AttributeChangeParams.min_gap)} in round1, 9 frames in round2); the smallest object is "
+        f"{px(AttributeChangeParams.sizes[0])} across",
+    ),
+    "to_color": (
+        "the four objects share one shape and change color in the same frame, each to a color none of them had; "
+        "they drift slowly, so each one's place before and after the change is the same to within a pixel or two",
+    ),
+}
 
 
 class AttributeChange(Family):
@@ -75,14 +105,15 @@ class AttributeChange(Family):
         choices = {"color": list(COLORS), "shape": SHAPES, "size": params.sizes}
         state = {attribute: pick(rng, values) for attribute, values in choices.items()}
         obj = SceneObject("obj0", state["shape"], state["color"], state["size"])
-        changes, events, biggest = [], [], state["size"]
+        changes, events, reach = [], [], shapes.radius(state["shape"], state["size"])
         for frame, attribute in zip(frames, plan["changes"]):
             old = state[attribute]
-            state[attribute] = pick(rng, [v for v in choices[attribute] if v != old])
+            others = SHAPE_CHANGES[old] if attribute == "shape" else [v for v in choices[attribute] if v != old]
+            state[attribute] = pick(rng, others)
             changes.append(StyleChange(frame, **{attribute: state[attribute]}))
             events.append(Event(frame, "change", [obj.id], f"{attribute}: {old} -> {state[attribute]}"))
-            biggest = max(biggest, state["size"])
-        x, y = motion.place_path(rng, *_drift(rng, params.drift, num_frames), biggest)
+            reach = max(reach, shapes.radius(state["shape"], state["size"]))
+        x, y = motion.place_path(rng, *_drift(rng, params.drift, num_frames), reach)
         track = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool), style_changes=changes)
         return Timeline(FPS, num_frames, [obj], {obj.id: track}, events)
 
@@ -170,6 +201,121 @@ class AttributeChange(Family):
         if not ctx.tl.events:
             w.say(("From 0.00 s to the end ({end}) nothing about it changes: same color, same size, same shape.",), **ctx.fields())
         narrate_events(ctx, w, ctx.tl.events, EVENT_PHRASES, change)
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        kind = row["question_type"]
+        if kind == "to_color":
+            # Named by color and shape, or as "the <shape> that starts out <color>".
+            (obj,) = [o for o in row["objects"] if re.search(rf"\b{o['color']}\b", stem(row))]
+            return _recolored_to(scene, obj)
+        changes = _changes_in_pixels(scene.frames)
+        if kind == "which":
+            if len(changes) > 1:
+                raise Unreadable(f"read {len(changes)} changes, the question allows one")
+            return changes[0][1] if changes else NOTHING
+        if kind == "order":
+            return ", ".join(attribute for _, attribute in changes)
+        first, last = ordinals_in(stem(row))[:2]
+        if last > len(changes):
+            raise Unreadable(f"asked about change {last}, {len(changes)} seen")
+        return scene.interval(changes[first - 1][0], changes[last - 1][0])
+
+
+def _changes_in_pixels(frames: np.ndarray) -> list[tuple[int, str]]:
+    """(frame, attribute) of every change of the one object a clip shows, read off the pixels.
+
+    Per frame: the object's color (the palette color nearest to its strongly drawn pixels), its
+    coverage of that color, the area that covers and its outline at one scale (:func:`canonical`).
+    A change is a frame where the color label switches, or where the area (a size change) or the
+    outline (a shape change) before and after it differ by more than the drift and the codec make
+    them differ; changes are further apart than ``WINDOW`` frames, so windows on either side of one
+    hold one state each.
+    """
+    n = len(frames)
+    labels, area, outline = [], np.zeros(n), []
+    for f, frame in enumerate(frames):
+        drawn = ink_pixels(frame)
+        rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+        if rows.size < 2 or cols.size < 2:
+            raise Unreadable(f"no object is drawn in frame {f}")
+        box = (slice(max(rows[0] - 2, 0), rows[-1] + 3), slice(max(cols[0] - 2, 0), cols[-1] + 3))  # the object, with its soft edge
+        labels.append(palette_name(np.median(frame[box][drawn[box]], axis=0)))
+        alpha = coverage(frame[box], COLORS[labels[-1]], tolerance=None)  # the one object: its blurred edges count too
+        area[f] = alpha.sum()
+        outline.append(canonical(alpha))
+    log_area = np.log(area)
+    steps: dict[str, list[tuple[int, float]]] = {"color": [], "size": [], "shape": []}
+    for f in range(WINDOW, n - WINDOW + 1):
+        before, after = slice(f - WINDOW, f), slice(f, f + WINDOW)
+        if len(set(labels[before])) == 1 and len(set(labels[after])) == 1 and labels[f - 1] != labels[f]:
+            steps["color"].append((f, 1.0))
+        grown = abs(float(np.median(log_area[after]) - np.median(log_area[before])))
+        if grown > math.log(MIN_SIZE_AREA_RATIO) / 2:
+            steps["size"].append((f, grown))
+        a, b = np.mean(outline[before], axis=0), np.mean(outline[after], axis=0)
+        differs = float(np.abs(a - b).sum() / ((a + b).sum() / 2))
+        if differs > SHAPE_STEP:
+            steps["shape"].append((f, differs))
+    changes: list[tuple[int, str]] = []
+    for attribute in ("color", "size", "shape"):  # a size change blurs a small outline: shape steps near it are not shape changes
+        for f in _peaks(steps[attribute]):
+            if all(abs(f - g) > WINDOW for g, _ in changes):
+                changes.append((f, attribute))
+    return sorted(changes)
+
+
+def _peaks(steps: list[tuple[int, float]]) -> list[int]:
+    """The strongest frame of each run of nearby frames: around a change the windows straddle it for a few frames."""
+    peaks: list[tuple[int, float]] = []
+    for f, strength in steps:
+        if peaks and f - peaks[-1][0] <= WINDOW:
+            if strength > peaks[-1][1]:
+                peaks[-1] = (f, strength)
+            continue
+        peaks.append((f, strength))
+    return [f for f, _ in peaks]
+
+
+def _recolored_to(scene: PixelScene, obj: dict) -> str:
+    """The color the asked object of a "to_color" clip ends in, followed from where its own color is
+    first drawn: frame by frame, the drawn pixels near where it was (objects drift slowly, far apart)."""
+    frames = scene.frames
+    start = measure(frames[:WINDOW], obj["rgb"], obj["size"])
+    if not start.found.any():
+        raise Unreadable(f"the {obj['color']} {obj['shape']} is not drawn at the start")
+    x, y = float(np.nanmedian(start.x)), float(np.nanmedian(start.y))
+    reach = int(0.8 * obj["size"] + 3)
+    label = obj["color"]
+    for f, frame in enumerate(frames):
+        x0, y0 = max(int(x) - reach, 0), max(int(y) - reach, 0)
+        window = frame[y0 : int(y) + reach + 1, x0 : int(x) + reach + 1]
+        drawn = ink_pixels(window)
+        if drawn.sum() < 4:
+            raise Unreadable(f"lost the {obj['color']} {obj['shape']} in frame {f}")
+        ys, xs = np.nonzero(drawn)
+        x, y = x0 + xs.mean() + 0.5, y0 + ys.mean() + 0.5
+        label = palette_name(np.median(window[drawn], axis=0))
+    if label == obj["color"]:
+        raise Unreadable(f"the {obj['color']} {obj['shape']} never changes color")
+    return label
+
+
+def _overlap(a: str, b: str, resolution: int = 400) -> float:
+    """Intersection over union of two shapes' outlines at equal area, centered on each other."""
+    from PIL import Image, ImageDraw
+
+    masks = []
+    for shape in (a, b):
+        image = Image.new("1", (resolution, resolution), 0)
+        points = shapes.outline(shape, resolution / 2) + resolution / 2
+        ImageDraw.Draw(image).polygon([tuple(p) for p in points], fill=1)
+        masks.append(np.asarray(image))
+    return float((masks[0] & masks[1]).sum() / (masks[0] | masks[1]).sum())
+
+
+# The shapes each shape may change into: those whose outline differs visibly from it.
+SHAPE_CHANGES = {a: [b for b in SHAPES if b != a and _overlap(a, b) <= MAX_SHAPE_OVERLAP] for a in SHAPES}
 
 
 def _drift(rng, longest, num_frames):

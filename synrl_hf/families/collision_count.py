@@ -1,4 +1,9 @@
-"""collision_count: how many times an object touches the frame's walls during continuous motion."""
+"""collision_count: how many times an object touches the frame's walls during continuous motion.
+
+A corner is never hit: two contacts (with the same wall or two walls) are always at least
+``MIN_COUNT_GAP`` frames apart, so every contact a viewer can count is one bounce, and a bounce near
+a corner is two plainly separate touches of two walls.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ import numpy as np
 
 from .. import motion
 from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural
+from ..perception import CONTACT_GAP, MIN_COUNT_GAP, px, seconds
 from ..pixels import PixelScene, Unreadable, asked_objects, moving_runs, ordinals_in, stem
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
 from ..shapes import outline
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
-WALL_GAP = 0.004  # canvas units between the outline and the frame edge at contact
+WALL_GAP = CONTACT_GAP  # between the outline and the frame edge at contact: a touch
+MIN_NORMAL_SPEED = 0.1  # canvas units per second towards and away from a wall it touches
 EVENT_PHRASES = {
     "wall_contact": (
         "At {t} the {obj} touches the {detail} wall: that is contact {n}.",
@@ -30,6 +37,18 @@ class CollisionParams(Params):
     count: tuple[int, int] = (1, 6)  # wall contacts, drawn uniformly (the answer)
     size: tuple[float, float] = (0.08, 0.14)
     speed: tuple[float, float] = (0.25, 1.6)  # canvas widths per second
+
+
+PERCEPTUAL_CONTRACT = {
+    "count, count_choice, when": (
+        f"at each contact the outline is drawn touching the wall: within {px(WALL_GAP)} of the frame edge, plus anti-aliasing",
+        f"two contacts are at least {seconds(MIN_COUNT_GAP)} apart, whichever walls they touch (no corner hits), "
+        f"and at least {seconds(motion.MIN_EVENT_GAP)} from the clip's ends",
+        f"it comes into each contact and leaves it at {px(MIN_NORMAL_SPEED)} per second or more across the wall "
+        f"({px(MIN_NORMAL_SPEED * MIN_COUNT_GAP / 2 / 30)} in the 5 frames either side): no grazing touches",
+        "between contacts the object moves in a straight line at a constant speed; it turns only at a wall",
+    ),
+}
 
 
 class CollisionCount(Family):
@@ -77,7 +96,9 @@ class CollisionCount(Family):
             contacts = motion.bounce_contacts(x0, vx, lo_x, hi_x, duration, ("left", "right"), FPS)
             contacts += motion.bounce_contacts(y0, vy, lo_y, hi_y, duration, ("top", "bottom"), FPS)
             contacts.sort(key=lambda c: c.time)
-            if len(contacts) == plan["count"] and _well_separated(contacts, num_frames):
+            # A bounce is seen as one: the object comes in and leaves at MIN_NORMAL_SPEED or more, never grazing.
+            square = all(abs(vx if c.wall in ("left", "right") else vy) >= MIN_NORMAL_SPEED for c in contacts)
+            if len(contacts) == plan["count"] and square and _well_separated(contacts, num_frames):
                 break
         else:
             raise RuntimeError(f"could not realise {plan['count']} wall contacts in {duration:.1f} s")
@@ -194,4 +215,4 @@ def _well_separated(contacts: list[motion.Contact], num_frames: int) -> bool:
     if any(f < motion.MIN_EVENT_GAP or f > num_frames - 1 - motion.MIN_EVENT_GAP for f in frames):
         return False
     # A near-corner hit (two walls within a few frames) would look like a single contact.
-    return all(b - a >= 2 * motion.MIN_EVENT_GAP for a, b in zip(frames, frames[1:]))
+    return all(b - a >= MIN_COUNT_GAP for a, b in zip(frames, frames[1:]))

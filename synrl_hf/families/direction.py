@@ -1,7 +1,9 @@
 """direction: which way an object moves (compass directions, diagonals included).
 
 The object rests, moves one way, turns once and moves another way, then rests: the question asks
-about one of the two legs, so neither the first nor the last frame gives the answer away.
+about one of the two legs, so neither the first nor the last frame gives the answer away. The turn
+happens in open space, so every question announces it ("changes direction once"); the other
+objects glide one straight way between two rests and never turn.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from .. import motion
 from ..narration import Context, Writer, narrate_events
+from ..perception import MIN_STOP_PATH, px, seconds
 from ..pixels import PixelScene, Unreadable, asked_objects, compass, motion_bounds, stem
 from ..questions import interval, multiple_choice, pick
 from ..timeline import Event, Timeline, Track
@@ -31,6 +34,17 @@ class DirectionParams(Params):
     size: tuple[float, float] = (0.08, 0.14)
     leg_length: tuple[float, float] = (0.15, 0.35)  # canvas units per leg
     distractors: int = 1  # other objects moving in other directions
+
+
+PERCEPTUAL_CONTRACT = {
+    "first_leg, second_leg, when": (
+        "the question says the object changes direction once: its one turn, in open space, is the event it describes",
+        f"each leg is at least {px(DirectionParams.leg_length[0])} long and lasts at least a fifth of the clip "
+        f"(at least {seconds(24)}), so its heading reads within a few degrees of its compass direction",
+        "the two legs differ by at least 90 degrees; the other objects move in one straight line, in other directions, and never turn",
+        f"the object stops after a path of at least {px(MIN_STOP_PATH)}",
+    ),
+}
 
 
 class Direction(Family):
@@ -60,8 +74,8 @@ class Direction(Family):
         for _ in range(200):
             tracks, events = {}, []
             for i, obj in enumerate(objects):
-                legs = plan["legs"] if i == 0 else _other_legs(rng, plan["legs"])
-                track, turn_events = _two_leg_track(rng, obj, legs, num_frames, params)
+                legs = plan["legs"] if i == 0 else (pick(rng, [d for d in motion.COMPASS if d not in plan["legs"]]),)
+                track, turn_events = _leg_track(rng, obj, legs, num_frames, params)
                 tracks[obj.id] = track
                 events += turn_events
             if motion.separated(objects, tracks):
@@ -82,8 +96,8 @@ class Direction(Family):
             text = pick(
                 rng,
                 (
-                    f"When is the {name} moving {direction}? {NORTH_NOTE}",
-                    f"During which time span does the {name} head {direction}? {NORTH_NOTE}",
+                    f"The {name} changes direction once. When is it moving {direction}? {NORTH_NOTE}",
+                    f"The {name} moves, turns once and moves on. During which time span does it head {direction}? {NORTH_NOTE}",
                 ),
             )
             return interval(text, timeline.time(span[0]), timeline.time(span[1]))
@@ -91,7 +105,7 @@ class Direction(Family):
         text = pick(
             rng,
             (
-                f"In which direction does the {name} move {'first' if kind == 'first_leg' else 'after it turns'}? {NORTH_NOTE}",
+                f"The {name} moves, turns once and moves on. In which direction does it move {'first' if kind == 'first_leg' else 'after it turns'}? {NORTH_NOTE}",
                 f"The {name} changes direction once. Which way does it go {'before' if kind == 'first_leg' else 'after'} the turn? {NORTH_NOTE}",
             ),
         )
@@ -132,31 +146,24 @@ class Direction(Family):
         return first if kind == "first_leg" else second
 
 
-def _other_legs(rng, legs):
-    options = [d for d in motion.COMPASS if d not in legs]
-    first = pick(rng, options)
-    second = pick(rng, [d for d in motion.COMPASS if d != first])
-    return first, second
-
-
-def _two_leg_track(rng, obj, legs, num_frames, params):
-    # Rest, leg one, leg two, rest; the split points are drawn independently of the directions.
+def _leg_track(rng, obj, legs, num_frames, params):
+    """Rest, one straight leg per direction in ``legs`` (turning between them), rest; the split
+    points are drawn independently of the directions."""
     start, turn, stop = motion.split_points(rng, num_frames, 3, min_gap=num_frames // 5, edge=num_frames // 10)
+    keys = [start, turn, stop] if len(legs) == 2 else [start, stop]
     for _ in range(1000):
-        lengths = rng.uniform(*params.leg_length, size=2)
-        (dx1, dy1), (dx2, dy2) = (motion.COMPASS_VECTORS[d] for d in legs)
-        waypoints = np.array([[0.0, 0.0], [dx1 * lengths[0], dy1 * lengths[0]]])
-        waypoints = np.vstack([waypoints, waypoints[1] + [dx2 * lengths[1], dy2 * lengths[1]]])
-        placed = motion.place_path(rng, waypoints[:, 0], waypoints[:, 1], obj.size * 1.2)
+        lengths = rng.uniform(*params.leg_length, size=len(legs))
+        steps = [np.array(motion.COMPASS_VECTORS[d]) * length for d, length in zip(legs, lengths)]
+        waypoints = np.cumsum([np.zeros(2), *steps], axis=0)
+        placed = motion.place_path(rng, waypoints[:, 0], waypoints[:, 1], motion.reach(obj))
         if placed is not None:
             break
     else:
         raise RuntimeError(f"could not fit legs {legs} in the frame")
-    x, y = motion.piecewise_path(list(zip(*placed)), [turn - start, stop - turn], start, num_frames - 1 - stop)
+    x, y = motion.piecewise_path(list(zip(*placed)), list(np.diff(keys)), keys[0], num_frames - 1 - keys[-1])
     track = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
-    events = [
-        Event(start, "start", [obj.id], legs[0]),
-        Event(turn, "turn", [obj.id], legs[1]),
-        Event(stop, "stop", [obj.id]),
-    ]
+    events = [Event(start, "start", [obj.id], legs[0])]
+    if len(legs) == 2:
+        events.append(Event(turn, "turn", [obj.id], legs[1]))
+    events.append(Event(keys[-1], "stop", [obj.id]))
     return track, events

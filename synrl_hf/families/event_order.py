@@ -3,20 +3,36 @@
 Several still objects each perform one distinct short action (blink, jump, spin, recolor, grow),
 one after another with pauses in between. Every action ends where it began (the object reappears,
 lands, completes its turn, gets its color and size back), so the first and last frames look alike
-and only watching the whole clip gives the order.
+and only watching the whole clip gives the order. Every action is described in the question's words
+("jumps", "spins around once"): a jump's turn at its top is the described event.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .. import motion
+from .. import motion, shapes
 from ..narration import Context, Writer
 from ..palette import COLORS, ROTATION_SHAPES
+from ..perception import px, seconds
+from ..pixels import (
+    PixelScene,
+    Unreadable,
+    asked_objects,
+    canonical,
+    coverage,
+    describe,
+    ink_pixels,
+    measure,
+    moving_runs,
+    ordinals_in,
+    stem,
+)
 from ..questions import interval, multiple_choice, ordinal, pick, sequence
 from ..timeline import Event, StyleChange, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -31,6 +47,8 @@ ACTIONS = {  # what each action looks like, as an answer option
 JUMP = 0.12  # canvas units at the top of a jump
 GROW = 1.5  # size at the peak of a grow, relative to the normal size
 EDGE = 6  # still frames at both ends of the clip
+GROWN = 1.12  # drawn area, of the area at rest, above which the pixel reader sees the object grown
+TURNED = 0.2  # summed change of the outline at one scale (marker included), of its area at rest: turned
 ACTION_SENTENCES = ("At {t} the {obj} {action}.", "{t}: the {obj} {action}.", "Next, at {t}, the {obj} {action}.")
 ACTION_PHRASES = {  # how the narration tells each action
     "blink": "disappears for a moment",
@@ -47,6 +65,17 @@ class EventOrderParams(Params):
     size: tuple[float, float] = (0.08, 0.12)
     action_frames: tuple[int, int] = (9, 15)  # how long one action lasts
     min_gap: int = 10  # still frames between one action's end and the next one's start
+
+
+PERCEPTUAL_CONTRACT = {
+    "order, nth, next_action, when": (
+        f"one object acts at a time; an action lasts {seconds(EventOrderParams.action_frames[0])} or more and the next one starts "
+        f"at least `min_gap` still frames later ({seconds(EventOrderParams.min_gap)} in round1, 6 frames in round2)",
+        f"a blink hides the object completely; a jump lifts it {px(JUMP)} at its top; a grow takes it to {GROW}x its size "
+        f"({GROW**2:.2g}x its area); a recolor shows a palette color no object has; a spin turns its marker dot once around",
+        f"the objects rest at least {px(motion.MARGIN)} apart even while one of them jumps, turns or grows",
+    ),
+}
 
 
 class EventOrder(Family):
@@ -164,6 +193,26 @@ class EventOrder(Family):
             end = ends[event.objects[0]]
             w.say(("By {t} it looks as before.", "It is back to normal at {t}."), t=ctx.t(end.frame))
 
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row = scene.row
+        acts = sorted(_action_in_pixels(scene, obj) + (obj,) for obj in row["objects"])
+        names = [describe(obj) for *_, obj in acts]
+        kind = row["question_type"]
+        if kind == "order":
+            return ", ".join(names)
+        if kind == "nth":
+            text = stem(row)
+            rank = len(acts) if re.search(r"\blast\b", text) else ordinals_in(text)[0]
+            return names[rank - 1]
+        (asked, *_) = asked_objects(row)
+        rank = names.index(describe(asked))
+        if kind == "next_action":
+            if rank + 1 >= len(acts):
+                raise Unreadable(f"the {describe(asked)} acts last")
+            return ACTIONS[acts[rank + 1][2]]
+        start, end, *_ = acts[rank]
+        return scene.interval(start, end)
+
     def focus_fields(self, ctx: Context) -> dict[str, Any]:
         starts = [e for e in ctx.tl.events if e.detail == "start"]
         rank = ctx.plan["rank"]
@@ -172,6 +221,67 @@ class EventOrder(Family):
             more["previous"] = ctx.names[starts[rank - 1].objects[0]]
             more["answer_text_verb"] = ctx.answer_text.removeprefix("it ")
         return more
+
+
+def _action_in_pixels(scene: PixelScene, obj: dict) -> tuple[int, int, str]:
+    """(first changed frame, first frame looking as before, action) of one object, read off the pixels.
+
+    The object rests in the first frames; from there, frame by frame, it is hidden (a blink, or a
+    recolor if another color is drawn where it rests), higher (a jump), bigger (a grow) or turned (a
+    spin, by its marker). Its action is the longest run of frames that differ from its rest.
+    """
+    frames, width = scene.frames, scene.width
+    rest = measure(frames[:EDGE], obj["rgb"], obj["size"])
+    if not rest.found.any():
+        raise Unreadable(f"the {describe(obj)} is not drawn at the start")
+    x, y = float(np.nanmedian(rest.x)), float(np.nanmedian(rest.y))
+    reach = GROW * obj["size"] * 0.8 + 3  # grown or turned, with its soft edge
+    top, bottom = int(max(y - reach - JUMP * width, 0)), int(min(y + reach + 1, width))
+    left, right = int(max(x - reach, 0)), int(min(x + reach + 1, width))
+    around = frames[:, top:bottom, left:right]
+    track = measure(around, obj["rgb"], obj["size"])
+    found = track.found
+    # Its coverage where it is drawn: the area it covers, and its outline (marker included) at one scale.
+    # Only within its own reach (grown as much as its pixels say): a neighbour close by is not part of it.
+    ys, xs = np.indices(around.shape[1:3]) + 0.5
+    grown = np.sqrt(np.clip(np.nan_to_num(track.area) / max(float(np.nanmedian(track.area[:EDGE])), 1.0), 1.0, GROW**2))
+    own = shapes.MAX_RADIUS * obj["size"] * grown + 1.5
+    area, outline = np.zeros(len(frames)), [None] * len(frames)
+    for f in np.flatnonzero(found):
+        alpha = coverage(around[f], obj["rgb"]) * (np.hypot(xs - track.x[f], ys - track.y[f]) <= own[f])
+        area[f], outline[f] = alpha.sum(), canonical(alpha)
+    # It rests in the first and the last frames. A long clip's second H.264 group of pictures (from
+    # frame 250) draws a still object a little differently: each frame is compared with the nearer look.
+    looks = []
+    for ends in (range(EDGE), range(len(frames) - EDGE, len(frames))):
+        at_rest = [outline[f] for f in ends if outline[f] is not None]
+        if not at_rest:
+            raise Unreadable(f"the {describe(obj)} is not drawn at rest at both ends of the clip")
+        looks.append(np.mean(at_rest, axis=0))
+    rest_area = float(np.median(area[:EDGE]))
+    turned = np.array([0.0 if o is None else min(float(np.abs(o - look).sum() / look.sum()) for look in looks) for o in outline])
+    shown = found & (area >= rest_area / 2)  # a few pixels of a similar color at the edge of another are not the object
+    flags = {
+        "hidden": ~shown,
+        "jump": shown & ((y - top) - track.y > max(1.0, 0.008 * width)),
+        "grow": shown & (area / rest_area > GROWN),
+        "spin": shown & (turned > TURNED),
+    }
+    changed = np.logical_or.reduce(list(flags.values()))
+    runs = moving_runs(changed, min_gap=2)
+    if not runs:
+        raise Unreadable(f"the {describe(obj)} never acts")
+    first, last = max(runs, key=lambda r: r[1] - r[0])
+    span = slice(first, last + 1)
+    action = max(("hidden", "jump", "grow", "spin"), key=lambda k: int(flags[k][span].sum()))
+    if action == "hidden":
+        # Drawn in another color where it rests, or not drawn at all?
+        cx, cy = x - left, y - top
+        ys, xs = np.indices(around.shape[1:3])
+        near = np.hypot(xs + 0.5 - cx, ys + 0.5 - cy) <= 0.5 * obj["size"]
+        inked = [int((ink_pixels(around[f]) & near).sum()) for f in range(first, last + 1)]
+        action = "recolor" if np.median(inked) >= 0.5 * near.sum() else "blink"
+    return first, last + 1, action
 
 
 def _schedule(rng, count, num_frames, params):

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import motion
 from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural
+from ..perception import MIN_COUNT_GAP, px, seconds
 from ..pixels import PixelScene, Unreadable, asked_objects, moving_runs, ordinals_in, stem
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick
 from ..timeline import Event, Timeline, Track
@@ -42,6 +43,16 @@ class MotionCountParams(Params):
     distractors: int = 1  # other objects hopping a random number of times
 
 
+PERCEPTUAL_CONTRACT = {
+    "count, count_choice, when": (
+        f"every hop moves the object at least {px(MotionCountParams.hop_length[0])} in a quick arc and lasts 5 frames or more",
+        f"between two hops the object rests still for `min_rest` frames ({seconds(MotionCountParams.min_rest)}), so two "
+        f"take-offs are at least {seconds(MIN_COUNT_GAP)} apart: each hop can be counted at 30 FPS",
+        f"the first hop starts and the last one lands at least {seconds(EDGE_REST)} from the clip's ends",
+    ),
+}
+
+
 class MotionCount(Family):
     name = "motion_count"
     category = "short_term"
@@ -51,8 +62,8 @@ class MotionCount(Family):
         {},
         round2,
         {"duration": (10.0, 14.0), "count": (3, 11), "hop_frames": (5, 10), "hop_length": (0.05, 0.14)},
-        {"duration": (12.0, 16.0), "count": (3, 12), "hop_frames": (4, 8), "min_rest": 5, "distractors": 2, "hop_length": (0.05, 0.12)},
-        {"duration": (14.0, 18.0), "count": (4, 12), "hop_frames": (4, 7), "min_rest": 4, "distractors": 3, "hop_length": (0.05, 0.12)},
+        {"duration": (12.0, 16.0), "count": (3, 12), "hop_frames": (5, 8), "min_rest": 5, "distractors": 2, "hop_length": (0.05, 0.12)},
+        {"duration": (14.0, 18.0), "count": (4, 12), "hop_frames": (5, 7), "min_rest": 5, "distractors": 3, "hop_length": (0.05, 0.12)},
     )
 
     KINDS = ("count", "count_choice", "when")
@@ -164,6 +175,10 @@ def _schedule(rng, count, num_frames, params):
 
     Take-off is the first frame off the resting spot, landing the first frame back on the ground.
     """
+    if params.hop_frames[0] + params.min_rest < MIN_COUNT_GAP:
+        raise ValueError(
+            f"hops of {params.hop_frames[0]} frames {params.min_rest} frames apart come faster than one per {MIN_COUNT_GAP} frames"
+        )
     airtime = rng.integers(params.hop_frames[0], params.hop_frames[1] + 1, size=count)
     spare = num_frames - int(airtime.sum()) - 2 * EDGE_REST - (count - 1) * params.min_rest
     if spare < 0:

@@ -1,14 +1,15 @@
 """relative_position: where one moving object is relative to another over time, and when that changes.
 
-Objects glide along parallel lanes (rows, or columns), so A can pass B without touching it. Along
-the lanes both move piecewise linearly through waypoints; the plan fixes on which side of B the
-object A is at each waypoint (answer first) and the offsets and positions are drawn at random, so
-a single frame shows one side at one moment and nothing about crossings, stops or the other end.
+Objects glide along parallel lanes (rows, or columns) at their own constant speeds and bounce off
+the frame's walls at the ends of their lanes, so A can pass B without touching it and every reversal
+has a cause a viewer sees. The plan fixes the sides (answer first): on which side of B the object A
+is in each stretch between two passes (or, for "side_at_stop", at the start, at A's stop and at the
+end, drawn independently); start spots and speeds are drawn until the motion realises them, so a
+single frame shows one side at one moment and nothing about passes, stops or the other end.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from .. import motion
 from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural, ts
+from ..perception import CONTACT_GAP, MIN_COUNT_GAP, MIN_STOP_PATH, px, seconds
 from ..pixels import PixelScene, Unreadable, asked_objects, describe, stem, stop_frame
 from ..questions import interval, multiple_choice, number, pick, yes_no
 from ..timeline import Event, Timeline, Track
@@ -24,6 +26,8 @@ from .base import FPS, Family, Params, draw_num_frames
 SIDES = (("left", "right"), ("above", "below"))  # per axis: A before / after B along it
 PHRASE = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below"}
 SWITCH = ("from its left to its right", "from above it to below it")  # per axis
+EDGE = 6  # frames: no pass this close to the clip's ends
+BATCH = 256  # candidate motions tried at once
 EVENT_PHRASES = {
     "pass": (
         "At {t} the {a} passes the {b}; now it is {side} it.",
@@ -39,84 +43,94 @@ EVENT_PHRASES = {
 @dataclass(frozen=True)
 class RelativePositionParams(Params):
     crossings: tuple[int, int] = (0, 3)  # times A passes B in "count" questions, drawn uniformly
-    waypoints: int = 5  # per path, ends included; bounds the crossings (at most waypoints - 1)
-    offset: tuple[float, float] = (0.12, 0.4)  # |A - B| along the lanes at each waypoint
+    # Lane lengths each object glides over the clip: its speed scales with 1 / duration, so how often
+    # A passes B says nothing about the clip's length.
+    traversals: tuple[float, float] = (0.25, 3.0)
+    side_gap: float = 0.1  # |A - B| along the lanes in the first and last frames, at the stop, and somewhere between passes
     size: tuple[float, float] = (0.07, 0.11)
     distractors: int = 1  # other objects gliding in their own lanes
+
+
+PERCEPTUAL_CONTRACT = {
+    "all kinds": (
+        f"A and B glide along lanes and turn back only at the frame's walls (their outlines come within {px(CONTACT_GAP)} of the edge)",
+        f"at the first and last frames, and at least once between two passes, A's center is {px(RelativePositionParams.side_gap)} "
+        "or more from B's along the lanes, so every side and every pass is plain",
+        f"two passes are at least {seconds(MIN_COUNT_GAP)} apart and {EDGE} frames from the clip's ends",
+    ),
+    "side_at_stop": (
+        f"A travels at least {px(MIN_STOP_PATH)} before it stops, and stays still to the end while B moves on",
+        f"at the stop A is {px(RelativePositionParams.side_gap)} or more from B along the lanes",
+    ),
+}
 
 
 class RelativePosition(Family):
     name = "relative_position"
     category = "short_term"
     Params = RelativePositionParams
-    round2 = {"duration": (8.0, 12.0), "crossings": (0, 5), "waypoints": 7, "distractors": 2}
+    round2 = {"duration": (8.0, 12.0), "crossings": (0, 5), "traversals": (0.2, 5.0), "distractors": 2}
     ladder = (
         {},
         round2,
-        {"duration": (10.0, 14.0), "crossings": (0, 7), "waypoints": 9, "distractors": 2, "offset": (0.1, 0.35)},
-        {"duration": (12.0, 16.0), "crossings": (0, 9), "waypoints": 11, "distractors": 2, "offset": (0.09, 0.32)},
-        {"duration": (14.0, 18.0), "crossings": (0, 11), "waypoints": 13, "distractors": 2, "offset": (0.08, 0.3)},
+        {"duration": (10.0, 14.0), "crossings": (0, 6), "traversals": (0.2, 6.0), "distractors": 2},
+        {"duration": (12.0, 16.0), "crossings": (0, 7), "traversals": (0.2, 7.0), "distractors": 2},
+        {"duration": (14.0, 18.0), "crossings": (0, 8), "traversals": (0.2, 8.0), "distractors": 3},
     )
 
     KINDS = ("passed", "count", "start_end", "side_at_stop", "when")
 
     def plan(self, rng, params):
-        kind, count = pick(rng, self.KINDS), params.waypoints
+        kind = pick(rng, self.KINDS)
         plan = {"kind": kind, "axis": int(rng.integers(2))}
-        first = bool(rng.integers(2))  # A after B (right of / below it) at the first waypoint
+        first = bool(rng.integers(2))  # A after B (right of / below it) at the start
+        low, high = params.crossings
         if kind == "count":
-            plan["sides"] = _sides(rng, count, int(rng.integers(params.crossings[0], params.crossings[1] + 1)), first)
+            plan["sides"] = _alternating(first, int(rng.integers(low, high + 1)))
         elif kind == "passed":
             passed = bool(rng.integers(2))  # half of the passes come back, so the ends do not tell
-            plan["sides"] = _sides(rng, count, int(rng.integers(1, 3)) if passed else 0, first)
+            plan["sides"] = _alternating(first, int(rng.integers(1, 3)) if passed else 0)
         elif kind == "start_end":
             last = bool(rng.integers(2))
-            crossings = [c for c in range(params.crossings[0], params.crossings[1] + 1) if c % 2 == (first != last)]
-            plan["sides"] = _sides(rng, count, pick(rng, crossings), first)
+            crossings = [c for c in range(low, high + 1) if c % 2 == (first != last)]
+            plan["sides"] = _alternating(first, pick(rng, crossings))
         elif kind == "side_at_stop":
-            # Sides drawn independently: the side at the stop says nothing about either end.
-            plan["sides"] = [bool(s) for s in rng.integers(2, size=count)]
-            plan["stop"] = int(rng.integers(1, count - 1))
+            # Drawn independently: the side at the stop says nothing about either end.
+            plan["at"] = [bool(s) for s in rng.integers(2, size=3)]  # at the start, at the stop, at the end
             plan["asked"] = bool(rng.integers(2))
         else:
-            # One unbroken stretch of waypoints on the asked side (``first`` serves as a fair coin
-            # for it), never the whole clip.
-            spans = [(i, j) for i in range(count) for j in range(i, count) if (i, j) != (0, count - 1)]
-            i, j = pick(rng, spans)
+            # One unbroken stretch on the asked side, never the whole clip: before, after or between passes.
             plan["asked"] = first
-            plan["sides"] = [first == (i <= k <= j) for k in range(count)]
+            shape = pick(rng, ("before", "after", "between"))
+            plan["sides"] = {"before": [first, not first], "after": [not first, first], "between": [not first, first, not first]}[shape]
         return plan
 
     def simulate(self, rng, params, plan):
         num_frames = draw_num_frames(rng, params.duration)
         objects = motion.random_objects(rng, 2 + params.distractors, params.size)
-        count, stop = params.waypoints, plan.get("stop")
-        gap = num_frames // (count + 1)
-        keys = [0, *motion.split_points(rng, num_frames, count - 2, gap, gap), num_frames - 1]
-        frames = np.arange(num_frames)
-        reach = max(o.size for o in objects) / 2 + motion.MARGIN
-        lo, hi = reach, 1 - reach
-        signs = np.where(plan["sides"], 1.0, -1.0)
-        for _ in range(200):
-            offset = signs * rng.uniform(*params.offset, size=count)
-            center = rng.uniform(lo + np.abs(offset) / 2, hi - np.abs(offset) / 2)
-            a, b = center + offset / 2, center - offset / 2
+        axis = plan["axis"]
+        # A's stop, anywhere in the middle half: it has glided at least a quarter of the clip by then.
+        stop = int(rng.integers(num_frames // 4, num_frames - num_frames // 4)) if plan["kind"] == "side_at_stop" else None
+        t = np.arange(num_frames) / FPS
+        bounds = [_lane_bounds(o, axis) for o in objects]
+        for _ in range(100):
+            a, b = (_glide(rng, BATCH, bounds[k], params.traversals, t) for k in range(2))
             if stop is not None:  # A stays where it is from the stop on, B keeps moving
-                a[stop:] = a[stop]
-                b[stop:] = a[stop] - offset[stop:]
-            along_a, along_b = np.interp(frames, keys, a), np.interp(frames, keys, b)
-            events = [Event(f, "pass", [objects[0].id, objects[1].id]) for f in _crossings(along_a > along_b)]
-            if stop is not None:
-                events.append(Event(keys[stop], "stop", [objects[0].id]))
-            if b.min() >= lo and b.max() <= hi and _spaced(sorted(e.frame for e in events), num_frames):
+                a[:, stop:] = a[:, stop : stop + 1]
+            chosen = next((k for k in range(BATCH) if _realises(a[k], b[k], plan, stop, params.side_gap, params.crossings)), None)
+            if chosen is not None:
                 break
         else:
-            raise RuntimeError("could not place the two paths in frame")
-        along = [along_a, along_b] + [np.interp(frames, keys, rng.uniform(lo, hi, size=count)) for _ in objects[2:]]
-        lanes = _lanes(rng, objects)
+            raise RuntimeError(f"could not realise the sides {plan.get('sides', plan.get('at'))} in {num_frames} frames")
+        along = [a[chosen], b[chosen]] + [_glide(rng, 1, bounds[k], params.traversals, t)[0] for k in range(2, len(objects))]
+        ahead = along[0] > along[1]
+        events = [Event(f, "pass", [objects[0].id, objects[1].id]) for f in _crossings(ahead)]
+        if stop is not None:
+            events.append(Event(stop, "stop", [objects[0].id]))
+        lanes = _lanes(rng, objects, axis)
         tracks = {}
         for obj, path, lane in zip(objects, along, lanes):
-            xy = (path, np.full(num_frames, lane)) if plan["axis"] == 0 else (np.full(num_frames, lane), path)
+            xy = (path, np.full(num_frames, lane)) if axis == 0 else (np.full(num_frames, lane), path)
             tracks[obj.id] = Track(x=xy[0], y=xy[1], angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
         return Timeline(FPS, num_frames, objects, tracks, events)
 
@@ -258,13 +272,46 @@ class RelativePosition(Family):
         return scene.interval(int(frames[0]), min(int(frames[-1]) + 1, n - 1))
 
 
-def _sides(rng, count, crossings, first):
-    """Side of B at each of ``count`` waypoints, switching between ``crossings`` random pairs of them."""
-    switches = set(rng.choice(count - 1, size=crossings, replace=False).tolist())
-    sides = [first]
-    for k in range(count - 1):
-        sides.append(sides[-1] != (k in switches))
-    return sides
+def _alternating(first, crossings):
+    """The side in each stretch between passes: ``crossings`` switches starting from ``first``."""
+    return [first == (k % 2 == 0) for k in range(crossings + 1)]
+
+
+def _lane_bounds(obj, axis):
+    """Where the object's center may go along its lane: its outline touches a wall at either end."""
+    half = motion.half_extents(obj)[axis] + CONTACT_GAP
+    return half, 1.0 - half
+
+
+def _glide(rng, count, bounds, traversals, t):
+    """``count`` candidate glides along a lane: a random start, a random speed either way (in lane
+    lengths per clip), bouncing off the walls at the lane's ends (one row of positions per candidate)."""
+    lo, hi = bounds
+    start = rng.uniform(lo, hi, size=(count, 1))
+    speed = rng.uniform(*traversals, size=(count, 1)) * (hi - lo) / t[-1]
+    velocity = speed * rng.choice([-1.0, 1.0], size=(count, 1))
+    return motion.bounce_axis(start, velocity, lo, hi, t[None, :])
+
+
+def _realises(a, b, plan, stop, side_gap, crossings):
+    """Whether A and B along the lanes (per frame) show the planned sides, plainly."""
+    offset = a - b
+    ahead = offset > 0
+    passes = _crossings(ahead)
+    n = len(offset)
+    if plan["kind"] == "side_at_stop":
+        if [ahead[0], ahead[stop], ahead[-1]] != plan["at"] or len(passes) > crossings[1] or abs(offset[stop]) < side_gap:
+            return False
+        if np.abs(np.diff(a[: stop + 1])).sum() < MIN_STOP_PATH:
+            return False
+    elif len(passes) != len(plan["sides"]) - 1 or bool(ahead[0]) != plan["sides"][0]:
+        return False
+    if abs(offset[0]) < side_gap or abs(offset[-1]) < side_gap:
+        return False
+    if any(b - a < MIN_COUNT_GAP for a, b in zip(passes, passes[1:])) or any(f < EDGE or f > n - 1 - EDGE for f in passes):
+        return False
+    # Between two passes A gets clearly ahead or behind, so each pass is seen as one.
+    return all(np.abs(offset[a:b]).max() >= side_gap for a, b in zip(passes, passes[1:]))
 
 
 def _crossings(ahead):
@@ -272,18 +319,16 @@ def _crossings(ahead):
     return [int(f) + 1 for f in np.flatnonzero(ahead[1:] != ahead[:-1])]
 
 
-def _spaced(frames, num_frames):
-    """Events drawn on their own frames: apart from each other and from the clip's ends."""
-    gaps_ok = all(b - a >= 2 * motion.MIN_EVENT_GAP for a, b in zip(frames, frames[1:]))
-    return gaps_ok and all(motion.MIN_EVENT_GAP <= f <= num_frames - 1 - motion.MIN_EVENT_GAP for f in frames)
-
-
-def _lanes(rng, objects):
+def _lanes(rng, objects, axis):
     """One fixed cross-lane coordinate per object, far enough apart that passing objects never touch."""
+    across = 1 - axis
     for _ in range(1000):
-        lanes = [rng.uniform(o.size / 2 + motion.MARGIN, 1 - o.size / 2 - motion.MARGIN) for o in objects]
+        lanes = [
+            rng.uniform(*(motion.half_extents(o)[across] + motion.MARGIN, 1 - motion.half_extents(o)[across] - motion.MARGIN))
+            for o in objects
+        ]
         if all(
-            abs(lanes[i] - lanes[j]) >= (objects[i].size + objects[j].size) / 2 * math.sqrt(2) + motion.MARGIN
+            abs(lanes[i] - lanes[j]) >= motion.half_extents(objects[i])[across] + motion.half_extents(objects[j])[across] + motion.MARGIN
             for i in range(len(objects))
             for j in range(i)
         ):

@@ -16,8 +16,10 @@ import numpy as np
 from .. import motion
 from ..narration import Context, CountRule, Writer, counted_events, narrate_events, plural
 from ..palette import ROTATION_SHAPES
+from ..perception import MIN_COUNT_GAP, px, seconds
 from ..pixels import PixelScene, Unreadable, asked_objects, marker_angles, ordinals_in, stem
 from ..questions import draw_numeric_layout, interval, number, numeric_choice, ordinal, pick, yes_no
+from ..shapes import MARKER_RADIUS
 from ..timeline import Event, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
 
@@ -44,6 +46,18 @@ class RotationParams(Params):
     min_step: float = 4.0  # degrees per frame, so the spin is plainly visible
     fraction: tuple[float, float] = (0.15, 0.85)  # of a turn after the last full one: never close to whole
     distractors: int = 0  # other spinning objects
+
+
+PERCEPTUAL_CONTRACT = {
+    "count, count_choice, direction, when": (
+        f"the object carries a marker dot of radius {MARKER_RADIUS:g} of its size (at least "
+        f"{px(MARKER_RADIUS * RotationParams.size[0])}) that the pixel reader follows at every frame",
+        f"it turns at {RotationParams.min_step:g} to {RotationParams.max_step:g} degrees a frame: far below the 180 where the way it "
+        f"turns would alias, so one full turn takes at least {seconds(int(360 / RotationParams.max_step))} "
+        f"(full turns at least {seconds(MIN_COUNT_GAP)} apart)",
+        "it stops a clear fraction of a turn past its last full one (15% to 85%), never close to a whole count",
+    ),
+}
 
 
 class RotationCount(Family):
@@ -168,7 +182,7 @@ class RotationCount(Family):
         row = scene.row
         (obj, *_) = asked_objects(row)
         track = scene.track(obj)
-        angle = marker_angles(scene.frames, track, obj["size"])
+        angle = marker_angles(scene.frames, track, obj["size"], obj["rgb"])
         found = ~np.isnan(angle)
         if found.sum() < 0.9 * len(angle):
             raise Unreadable("the rotation marker is not found")

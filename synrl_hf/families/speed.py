@@ -1,22 +1,26 @@
 """speed: which object is faster, and whether (and when) an object's speed changes.
 
-Every object bounces inside its own region of the frame from a random spot in a random heading,
-so a single frame shows where objects are but never how fast they go. Speed changes here are
+Every object glides about the whole frame from a random spot in a random heading, bouncing off the
+walls and each other (:mod:`synrl_hf.billiards`), so a single frame shows where objects are but never
+how fast they go. Speed changes here are
 abrupt (a switch between two speeds, or a pause); gradual changes are the ``acceleration`` family.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import motion
+from ..billiards import billiards
 from ..narration import Context, Writer, mean_speeds, narrate_events, pct, say_speeds
+from ..perception import CONTACT_GAP, MIN_STOP_PATH, px, seconds
 from ..pixels import PixelScene, asked_objects, describe, moving_runs, speeds, stem, step_fit
 from ..questions import interval, multiple_choice, pick, yes_no
-from ..timeline import Event, Timeline, Track
+from ..timeline import Event, Timeline
 from .base import FPS, Family, Params, draw_num_frames
 
 CHANGES = {
@@ -37,25 +41,43 @@ EVENT_PHRASES = {
 
 @dataclass(frozen=True)
 class SpeedParams(Params):
-    objects: int = 4  # 2 to 4, one per quadrant; four gives "which is fastest" four options
+    objects: int = 4  # four gives "which is fastest" four options
     size: tuple[float, float] = (0.07, 0.11)
     slowest: tuple[float, float] = (0.06, 0.1)  # canvas units per second
     gap: tuple[float, float] = (1.4, 1.7)  # ratio between the speeds of two objects
     change_ratio: tuple[float, float] = (2.0, 3.0)  # fast / slow when an object switches speed
 
 
+ROUND2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35), "change_ratio": (1.5, 2.0)}
+# Levels 2-4 go beyond the paper: longer clips, closer speeds, smaller switches.
+LADDER = (
+    {},
+    ROUND2,
+    {"duration": (8.0, 12.0), "gap": (1.15, 1.25), "change_ratio": (1.4, 1.7)},
+    {"duration": (10.0, 14.0), "gap": (1.1, 1.2), "change_ratio": (1.3, 1.5)},
+    {"duration": (12.0, 16.0), "gap": (1.08, 1.15), "change_ratio": (1.25, 1.4)},
+)
+PERCEPTUAL_CONTRACT = {
+    "all kinds": (f"every object glides in straight lines and turns only at a wall or another object (outlines within {px(CONTACT_GAP)})",),
+    "extreme, compare": (
+        f"the objects keep constant speeds, each at least {SpeedParams.gap[0]} times the next slower one ({ROUND2['gap'][0]} in "
+        f"round2, {LADDER[-1]['gap'][0]} at level 4), as measured on the drawn centers over a few frames",
+    ),
+    "change, when": (
+        f"a switch of speed is by a factor of at least {SpeedParams.change_ratio[0]} ({ROUND2['change_ratio'][0]} in round2, "
+        f"{LADDER[-1]['change_ratio'][0]} at level 4), "
+        "and the faster or slower stretch lasts at least a quarter of the clip",
+        f"a pause lasts at least a sixth of the clip (at least {seconds(20)}) and comes after a path of at least {px(MIN_STOP_PATH)}",
+    ),
+}
+
+
 class Speed(Family):
     name = "speed"
     category = "short_term"
     Params = SpeedParams
-    round2 = {"duration": (8.0, 12.0), "gap": (1.2, 1.35), "change_ratio": (1.5, 2.0)}
-    ladder = (
-        {},
-        round2,
-        {"duration": (8.0, 12.0), "gap": (1.15, 1.25), "change_ratio": (1.4, 1.7)},
-        {"duration": (10.0, 14.0), "gap": (1.1, 1.2), "change_ratio": (1.3, 1.5)},
-        {"duration": (12.0, 16.0), "gap": (1.08, 1.15), "change_ratio": (1.25, 1.4)},
-    )
+    round2 = ROUND2
+    ladder = LADDER
 
     KINDS = ("extreme", "compare", "change", "when")
 
@@ -81,11 +103,7 @@ class Speed(Family):
             profile, events = _target_profile(rng, params, plan, num_frames, objects[0].id)
             top = params.slowest[1] * params.change_ratio[1]
             profiles = [profile] + [np.full(num_frames - 1, rng.uniform(params.slowest[0], top)) for _ in objects[1:]]
-        tracks = {}
-        for obj, box, speeds in zip(objects, motion.grid_cells(rng, len(objects)), profiles):
-            x, y = motion.bounce_in_box(rng, speeds, box, obj, FPS)
-            tracks[obj.id] = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
-        return Timeline(FPS, num_frames, objects, tracks, events)
+        return Timeline(FPS, num_frames, objects, billiards(rng, objects, profiles, FPS), events)
 
     def ask(self, rng, timeline, plan):
         objects = timeline.objects
@@ -195,14 +213,16 @@ class Speed(Family):
             still = s < 0.2 * moving
             if any(b - a + 1 >= 8 for a, b in moving_runs(still, min_gap=1)):
                 return "It stops for a moment, then moves on"
-            (cut,) = step_fit(s, 1)
+            # A switch is a quarter of the clip from either end: a shorter end segment is the speed
+            # estimate's own edge, where a slow object's whole-pixel steps average out less.
+            (cut,) = step_fit(s, 1, min_length=len(s) // 5)
             ratio = s[cut:].mean() / max(s[:cut].mean(), 1e-9)
             if ratio > 1.4:
                 return "It switches from slow to fast"
             if ratio < 1 / 1.4:
                 return "It switches from fast to slow"
             return "It keeps the same speed the whole time"
-        first, second = step_fit(s, 2)
+        first, second = step_fit(s, 2, min_length=len(s) // 10)  # a burst starts an eighth of the clip in
         return scene.interval(first, second)
 
 
@@ -224,7 +244,9 @@ def _target_profile(rng, params, plan, num_frames, oid):
         # Any speed the changing profiles pass through, so the pace alone never gives it away.
         return np.full(num_frames - 1, rng.uniform(slow, fast)), []
     if change == "stop_and_go":
-        stop, resume = motion.split_points(rng, num_frames, 2, min_gap=num_frames // 6, edge=num_frames // 5)
+        # The pause comes after a path of MIN_STOP_PATH at the least, even at the slowest pace.
+        edge = max(num_frames // 5, math.ceil(MIN_STOP_PATH * FPS / params.slowest[0]))
+        stop, resume = motion.split_points(rng, num_frames, 2, min_gap=num_frames // 6, edge=edge)
         speeds[:] = rng.uniform(slow, fast)
         speeds[stop:resume] = 0.0
         return speeds, [Event(stop, "stop", [oid]), Event(resume, "resume", [oid])]

@@ -1,7 +1,11 @@
 """trajectory_shape: the shape of the path an object traces (line, circle, zigzag, spiral, figure eight).
 
 No trail is drawn, so a frame shows one position only: the shape exists only across frames. Paths
-are randomly rotated, mirrored, scaled and placed, and traced at a constant speed.
+are randomly rotated, mirrored, scaled and placed, and traced at a constant speed. No loop of a
+curved path (a circle, a spiral's innermost turn, a lobe of a figure eight) has a radius under
+``MIN_TURN_RADIUS`` object sizes, so the inner turns of a spiral stay open loops around a hole,
+never a blob; the path's corners (a zigzag's) are its shape, which the question asks about. Several
+objects trace their paths anywhere in the frame, never touching.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 
 from .. import motion
 from ..narration import Context, Writer, narrate_events
+from ..perception import MIN_TURN_RADIUS, px
 from ..pixels import PixelScene, Unreadable, asked_objects, moving_runs, stem, wrapped
 from ..questions import interval, multiple_choice, pick, yes_no
 from ..timeline import Event, Timeline, Track
@@ -29,6 +34,10 @@ SHAPE_NAMES = {
 }
 PATH_SHAPES = tuple(SHAPE_NAMES)
 MIN_TRACE = 30  # frames: the shortest time a shape is traced in, so it can be followed
+SPIRAL_TURNS = 2  # a spiral winds twice: well above the 1.5 turns the pixel reader takes for one
+SPIRAL_INNER = 0.4  # the innermost radius, of the outermost: loops plainly widen, and never close in on a point
+# The radius of the smallest loop each curved path turns in, for a path one unit across (_unit_path).
+LOOP_RADIUS = {"circular": 0.5, "spiral": 0.5 * SPIRAL_INNER, "figure_eight": 0.25}
 EVENT_PHRASES = {
     "start": (
         "At {t} the {obj} starts moving; {shape_motion}.",
@@ -63,6 +72,18 @@ class TrajectoryParams(Params):
     distractors: int = 0  # other objects tracing their own paths
 
 
+PERCEPTUAL_CONTRACT = {
+    "shape, check, when": (
+        f"every loop of a curved path (a circle, a spiral's innermost turn, a lobe of a figure eight) has a radius of at least "
+        f"{MIN_TURN_RADIUS:g} object size (at least {px(TrajectoryParams.size[0])}), so a spiral's middle is never covered and "
+        "its loops read as loops",
+        f"a spiral winds {SPIRAL_TURNS} times from {SPIRAL_INNER:g} of its outer radius outwards (or inwards); a circle closes once; "
+        "a line is straight; a zigzag's corners are the shape itself",
+        f"each path lasts at least {MIN_TRACE} frames; in a chain, the paths are separated by still pauses",
+    ),
+}
+
+
 class TrajectoryShape(Family):
     name = "trajectory_shape"
     category = "short_term"
@@ -73,7 +94,7 @@ class TrajectoryShape(Family):
         round2,
         {"duration": (10.0, 14.0), "segments": 3, "distractors": 2},
         {"duration": (12.0, 16.0), "segments": 4, "distractors": 2},
-        {"duration": (14.0, 18.0), "segments": 4, "distractors": 3},
+        {"duration": (14.0, 18.0), "segments": 4, "distractors": 2},
     )
 
     KINDS = ("shape", "check", "when")
@@ -94,26 +115,21 @@ class TrajectoryShape(Family):
         num_frames = draw_num_frames(rng, params.duration)
         objects = motion.random_objects(rng, 1 + params.distractors, params.size)
         tracks, events = {}, []
-        for i, (obj, box) in enumerate(zip(objects, motion.grid_cells(rng, len(objects)))):
-            shapes = plan["shapes"] if i == 0 else [pick(rng, PATH_SHAPES)]
-            # Shapes chained end to start, then scaled as a whole to fill part of the object's region.
-            paths, end = [], np.zeros(2)
-            for shape in shapes:
-                points = _unit_path(rng, shape)
-                paths.append(points - points[0] + end)
-                end = paths[-1][-1]
-            lo_x, lo_y, hi_x, hi_y = motion.center_bounds(box, obj)
-            span = np.ptp(np.vstack(paths), axis=0).clip(1e-9)
-            # A chain of shapes spans more of the region, so that each shape stays large enough to follow.
-            extent = min(rng.uniform(*params.extent) * np.sqrt(len(shapes)), 0.9)
-            scale = extent * min((hi_x - lo_x) / span[0], (hi_y - lo_y) / span[1])
-            # The time per shape is drawn apart from its length, so a short path is no quicker to trace.
-            spans = _schedule(rng, len(shapes), num_frames, params.trace_time)
-            # Never faster than max_speed: a long path in a short time is drawn smaller instead.
-            speed_caps = [params.max_speed * (stop - start) / FPS / _arc(p)[-1] for p, (start, stop) in zip(paths, spans)]
-            paths = [p * min(scale, *speed_caps) for p in paths]
-            x, y = motion.place_in_box(rng, *_traced(paths, spans, num_frames), box, obj)
-            tracks[obj.id] = Track(x=x, y=y, angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+        for i, obj in enumerate(objects):
+            for attempt in range(200):
+                # A distractor's shape is free: one that finds no room beside the others is drawn again.
+                if attempt % 20 == 0:
+                    shapes = plan["shapes"] if i == 0 else [pick(rng, PATH_SHAPES)]
+                    # The time per shape is drawn apart from its length, so a short path is no quicker to trace.
+                    spans = _schedule(rng, len(shapes), num_frames, params.trace_time)
+                traced = _trace(rng, obj, shapes, spans, num_frames, params)
+                if traced is None:
+                    continue
+                tracks[obj.id] = Track(x=traced[0], y=traced[1], angle=np.zeros(num_frames), visible=np.ones(num_frames, bool))
+                if motion.separated(objects[: i + 1], tracks):
+                    break
+            else:
+                raise RuntimeError(f"could not trace {shapes} in frame, apart from the other objects")
             for shape, (start, stop) in zip(shapes, spans):
                 events += [Event(start, "start", [obj.id], shape), Event(stop, "stop", [obj.id])]
         return Timeline(FPS, num_frames, objects, tracks, events)
@@ -229,6 +245,29 @@ def _schedule(rng, count, num_frames, trace_time):
     return spans
 
 
+def _trace(rng, obj, shapes, spans, num_frames, params):
+    """(x, y) per frame of ``shapes`` chained end to start and traced in ``spans``, placed at random
+    in the frame; None if this draw of their geometry cannot keep its bends open and fit."""
+    paths, end = [], np.zeros(2)
+    for shape in shapes:
+        points = _unit_path(rng, shape)
+        paths.append(points - points[0] + end)
+        end = paths[-1][-1]
+    lo_x, lo_y, hi_x, hi_y = motion.center_bounds((0.0, 0.0, 1.0, 1.0), obj)
+    span = np.ptp(np.vstack(paths), axis=0).clip(1e-9)
+    fit = min((hi_x - lo_x) / span[0], (hi_y - lo_y) / span[1])
+    # A chain of shapes spans more of the frame, so that each shape stays large enough to follow.
+    scale = min(rng.uniform(*params.extent) * np.sqrt(len(shapes)), 0.9) * fit
+    # Never faster than max_speed: a long path in a short time is drawn smaller instead ...
+    speed_caps = [params.max_speed * (stop - start) / FPS / _arc(p)[-1] for p, (start, stop) in zip(paths, spans)]
+    # ... unless that would shrink a loop below the turn radius a viewer can follow.
+    loops = [LOOP_RADIUS[shape] for shape in shapes if shape in LOOP_RADIUS]
+    scale = max(min(scale, *speed_caps), MIN_TURN_RADIUS * obj.size / min(loops) if loops else 0.0)
+    if scale > fit:
+        return None
+    return motion.place_in_box(rng, *_traced([p * scale for p in paths], spans, num_frames), (0.0, 0.0, 1.0, 1.0), obj)
+
+
 def _traced(paths, spans, num_frames):
     """Per-frame position: still, shape, still, next shape, still."""
     x, y = np.zeros(num_frames), np.zeros(num_frames)
@@ -252,8 +291,8 @@ def _unit_path(rng, shape):
         t = np.linspace(0, 2 * math.pi, 241)
         points = 0.5 * np.stack([np.cos(t), np.sin(t)], axis=1)
     elif shape == "spiral":
-        t = np.linspace(0, 4 * math.pi, 481)
-        radius = 0.5 * (0.15 + 0.85 * t / t[-1])
+        t = np.linspace(0, SPIRAL_TURNS * 2 * math.pi, 481)
+        radius = 0.5 * (SPIRAL_INNER + (1 - SPIRAL_INNER) * t / t[-1])
         points = (radius * np.stack([np.cos(t), np.sin(t)]))[:, :: 1 if rng.integers(2) else -1].T  # outward or inward
     else:  # figure_eight: a 1:2 Lissajous curve, entered anywhere along the loop
         t = rng.uniform(0, 2 * math.pi) + np.linspace(0, 2 * math.pi, 241)

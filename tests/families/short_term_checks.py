@@ -9,18 +9,21 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from synrl_hf import build_scene, generate_sample, read_frames
+from synrl_hf import build_scene, generate_sample, read_frames, shapes
 from synrl_hf.palette import INK
 from synrl_hf.questions import LETTERS
+from synrl_hf.sample import plan_scene
 
 COLOR_TOLERANCE = 60  # per channel, after H.264 and chroma subsampling
 POSITION_TOLERANCE = 3.0  # pixels at 128 x 128
 
 
 def scenes_of_kind(family, kind, count=40, preset="round1", seed=0, limit=2000):
-    """The first ``count`` scenes of ``family`` whose question is of ``kind``."""
+    """The first ``count`` scenes of ``family`` whose question is of ``kind`` (only those are simulated)."""
     found = []
     for index in range(limit):
+        if plan_scene(family, index, seed=seed, preset=preset)["kind"] != kind:
+            continue
         scene = build_scene(family, index, seed=seed, preset=preset)
         if scene.question.kind == kind:
             found.append(scene)
@@ -63,13 +66,47 @@ def assert_position_unrelated_to_speed(scenes):
         assert abs(np.corrcoef(speed, positions)[0, 1]) < 0.2
 
 
+def _segments_cross(p, q):
+    """Whether any edge of closed polygon ``p`` properly crosses any edge of ``q``."""
+    a, b = p, np.roll(p, -1, axis=0)
+    c, d = q, np.roll(q, -1, axis=0)
+
+    def side(o, u, v):  # sign of the cross product (u - o) x (v - o), broadcast edges of p against q
+        return np.sign((u[..., 0] - o[..., 0]) * (v[..., 1] - o[..., 1]) - (u[..., 1] - o[..., 1]) * (v[..., 0] - o[..., 0]))
+
+    a, b, c, d = a[:, None], b[:, None], c[None], d[None]
+    return bool(np.any((side(a, b, c) * side(a, b, d) < 0) & (side(c, d, a) * side(c, d, b) < 0)))
+
+
+def _inside(point, polygon):
+    """Even-odd rule: whether ``point`` lies inside ``polygon``."""
+    x, y = point
+    xs, ys = polygon[:, 0], polygon[:, 1]
+    xe, ye = np.roll(xs, -1), np.roll(ys, -1)
+    crosses = (ys > y) != (ye > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = xs + (y - ys) * (xe - xs) / (ye - ys)
+    return bool(np.count_nonzero(crosses & (x < at)) % 2)
+
+
+def outlines_overlap(p, q):
+    return _segments_cross(p, q) or _inside(p[0], q) or _inside(q[0], p)
+
+
+def drawn_outline(obj, track, frame):
+    shape, _, size = track.style_at(obj, frame)
+    return shapes.outline(shape, size, obj.height, float(track.angle[frame])) + [track.x[frame], track.y[frame]]
+
+
 def assert_never_overlap(timeline):
+    """No two objects' drawn outlines ever overlap (they may touch, when one bounces off the other)."""
     objects = timeline.objects
     for i, a in enumerate(objects):
         for b in objects[i + 1 :]:
             ta, tb = timeline.tracks[a.id], timeline.tracks[b.id]
-            gap = np.hypot(ta.x - tb.x, ta.y - tb.y).min()
-            assert gap >= (a.size + b.size) / 2 * math.sqrt(2), (a.id, b.id, gap)
+            near = np.hypot(ta.x - tb.x, ta.y - tb.y) < (a.size + b.size) * shapes.MAX_RADIUS * 1.6  # generous: sizes may change
+            for f in np.flatnonzero(near & ta.visible & tb.visible):
+                assert not outlines_overlap(drawn_outline(a, ta, f), drawn_outline(b, tb, f)), (a.id, b.id, int(f))
 
 
 def color_centroid(frame, rgb, marker=False):
