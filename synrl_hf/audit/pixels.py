@@ -54,11 +54,11 @@ def agrees(row: dict[str, Any], derived: str) -> bool:
 
 def audit_row(row: dict[str, Any], video: bytes) -> dict[str, Any]:
     """{id, kind, answer, derived, agree, reason} for one row."""
-    from ..video import read_frames
+    from ..video import read_planes
 
     out = {"id": row["id"], "kind": row["question_type"], "answer": row["answer"], "derived": None, "agree": False, "reason": ""}
     try:
-        frames = read_frames(video).frames
+        frames = read_planes(video)
         if len(frames) != row["num_frames"]:
             raise Unreadable(f"decoded {len(frames)} frames, the row says {row['num_frames']}")
         derived = FAMILIES[row["task"]]().answer_from_pixels(PixelScene(row, frames))
