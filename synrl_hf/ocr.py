@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -73,6 +74,7 @@ class Line:
     anchor_y: int
     anchor_x: int | Callable[[str], int]
     box: tuple[int, int, int, int]
+    anchor_key: Any = None  # names a text-dependent ``anchor_x``, so work done for it is kept
 
     def anchor_for(self, text: str) -> int:
         return self.anchor_x(text) if callable(self.anchor_x) else self.anchor_x
@@ -180,10 +182,11 @@ def read_line(luma_frame: np.ndarray, line: Line, vocabulary: Vocabulary, backgr
     for char in vocabulary.trie:
         if char == END:
             continue
-        box_left = _glyph_box(line.font_px, char)[0]
-        for start in range(first - box_left - 2 * S, first - box_left + S + 1):
-            tries.append((search.first_glyph_error(char, start), start, char))
-    for _, start, char in sorted(tries):
+        starts = np.arange(first - 2 * S, first + S + 1) - _glyph_box(line.font_px, char)[0]
+        tries += zip(search.first_glyph_errors(char, starts).tolist(), starts.tolist(), [char] * len(starts))
+    for bound, start, char in sorted(tries):
+        if bound >= search.bound():  # this and every later try can only do worse
+            break
         search.run(start, char)
     return search.reading()
 
@@ -196,6 +199,7 @@ class _Search:
         self.baseline = baseline
         self.reach_left = _leftmost_ink(line.font_px, tuple(vocabulary.chars))
         self.starts = _start_ranges(vocabulary, line)
+        self.column_ink = np.concatenate([[0.0], (observed**2).sum(axis=0).cumsum()])  # squared ink left of each column
         self.best: tuple[float, str | None] = (math.inf, None)
         self.runner_up = math.inf  # the least error of another complete string met on the way
 
@@ -206,13 +210,44 @@ class _Search:
         predicted = np.zeros_like(self.observed)
         self._grow({first: self.vocabulary.trie[first]}, "", start, predicted, 0.0, 0)
 
-    def first_glyph_error(self, char: str, start: int) -> float:
-        """The error over the columns of glyph ``char`` drawn first at ``start``, alone."""
-        predicted = np.zeros_like(self.observed)
-        self._draw(predicted, char, start + _length(self.line.font_px, char) - _length(self.line.font_px, char))
-        left, _, right, _ = _glyph_box(self.line.font_px, char)
-        cols = slice(max((start + left) // S - self.left, 0), max((start + right) // S + 1 - self.left, 0))
-        return float(((predicted[:, cols] - self.observed[:, cols]) ** 2).sum())
+    def first_glyph_errors(self, char: str, starts: np.ndarray) -> np.ndarray:
+        """Per start, the error over the columns no later glyph can reach of ``char`` drawn first
+        there: a lower bound of the error of every string so begun (what ``_grow`` bounds with).
+        Every first glyph is tried at many starts, so this is done for all starts at once."""
+        final = np.clip((starts + _length(self.line.font_px, char) + self.reach_left - S) // S - self.left, 0, self.observed.shape[1])
+        errors = self.column_ink[final.astype(int)]
+        if _glyph_ink(self.line.font_px, char) is None:
+            return errors
+        left, top, _, _ = _glyph_box(self.line.font_px, char)
+        box_x, box_y = starts + left, self.baseline + top
+        row = (box_y - box_y % S) // S - self.top
+        width = self.observed.shape[1]
+        for phase in np.unique(box_x % S):
+            at = np.flatnonzero(box_x % S == phase)
+            template = _glyph(self.line.font_px, char, int(phase), box_y % S)
+            rows = slice(max(row, 0), min(row + template.shape[0], self.observed.shape[0]))
+            t = template[rows.start - row : rows.stop - row]
+            cols = (box_x[at] - phase) // S - self.left  # the template's first column, per start
+            columns = cols[:, None] + np.arange(t.shape[1])  # (starts, template width)
+            usable = (columns >= 0) & (columns < np.minimum(final[at], width)[:, None])
+            windows = self.observed[rows][:, np.clip(columns, 0, width - 1)]  # (rows, starts, width)
+            per_column = (t[:, None, :] * (t[:, None, :] - 2 * windows)).sum(axis=0)
+            errors[at] += (per_column * usable).sum(axis=1)
+        return errors
+
+    def _final_columns(self, start: int, text: str, done: int) -> int:
+        """How many columns of the box are final once ``text`` is drawn from ``start``: those left of
+        where any later glyph could put ink (a pixel spared for kerning); at least ``done``."""
+        cols = int((start + _length(self.line.font_px, text) + self.reach_left - S) // S) - self.left
+        return min(max(cols, done), self.observed.shape[1])
+
+    def _placed(self, char: str, pen: float) -> tuple[np.ndarray, int, int]:
+        """Glyph ``char``'s template with its pen point at ``pen`` (supersampled), and the (row,
+        column) of its top-left pixel in the line's box."""
+        left, top, _, _ = _glyph_box(self.line.font_px, char)
+        box_x, box_y = math.floor(pen) + left, self.baseline + top
+        template = _glyph(self.line.font_px, char, box_x % S, box_y % S)
+        return template, (box_y - box_y % S) // S - self.top, (box_x - box_x % S) // S - self.left
 
     def _grow(self, node: dict, prefix: str, start: int, predicted: np.ndarray, final_error: float, final_cols: int) -> None:
         if END in node:
@@ -225,9 +260,7 @@ class _Search:
             text = prefix + char
             grown = predicted.copy()
             self._draw(grown, char, start + _length(self.line.font_px, text) - _length(self.line.font_px, char))
-            # Columns left of where any later glyph could put ink (a pixel spared for kerning) are final.
-            cols = int((start + _length(self.line.font_px, text) + self.reach_left - S) // S) - self.left
-            cols = min(max(cols, final_cols), self.observed.shape[1])
+            cols = self._final_columns(start, text, final_cols)
             error = final_error + float(((grown[:, final_cols:cols] - self.observed[:, final_cols:cols]) ** 2).sum())
             if error < self.bound():
                 children.append((error, char, child, grown, cols))
@@ -236,13 +269,8 @@ class _Search:
                 self._grow(child, prefix + char, start, grown, error, cols)
 
     def _draw(self, predicted: np.ndarray, char: str, pen: float) -> None:
-        if _glyph_ink(self.line.font_px, char) is None:
-            return
-        left, top, _, _ = _glyph_box(self.line.font_px, char)
-        box_x, box_y = math.floor(pen) + left, self.baseline + top
-        template = _glyph(self.line.font_px, char, box_x % S, box_y % S)
-        col, row = (box_x - box_x % S) // S - self.left, (box_y - box_y % S) // S - self.top
-        _add(predicted, template, row, col)
+        if _glyph_ink(self.line.font_px, char) is not None:
+            _add(predicted, *self._placed(char, pen))
 
     def _finish(self, text: str, start: int, predicted: np.ndarray) -> None:
         # The string sits where its own length puts it, or it is not what was drawn there.
@@ -267,7 +295,7 @@ def _start(line: Line, text: str) -> int:
 
 def _start_ranges(vocabulary: Vocabulary, line: Line) -> dict[int, tuple[int, int]]:
     """Per trie node (by ``id``): the least and greatest start of the strings below it."""
-    key = None if callable(line.anchor_x) else (line.font_px, line.anchor_x)
+    key = (line.font_px, line.anchor_key if callable(line.anchor_x) else line.anchor_x)
     if key in vocabulary.start_ranges:
         return vocabulary.start_ranges[key]
     ranges: dict[int, tuple[int, int]] = {}
@@ -279,7 +307,7 @@ def _start_ranges(vocabulary: Vocabulary, line: Line) -> dict[int, tuple[int, in
         return ranges[id(node)]
 
     visit(vocabulary.trie, "")
-    if key is not None:
+    if key[1] is not None:
         vocabulary.start_ranges[key] = ranges
     return ranges
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -126,19 +126,32 @@ def read_frames(
     *,
     num_frames: int | None = None,
     fps: float | None = None,
+    indices: Sequence[int] | None = None,
     backend: str = "auto",
 ) -> VideoFrames:
     """Decode exactly the chosen frames of ``video`` (a path, mp4 bytes or a ``datasets.Video`` dict).
 
-    ``num_frames`` picks that many frames spread over the clip, ``fps`` samples at that rate, neither
-    returns every frame. ``backend`` is "pyav", "decord" or "auto" (decord when importable).
+    ``num_frames`` picks that many frames spread over the clip, ``fps`` samples at that rate,
+    ``indices`` names them (increasing), none of them returns every frame. ``backend`` is "pyav",
+    "decord" or "auto" (decord when importable).
     """
     if backend not in ("auto", "pyav", "decord"):
         raise ValueError(f"unknown backend {backend!r}; valid: auto, pyav, decord")
+    if indices is not None and (num_frames is not None or fps is not None):
+        raise ValueError("pass indices, num_frames or fps, not several")
+
+    def choose(total: int, native_fps: float) -> np.ndarray:
+        if indices is None:
+            return sample_indices(total, native_fps, num_frames=num_frames, fps=fps)
+        chosen = np.asarray(indices, int)
+        if chosen.size == 0 or (np.diff(chosen) <= 0).any() or chosen[0] < 0 or chosen[-1] >= total:
+            raise ValueError(f"indices must increase within 0..{total - 1}, got {list(indices)}")
+        return chosen
+
     source = _as_file(video)
     if backend == "decord" or (backend == "auto" and _decord_available()):
-        return _read_decord(source, num_frames=num_frames, fps=fps)
-    return _read_pyav(source, num_frames=num_frames, fps=fps)
+        return _read_decord(source, choose)
+    return _read_pyav(source, choose)
 
 
 def _decord_available() -> bool:
@@ -149,7 +162,7 @@ def _decord_available() -> bool:
     return True
 
 
-def _read_pyav(source, *, num_frames, fps) -> VideoFrames:
+def _read_pyav(source, choose) -> VideoFrames:
     import av
 
     with av.open(source) as container:
@@ -159,9 +172,9 @@ def _read_pyav(source, *, num_frames, fps) -> VideoFrames:
         total = stream.frames
         if not total:  # the container does not say: decode everything once
             decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
-            indices = sample_indices(len(decoded), native_fps, num_frames=num_frames, fps=fps)
+            indices = choose(len(decoded), native_fps)
             return VideoFrames(np.stack([decoded[i] for i in indices]), indices, indices / native_fps, native_fps, len(decoded))
-        indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps)
+        indices = choose(total, native_fps)
         wanted, kept = set(indices.tolist()), {}
         # Sequential decoding keeps only the chosen frames in memory, and stops after the last one.
         for position, frame in enumerate(container.decode(stream)):
@@ -175,13 +188,13 @@ def _read_pyav(source, *, num_frames, fps) -> VideoFrames:
     return VideoFrames(np.stack([kept[i] for i in indices]), indices, indices / native_fps, native_fps, total)
 
 
-def _read_decord(source, *, num_frames, fps) -> VideoFrames:
+def _read_decord(source, choose) -> VideoFrames:
     import decord
 
     reader = decord.VideoReader(source, ctx=decord.cpu(0))
     native_fps = float(reader.get_avg_fps())
     total = len(reader)
-    indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps)
+    indices = choose(total, native_fps)
     frames = reader.get_batch(indices.tolist()).asnumpy()
     return VideoFrames(frames, indices, indices / native_fps, native_fps, total)
 
@@ -236,7 +249,8 @@ def read_planes(video: VideoSource) -> VideoPlanes:
     """Decode every frame of ``video`` (PyAV) into its Y, U and V planes."""
     import av
 
-    planes: tuple[list[np.ndarray], ...] = ([], [], [])
+    buffers: list[np.ndarray] = []
+    count = 0
     with av.open(_as_file(video)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "NONE"  # one thread: the audit runs clips in parallel processes
@@ -244,11 +258,17 @@ def read_planes(video: VideoSource) -> VideoPlanes:
         for frame in container.decode(stream):
             if frame.format.name != "yuv420p":
                 frame = frame.reformat(format="yuv420p")
-            for out, plane in zip(planes, frame.planes):
-                out.append(np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width])
-    if not planes[0]:
+            views = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] for p in frame.planes]
+            if not buffers:  # arrays as long as the container says, copied into once
+                buffers = [np.empty((max(stream.frames, 1), *view.shape), np.uint8) for view in views]
+            if count == len(buffers[0]):  # more frames than the container said
+                buffers = [np.concatenate([b, np.empty_like(b)]) for b in buffers]
+            for buffer, view in zip(buffers, views):
+                buffer[count] = view
+            count += 1
+    if not count:
         raise ValueError("the video has no frames")
-    y, u, v = (np.stack(p) for p in planes)
+    y, u, v = (b[:count] for b in buffers)
     return VideoPlanes(y, u, v, native_fps)
 
 

@@ -495,7 +495,7 @@ def _read_tree_line(scene: PixelScene, frame: int, i: int, count: int) -> tuple[
     def anchor(text: str) -> int:
         return lp.SUPERSAMPLE * lp.pixel_corner(scene, *_line_center(i, count, depth, text))[0]
 
-    line = Line(line.font_px, line.anchor_y, anchor, (top, bottom, 0, scene.width))
+    line = Line(line.font_px, line.anchor_y, anchor, (top, bottom, 0, scene.width), anchor_key=("indent", depth, scene.width))
     reading = read_line(scene.luma[frame], line, _names())
     if reading.text is None:
         raise Unreadable(f"line {i} of {count} is none of the names")
