@@ -6,7 +6,6 @@ is and how it was made, from the manifest and the shards themselves.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 

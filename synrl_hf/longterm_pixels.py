@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import longterm
-from .ocr import SUPERSAMPLE, Line, Vocabulary, label_line, read_line
+from .ocr import Line, Vocabulary, label_line, read_line
 from .palette import COLORS
 from .pixels import COLOR_TOLERANCE, PixelScene, Unreadable, stem
 from .questions import ordinal
@@ -103,7 +103,7 @@ def color_at(scene: PixelScene, frame: int, x: float, y: float, half: float) -> 
 
 
 def shown_reveal(scene: PixelScene, revealed: Any) -> str:
-    """"initial" or "final": which end of the clip shows the state, ``revealed(frame)`` telling
+    """ "initial" or "final": which end of the clip shows the state, ``revealed(frame)`` telling
     whether a frame shows it; exactly one end must."""
     first, last = revealed(0), revealed(len(scene) - 1)
     if first == last:

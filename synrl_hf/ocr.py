@@ -191,6 +191,18 @@ def read_line(luma_frame: np.ndarray, line: Line, vocabulary: Vocabulary, backgr
     return search.reading()
 
 
+def composed(line: Line, text: str) -> np.ndarray:
+    """The coverage of ``text`` drawn on ``line``, over the line's box: what reading compares with."""
+    top, bottom, left, right = line.box
+    baseline = line.anchor_y + _metrics(line.font_px)[0]
+    search = _Search(np.zeros((bottom - top, right - left), np.float32), top, left, line, Vocabulary([text]), baseline)
+    predicted = np.zeros_like(search.observed)
+    start = _start(line, text)
+    for i, char in enumerate(text):
+        search._draw(predicted, char, start + _length(line.font_px, text[: i + 1]) - _length(line.font_px, char))
+    return np.minimum(predicted, 1.0)
+
+
 class _Search:
     """Branch and bound over the vocabulary's trie for one line (see the module docstring)."""
 

@@ -162,7 +162,9 @@ def _measure_planes(planes: VideoPlanes, rgb: Sequence[int], size_px: float, min
     high = tuple(min(c + COLOR_TOLERANCE, 255) for c in rgb)
     reach = 0.8 * size_px + 3
     step = 2 ** int(np.clip(np.log2(max(size_px / 4, 2)), 1, 4))
-    coarse = in_rgb_box(planes.y[:, ::step, ::step], planes.u[:, :: step // 2, :: step // 2], planes.v[:, :: step // 2, :: step // 2], low, high)
+    coarse = in_rgb_box(
+        planes.y[:, ::step, ::step], planes.u[:, :: step // 2, :: step // 2], planes.v[:, :: step // 2, :: step // 2], low, high
+    )
     rows_hit, cols_hit = coarse.any(axis=2), coarse.any(axis=1)
     seen = rows_hit.any(axis=1)
     r0, r1 = rows_hit.argmax(axis=1) * step, (rows_hit.shape[1] - 1 - rows_hit[:, ::-1].argmax(axis=1)) * step
@@ -175,7 +177,7 @@ def _measure_planes(planes: VideoPlanes, rgb: Sequence[int], size_px: float, min
     frames = np.flatnonzero(together)
     top = np.clip((r0 + r1) // 2 - side // 2, 0, height - side)[frames] // 2 * 2
     left = np.clip((c0 + c1) // 2 - side // 2, 0, width - side)[frames] // 2 * 2
-    again = [f for f in np.flatnonzero(seen & ~together)]
+    again = [int(f) for f in np.flatnonzero(seen & ~together)]
     if frames.size:
         again += _measure_windows(planes, track, frames, top, left, side, low, high, reach, min_pixels)
     margin = 2 * step + 2
@@ -191,7 +193,9 @@ def _measure_windows(planes, track, frames, top, left, side, low, high, reach, m
     returns the frames whose pixels of the color touch a window edge inside the frame."""
     half = side // 2
     y = np.stack([planes.y[f, t : t + side, c : c + side] for f, t, c in zip(frames, top, left)])
-    u, v = (np.stack([p[f, t // 2 : t // 2 + half, c // 2 : c // 2 + half] for f, t, c in zip(frames, top, left)]) for p in (planes.u, planes.v))
+    u, v = (
+        np.stack([p[f, t // 2 : t // 2 + half, c // 2 : c // 2 + half] for f, t, c in zip(frames, top, left)]) for p in (planes.u, planes.v)
+    )
     u, v = (np.repeat(np.repeat(p, 2, axis=1), 2, axis=2) for p in (u, v))
     mask = in_rgb_box(y, u, v, low, high)
     per_row, per_col = mask.sum(axis=2), mask.sum(axis=1)  # (F, side) pixel counts

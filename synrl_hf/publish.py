@@ -31,7 +31,9 @@ def check_folder(folder: Path, allow_failed_audit: bool = False) -> dict[str, An
         raise ValueError(f"{len(broken)} shard(s) missing or damaged, e.g. {broken[0]}; re-run `synrl build` to repair")
     failed = failed_audit(folder, manifest)
     if failed and not allow_failed_audit:
-        raise ValueError(f"the audit of this build failed ({'; '.join(failed[:3])}); fix the data, or push anyway with --allow-failed-audit")
+        raise ValueError(
+            f"the audit of this build failed ({'; '.join(failed[:3])}); fix the data, or push anyway with --allow-failed-audit"
+        )
     return manifest
 
 
@@ -106,7 +108,9 @@ def add_push_parser(subparsers) -> None:
 
 def run_push(args) -> int:
     try:
-        url = push_dataset(args.folder, args.repo_id, private=args.private, revision=args.revision, allow_failed_audit=args.allow_failed_audit)
+        url = push_dataset(
+            args.folder, args.repo_id, private=args.private, revision=args.revision, allow_failed_audit=args.allow_failed_audit
+        )
     except RuntimeError as error:
         print(f"synrl push: error: {error}")
         return 1

@@ -230,9 +230,7 @@ class VideoPlanes:
         """RGB pixels of frame(s) ``index`` in ``rows`` and ``cols`` (slices, steps allowed)."""
         return yuv_to_rgb(*self._window(index, rows, cols))
 
-    def within(
-        self, index: int | slice, rows: slice, cols: slice, low: tuple[int, int, int], high: tuple[int, int, int]
-    ) -> np.ndarray:
+    def within(self, index: int | slice, rows: slice, cols: slice, low: tuple[int, int, int], high: tuple[int, int, int]) -> np.ndarray:
         """Bool mask: the pixels of ``rgb(index, rows, cols)`` inside the RGB box [low, high] (inclusive)."""
         return in_rgb_box(*self._window(index, rows, cols), low, high)
 

@@ -228,7 +228,9 @@ def audit(
     return report
 
 
-def _run_families(folder: Path, counts: dict[str, int], options: AuditOptions, num_proc: int, progress: bool) -> dict[str, list[CheckResult]]:
+def _run_families(
+    folder: Path, counts: dict[str, int], options: AuditOptions, num_proc: int, progress: bool
+) -> dict[str, list[CheckResult]]:
     """Each family's results, families run ``num_proc`` at a time; a bar counts the decoded clips."""
     from tqdm.auto import tqdm
 

@@ -63,7 +63,9 @@ def _normal(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=float))
 
 
-def compare(row: dict[str, Any], fresh: dict[str, Any], video: bytes, base_seed: int | None = None, planes: VideoPlanes | None = None) -> dict[str, Any]:
+def compare(
+    row: dict[str, Any], fresh: dict[str, Any], video: bytes, base_seed: int | None = None, planes: VideoPlanes | None = None
+) -> dict[str, Any]:
     """How the regenerated ``fresh`` row differs from the stored ``row`` (whose MP4 is ``video``,
     ``planes`` its decoded planes if already at hand). Equal MP4 bytes decode to equal frames;
     only different bytes are decoded and compared frame by frame."""

@@ -11,7 +11,6 @@ following them means tracking the backs from the revealed state. State: {"stack"
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from functools import lru_cache
 
 from .. import longterm

@@ -391,7 +391,9 @@ def _slot_positions(containers: list[float]) -> dict[str, list[tuple[float, floa
     """Per container (centers ``containers``), where its chips are drawn when open, in the order
     they fill: two columns, row by row."""
     top = BOX_Y - BOX_H / 2
-    return {name: [(x + (j % 2 - 0.5) * 0.096, top + 0.135 + (j // 2) * 0.085) for j in range(CAPACITY)] for name, x in zip(NAMES, containers)}
+    return {
+        name: [(x + (j % 2 - 0.5) * 0.096, top + 0.135 + (j // 2) * 0.085) for j in range(CAPACITY)] for name, x in zip(NAMES, containers)
+    }
 
 
 def _undo(state: dict, op: tuple[str, dict]) -> dict:

@@ -415,7 +415,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
     directory, the names it draws from)."""
     ops = [("cd", {"path": ".."})] + [("cd", {"path": d}) for d in DIR_NAMES] + [("mkdir", {"name": d}) for d in DIR_NAMES]
     ops += [(name, {key: f}) for f in FILE_NAMES for name, key in (("rm", "path"), ("touch", "name"))]
-    sources = [f for f in FILE_NAMES] + [f"{d}/{f}" for d in ("..", *DIR_NAMES) for f in FILE_NAMES]
+    sources = list(FILE_NAMES) + [f"{d}/{f}" for d in ("..", *DIR_NAMES) for f in FILE_NAMES]
     targets = [f"{d}/" for d in ("..", *DIR_NAMES)] + ["."]
     ops += [(name, {"src": src, "dst": dst}) for name in ("mv", "cp") for src, dst in itertools.product(sources, targets)]
     return {caption(*op): op for op in ops}

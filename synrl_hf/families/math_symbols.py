@@ -318,7 +318,9 @@ def _read_value(scene: PixelScene, frame: int, x: float) -> int:
     line = label_line(value, lp.pixel_corner(scene, x, CARD_Y), scene.width)
     half = int(0.5 * CARD_W * scene.width) - 3
     column = lp.pixel_corner(scene, x, CARD_Y)[0]
-    reading = read_line(scene.luma[frame], Line(line.font_px, line.anchor_y, line.anchor_x, (*line.rows(), column - half, column + half)), _values())
+    reading = read_line(
+        scene.luma[frame], Line(line.font_px, line.anchor_y, line.anchor_x, (*line.rows(), column - half, column + half)), _values()
+    )
     if reading.text is None:
         raise Unreadable(f"no number on the card at x = {x:.3f}")
     return int(reading.text)

@@ -174,7 +174,9 @@ class SlidingPuzzle(Family):
         n = _read_grid(scene)
         shown = lp.shown_reveal(scene, lambda frame: any(c == "orange" for c in _cell_colors(scene, frame, n)))
         frame = 0 if shown == "initial" else len(scene) - 1
-        states = lp.states_from_reveal(shown, _read_tiles(scene, frame, n), ops, apply, lambda state, op: apply(state, *inverse(state, *op)))
+        states = lp.states_from_reveal(
+            shown, _read_tiles(scene, frame, n), ops, apply, lambda state, op: apply(state, *inverse(state, *op))
+        )
         if kind == "moved_tile":
             k = lp.operation_number(row)
             return str(moved_tile(states[k - 1], ops[k - 1][1]))
