@@ -118,7 +118,8 @@ def measure(frames: FrameSource, rgb: Sequence[int], size_px: float, min_pixels:
     The median of the matching pixels locates the object; only pixels within about its size of the
     median count, so a few stray pixels of a similar color elsewhere do not move the centroid.
     Decoded planes (:class:`RGBFrames`) are measured window by window (:func:`_measure_planes`),
-    with the same result.
+    with the same result wherever the object is in view; a frame showing only a few stray pixels
+    of the color, too few for the search grid to meet, counts as not showing it.
     """
     if isinstance(frames, RGBFrames):
         return _measure_planes(frames.planes, rgb, size_px, min_pixels)
@@ -151,11 +152,12 @@ def _measure_planes(planes: VideoPlanes, rgb: Sequence[int], size_px: float, min
     """:func:`measure` on decoded planes, all frames at once, testing colors only round the object.
 
     Every ``step``-th pixel of every frame is tested first (``step`` about a quarter of the object's
-    size, so the object always has tested pixels in it); each frame's window is the box of those
-    hits with room for the object's size, and only the window's pixels are tested, all frames'
-    windows in one batch. Where the hits lie far apart (stray pixels of the color elsewhere) or
-    the pixels found touch the window's edge, the frame's own box of hits is tested instead, with
-    a wider margin. A frame without hits has none of the color (area 0).
+    size, so the object always has tested pixels in it). Each frame's window is centered on those
+    hits and holds all of them and whatever counts as the object round its median; only the
+    windows' pixels are tested, all frames' at once. Where the hits lie further apart than the object is
+    wide (stray pixels of a similar color elsewhere, e.g. blends at other objects' edges) or the
+    pixels found touch the window's edge, the frame's whole box of hits is tested instead, with a
+    wider margin. A frame without hits has none of the color (area 0).
     """
     n, height, width = len(planes), planes.height, planes.width
     low = tuple(max(c - COLOR_TOLERANCE, 0) for c in rgb)
@@ -169,15 +171,19 @@ def _measure_planes(planes: VideoPlanes, rgb: Sequence[int], size_px: float, min
     seen = rows_hit.any(axis=1)
     r0, r1 = rows_hit.argmax(axis=1) * step, (rows_hit.shape[1] - 1 - rows_hit[:, ::-1].argmax(axis=1)) * step
     c0, c1 = cols_hit.argmax(axis=1) * step, (cols_hit.shape[1] - 1 - cols_hit[:, ::-1].argmax(axis=1)) * step
-    # Even sides and corners: each window's chroma is whole samples.
-    side = min(2 * (int(math.ceil(0.6 * size_px)) + 2 * step), height - height % 2, width - width % 2)
-    together = seen & (r1 - r0 + 2 * step < side) & (c1 - c0 + 2 * step < side)
+    spread = np.maximum(r1 - r0, c1 - c0)
+    stray = seen & (spread > 2 * size_px)  # hits further apart than the object is wide
+    # The window holds every hit of the widest spread in the clip plus a step each side, and every
+    # pixel within ``reach`` of the object (what counts as the object round its median). Even sides
+    # and corners: each window's chroma is whole samples.
+    widest = max(int(spread[seen & ~stray].max(initial=0)) + 2 * step, 2 * math.ceil(reach) + step)
+    side = min(2 * ((widest + 1) // 2 + 1), height - height % 2, width - width % 2)
     track = _empty_track(n)
     track.area[~seen] = 0
-    frames = np.flatnonzero(together)
-    top = np.clip((r0 + r1) // 2 - side // 2, 0, height - side)[frames] // 2 * 2
-    left = np.clip((c0 + c1) // 2 - side // 2, 0, width - side)[frames] // 2 * 2
-    again = [int(f) for f in np.flatnonzero(seen & ~together)]
+    frames = np.flatnonzero(seen & ~stray)
+    top = np.clip((r0 + r1)[frames] // 2 - side // 2, 0, height - side) // 2 * 2
+    left = np.clip((c0 + c1)[frames] // 2 - side // 2, 0, width - side) // 2 * 2
+    again = [int(f) for f in np.flatnonzero(stray)]
     if frames.size:
         again += _measure_windows(planes, track, frames, top, left, side, low, high, reach, min_pixels)
     margin = 2 * step + 2

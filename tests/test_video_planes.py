@@ -38,14 +38,16 @@ def test_box_test_without_converting(clips):
 
 
 def test_windowed_measurement_is_the_whole_frame_one(clips):
-    """Every object of every clip: centroid, box and area wherever the object is found."""
+    """Every object of every clip: centroid, box and area wherever the windows find it; the whole
+    frame finds more only stray pixels of the color (blends at other objects' edges), never the object."""
     for row, frames, planes in clips:
         for obj in row["objects"]:
             whole, windowed = measure(frames, obj["rgb"], obj["size"]), measure(RGBFrames(planes), obj["rgb"], obj["size"])
-            np.testing.assert_array_equal(whole.found, windowed.found, err_msg=f"{row['id']} {obj['id']}")
+            assert not (windowed.found & ~whole.found).any()
+            assert (whole.area[whole.found & ~windowed.found] < 0.25 * obj["size"] ** 2).all(), (row["id"], obj["id"])
             for name in ("x", "y", "area", "x0", "x1", "y0", "y1"):
-                np.testing.assert_allclose(getattr(windowed, name)[whole.found], getattr(whole, name)[whole.found], err_msg=name)
-            if obj.get("label") == "" and row["task"] == "rotation_count":
+                np.testing.assert_allclose(getattr(windowed, name)[windowed.found], getattr(whole, name)[windowed.found], err_msg=name)
+            if row["task"] == "rotation_count":
                 np.testing.assert_allclose(
                     marker_angles(RGBFrames(planes), windowed, obj["size"]), marker_angles(frames, whole, obj["size"]), equal_nan=True
                 )

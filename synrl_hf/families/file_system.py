@@ -24,7 +24,7 @@ from PIL import ImageFont
 from .. import longterm
 from .. import longterm_pixels as lp
 from ..narration import Context
-from ..ocr import Line, Vocabulary, label_line, read_line
+from ..ocr import SUPERSAMPLE, Line, Vocabulary, label_line, read_line
 from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import SceneObject, Track
@@ -493,7 +493,7 @@ def _read_tree_line(scene: PixelScene, frame: int, i: int, count: int) -> tuple[
     depth = int(round((cols[0] / scene.width - LEFT) / INDENT))
 
     def anchor(text: str) -> int:
-        return lp.SUPERSAMPLE * lp.pixel_corner(scene, *_line_center(i, count, depth, text))[0]
+        return SUPERSAMPLE * lp.pixel_corner(scene, *_line_center(i, count, depth, text))[0]
 
     line = Line(line.font_px, line.anchor_y, anchor, (top, bottom, 0, scene.width), anchor_key=("indent", depth, scene.width))
     reading = read_line(scene.luma[frame], line, _names())
