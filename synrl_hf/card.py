@@ -6,13 +6,14 @@ is and how it was made, from the manifest and the shards themselves.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from .dataset_dir import atomic_write_bytes, config_files, manifest_fingerprint
+import numpy as np
+
+from .dataset_dir import atomic_write_bytes, config_files, manifest_fingerprint, read_audit_report
 from .families import FAMILIES
-from .version import GENERATOR_VERSION, __version__
+from .version import GENERATOR_CHANGES, GENERATOR_VERSION, __version__
 
 FIELDS = [
     ("id", "unique, stable id: family, base seed, split, index"),
@@ -79,18 +80,35 @@ def _examples(folder: Path, configs: dict[str, dict[str, list[str]]]) -> list[tu
     return examples
 
 
-PREVIEW_FRAMES = 4
+PREVIEW_TILES = 8  # at most this many frames per strip
 PREVIEW_SIDE = 160
+PREVIEW_CAPTION = 22  # pixels under each frame for its time
+
+
+def preview_frames(row: dict[str, Any], limit: int = PREVIEW_TILES) -> list[int]:
+    """The frames a preview strip shows: the first and the last, and between them the moments that
+    tell the story: each operation halfway through (long-term; its caption is up) or each event
+    (short-term: bounces, turns, changes …), spread evenly when there are more than ``limit``."""
+    last = int(row["num_frames"]) - 1
+    if row["operations"]:
+        moments = [(op["start_frame"] + op["end_frame"]) // 2 for op in row["operations"]]
+    else:
+        moments = [e["frame"] for e in row["events"]]
+    moments = sorted({min(max(int(f), 1), last - 1) for f in moments} - {0, last})
+    if len(moments) > limit - 2:
+        moments = [moments[int(i)] for i in np.linspace(0, len(moments) - 1, limit - 2).round()]
+    return [0, *dict.fromkeys(moments), last]
 
 
 def write_previews(folder: Path, configs: dict[str, dict[str, list[str]]]) -> dict[str, str]:
-    """A strip of a few frames of each family's first clip: ``previews/<family>.png``."""
+    """A strip of each family's first clip at the frames of :func:`preview_frames`, each with its
+    time under it: ``previews/<family>.png``."""
     import io
 
-    import numpy as np
     import pyarrow.parquet as pq
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
+    from .render.pillow_backend import _font
     from .video import read_frames
 
     written = {}
@@ -98,12 +116,18 @@ def write_previews(folder: Path, configs: dict[str, dict[str, list[str]]]) -> di
         paths = [p for split_paths in configs.get(family, {}).values() for p in split_paths]
         if not paths:
             continue
-        table = pq.read_table(folder / paths[0], columns=["video"])
+        table = pq.read_table(folder / paths[0], columns=["video", "num_frames", "fps", "events", "operations"])
         if not table.num_rows:
             continue
-        clip = read_frames(table.column("video")[0].as_py(), num_frames=PREVIEW_FRAMES)
-        tiles = [Image.fromarray(f).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS) for f in clip.frames]
-        strip = Image.fromarray(np.concatenate([np.asarray(t) for t in tiles], axis=1))
+        row = table.slice(0, 1).to_pylist()[0]
+        frames = preview_frames(row)
+        clip = read_frames(row["video"], indices=frames).frames
+        strip = Image.new("RGB", (PREVIEW_SIDE * len(frames), PREVIEW_SIDE + PREVIEW_CAPTION), (255, 255, 255))
+        draw = ImageDraw.Draw(strip)
+        for i, f in enumerate(frames):
+            strip.paste(Image.fromarray(clip[i]).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS), (i * PREVIEW_SIDE, 0))
+            where = ((i + 0.5) * PREVIEW_SIDE, PREVIEW_SIDE + PREVIEW_CAPTION / 2)
+            draw.text(where, f"{f / row['fps']:.2f} s", font=_font(14), fill=(25, 25, 25), anchor="mm")
         buffer = io.BytesIO()
         strip.save(buffer, format="PNG", optimize=True)
         relpath = f"previews/{family}.png"
@@ -183,6 +207,7 @@ def render_card(folder: Path, manifest: dict[str, Any]) -> str:
         if family in previews:
             parts.append(f"\n  ![{family}]({previews[family]})\n")
     parts += _mixture_section(manifest)
+    parts += ["", *_changes_section(manifest)]
     parts += ["", *render_audit_summary(folder, manifest)]
     parts += ["## Fields", "", "| field | meaning |", "|---|---|"]
     parts += [f"| `{name}` | {meaning} |" for name, meaning in FIELDS]
@@ -265,17 +290,30 @@ def _mixture_section(manifest: dict[str, Any]) -> list[str]:
     return parts
 
 
+def _changes_section(manifest: dict[str, Any]) -> list[str]:
+    """What changed in the generator, version by version, newest first; the versions this build's
+    shards were made with are named (rows of different versions differ for the same seed)."""
+    used = sorted({str(e["spec"].get("generator_version", GENERATOR_VERSION)) for e in manifest["shards"].values()})
+    parts = [
+        "## Generator changes",
+        "",
+        f"This build was made by generator version{'s' if len(used) > 1 else ''} {', '.join(used)}. "
+        "The same seed gives the same sample within a version; what changed between versions:",
+        "",
+    ]
+    for version in reversed(list(GENERATOR_CHANGES)):  # written oldest first
+        parts += [f"- **{version}**" + (" (this build)" if version in used else "") + ":"]
+        parts += [f"  - {change}" for change in GENERATOR_CHANGES[version]]
+    return [*parts, ""]
+
+
 def render_audit_summary(folder: Path, manifest: dict[str, Any]) -> list[str]:
     """The "Audit" section: the summary table of ``audit/report.json`` (written by ``synrl audit``),
     if that report was made for this very build (same shard hashes); nothing if there is none."""
-    path = Path(folder) / "audit" / "report.json"
-    if not path.is_file():
+    report = read_audit_report(folder)
+    if report is None:
         return []
-    try:
-        report = json.loads(path.read_text())
-        table, rows = report["table"], report["rows"]
-    except (ValueError, KeyError):
-        return []
+    table, rows = report["table"], report["rows"]
     if report.get("fingerprint") != manifest_fingerprint(manifest):
         return ["## Audit", "", "An audit report exists for an earlier build of this folder; run `synrl audit` again.", ""]
     verdict = (

@@ -11,6 +11,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 from .argtypes import (
     choice_list,
@@ -65,6 +66,11 @@ def add_build_parser(subparsers) -> None:
     p.add_argument("--shard", type=shard_slice, default=None, help="i/N: build only slice i of N (for cluster arrays), then `synrl merge`")
     p.add_argument("--shard-size", type=int_range(1, MAX_SHARD_SIZE, WHY_MAX_SHARD_SIZE), default=None, help="rows per parquet shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--audit",
+        action="store_true",
+        help="audit the build when it is done (synrl audit, same --num-proc): exit 1 if a check fails, and `synrl push` then refuses it",
+    )
     m = p.add_argument_group("training mixtures (--configs sft,grpo,round2; train split only)")
     m.add_argument(
         "--mixture-size",
@@ -200,6 +206,8 @@ def run_build(args) -> int:
         splits=tuple(args.splits),
         shard_size=args.shard_size or DEFAULT_SHARD_SIZE,
     )
+    if args.audit and args.shard:
+        raise ValueError("--audit audits a whole build: run `synrl merge`, then `synrl audit`, instead of auditing a slice")
     if "sft" in mixtures and not args.general_qa:
         print("sft: no --general-qa given, so the sft mixture is synthetic only (0% general video QA)")
     from .mixtures import CoTBackendError
@@ -226,6 +234,8 @@ def run_build(args) -> int:
     rows = sum(e["rows"] for e in manifest["shards"].values())
     where = "slice written; run `synrl merge` when all slices are done" if args.shard else "load it with load_dataset"
     print(f"{args.out}: {rows} rows in {len(manifest['shards'])} shards ({where})")
+    if args.audit and not args.shard:
+        return _audit_build(args)
     return 0
 
 
@@ -241,6 +251,20 @@ def _all_filtered(entries: list[dict], out: str) -> str:
         f"Check the model and the endpoint; the outcomes are kept in {out}/cot/*.jsonl and a re-run does not ask again "
         "(delete those files to retry the samples, e.g. with another model)."
     )
+
+
+def _audit_build(args) -> int:
+    """``build --audit``: the audit of the finished build; 1 (and the failures) if a check fails."""
+    from .audit import REPORT_MD, audit
+
+    report = audit(args.out, progress=not args.no_progress, num_proc=args.num_proc)
+    if report.passed:
+        print(f"audit passed; report in {Path(args.out) / REPORT_MD}")
+        return 0
+    for r in report.failures:
+        print(f"FAIL {r.family}/{r.check}: {r.summary}", file=sys.stderr)
+    print(f"synrl build: the audit FAILED ({len(report.failures)} check(s)); report in {Path(args.out) / REPORT_MD}", file=sys.stderr)
+    return 1
 
 
 def add_merge_parser(subparsers) -> None:

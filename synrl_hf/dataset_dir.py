@@ -5,6 +5,8 @@
     README.md                     dataset card; its YAML lists every config's exact shard files
     synrl_manifest.json           what each shard holds: {"generator_version", "shards": {relpath: entry}}
     data/<config>/<split>-<start>-<stop>-<sha>.parquet
+    previews/<family>.png         the card's preview strips
+    audit/report.{json,md}        what `synrl audit` found, for the build of the shard hashes it names
 
 A shard entry records its ``family`` (a task family, or a config of its own such as the training
 mixtures), ``split``, ``rows``, ``bytes`` and ``sha256``. The build writes the folder
@@ -28,12 +30,14 @@ from .seeding import SPLITS
 from .version import GENERATOR_VERSION
 
 __all__ = [
+    "AUDIT_REPORT",
     "MANIFEST",
     "PARTIAL_MANIFEST",
     "atomic_write_bytes",
     "config_files",
     "file_sha256",
     "manifest_fingerprint",
+    "read_audit_report",
     "read_manifest",
     "shard_is_intact",
     "shard_path",
@@ -42,6 +46,7 @@ __all__ = [
 
 MANIFEST = "synrl_manifest.json"
 PARTIAL_MANIFEST = "synrl_manifest.shard-{index}-of-{count}.json"  # one slice of a build (--shard i/N), before `synrl merge`
+AUDIT_REPORT = "audit/report.json"
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -82,6 +87,16 @@ def manifest_fingerprint(manifest: dict[str, Any]) -> str:
     """Identifies a build's content: the sha256 of every shard, sorted (reports name the build they checked)."""
     shas = sorted(entry["sha256"] for entry in manifest["shards"].values())
     return hashlib.sha256("\n".join(shas).encode()).hexdigest()[:16]
+
+
+def read_audit_report(folder: Path) -> dict[str, Any] | None:
+    """The audit report in ``folder`` (its ``fingerprint`` names the build it checked), or None if
+    there is none (or it cannot be read)."""
+    try:
+        report = json.loads((Path(folder) / AUDIT_REPORT).read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "table" in report and "rows" in report else None
 
 
 def config_files(manifest: dict[str, Any]) -> dict[str, dict[str, list[str]]]:

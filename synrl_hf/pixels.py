@@ -30,6 +30,7 @@ import numpy as np
 from .motion import COMPASS
 from .palette import COLORS
 from .questions import ORDINAL_WORDS, format_interval
+from .video import VideoPlanes, in_rgb_box, luma
 
 COLOR_TOLERANCE = 60
 MARKER_REACH = 0.4  # of the object's size: most of the rotation marker, and inside every shape but a star's valleys
@@ -38,6 +39,40 @@ ORDINALS = {word: n for n, word in enumerate(ORDINAL_WORDS, 1)}
 
 class Unreadable(Exception):
     """The video does not show what the question needs (e.g. the asked object is never drawn)."""
+
+
+class RGBFrames:
+    """The RGB frames of decoded planes, converted only where indexed (``frames[f, top:bottom, left:right]``).
+
+    Indexes like the (N, H, W, 3) array :func:`~synrl_hf.video.read_frames` gives, with the same
+    pixel values; ``np.asarray`` converts everything (once). Readers that look at windows (objects,
+    markers) never pay for the whole frames.
+    """
+
+    def __init__(self, planes: VideoPlanes):
+        self.planes = planes
+        self.shape = (len(planes), planes.height, planes.width, 3)
+        self._all: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if self._all is None:
+            self._all = self.planes.rgb(slice(None))
+        return self._all if dtype is None else self._all.astype(dtype)
+
+    def __getitem__(self, key) -> np.ndarray:
+        if self._all is not None:
+            return self._all[key]
+        key = key if isinstance(key, tuple) else (key,)
+        index, rows, cols = (*key, slice(None), slice(None))[:3]
+        if not isinstance(rows, slice) or not isinstance(cols, slice):
+            return np.asarray(self)[key]
+        return self.planes.rgb(index, rows, cols)
+
+
+FrameSource = np.ndarray | RGBFrames  # what the measuring functions accept as a clip's frames
 
 
 # -- measuring objects in pixels ---------------------------------------------------------------------
@@ -60,38 +95,153 @@ class PixelTrack:
 
 
 def color_mask(frames: np.ndarray, rgb: Sequence[int], tolerance: int = COLOR_TOLERANCE) -> np.ndarray:
-    """(N, H, W) bool: pixels within ``tolerance`` of ``rgb`` in every channel."""
-    out = np.ones(frames.shape[:3], bool)
-    for channel in range(3):
-        plane = frames[..., channel]
-        out &= (plane >= rgb[channel] - tolerance) & (plane <= rgb[channel] + tolerance)
-    return out
+    """Bool mask over the pixels of ``frames`` (any leading shape, RGB last): within ``tolerance``
+    of ``rgb`` in every channel."""
+    return (np.abs(np.asarray(frames, np.int16) - np.asarray(rgb, np.int16)) <= tolerance).all(axis=-1)
 
 
-def measure(frames: np.ndarray, rgb: Sequence[int], size_px: float, min_pixels: int = 4) -> PixelTrack:
+def in_box(frames: FrameSource, f: int, rows: slice, cols: slice, low: Sequence[int], high: Sequence[int]) -> np.ndarray:
+    """Bool mask of frame ``f`` in ``rows`` x ``cols``: pixels whose RGB lies in [low, high] (inclusive)."""
+    if isinstance(frames, RGBFrames):
+        return frames.planes.within(f, rows, cols, tuple(low), tuple(high))
+    window = frames[f, rows, cols]
+    return ((window >= np.asarray(low)) & (window <= np.asarray(high))).all(axis=-1)
+
+
+def near_color(frames: FrameSource, f: int, rows: slice, cols: slice, rgb: Sequence[int], tolerance: int = COLOR_TOLERANCE) -> np.ndarray:
+    """:func:`color_mask` of one frame's window, through :func:`in_box`."""
+    return in_box(frames, f, rows, cols, [max(c - tolerance, 0) for c in rgb], [min(c + tolerance, 255) for c in rgb])
+
+
+def measure(frames: FrameSource, rgb: Sequence[int], size_px: float, min_pixels: int = 4) -> PixelTrack:
     """Per frame: the robust centroid and box of the pixels of color ``rgb``.
 
     The median of the matching pixels locates the object; only pixels within about its size of the
     median count, so a few stray pixels of a similar color elsewhere do not move the centroid.
+    Decoded planes (:class:`RGBFrames`) are measured window by window (:func:`_measure_planes`),
+    with the same result wherever the object is in view; a frame showing only a few stray pixels
+    of the color, too few for the search grid to meet, counts as not showing it.
     """
-    masks = color_mask(frames, rgb)
-    n = len(frames)
-    cols = {name: np.full(n, np.nan) for name in ("x", "y", "area", "x0", "y0", "x1", "y1")}
+    if isinstance(frames, RGBFrames):
+        return _measure_planes(frames.planes, rgb, size_px, min_pixels)
+    track = _empty_track(len(frames))
+    for f in range(len(frames)):
+        ys, xs = np.nonzero(color_mask(frames[f], rgb))
+        _centroid(track, f, xs, ys, 0.8 * size_px + 3, min_pixels)
+    return track
+
+
+def _empty_track(n: int) -> PixelTrack:
+    return PixelTrack(*(np.full(n, np.nan) for _ in range(7)))
+
+
+def _centroid(track: PixelTrack, f: int, xs: np.ndarray, ys: np.ndarray, reach: float, min_pixels: int) -> None:
+    """Frame ``f`` of ``track`` from the pixel columns ``xs`` and rows ``ys`` of the color."""
+    if xs.size < min_pixels:
+        track.area[f] = xs.size
+        return
+    mx, my = np.median(xs), np.median(ys)
+    near = (np.abs(xs - mx) <= reach) & (np.abs(ys - my) <= reach)
+    xs, ys = xs[near], ys[near]
+    if xs.size < min_pixels:
+        return
+    track.x[f], track.y[f], track.area[f] = xs.mean() + 0.5, ys.mean() + 0.5, xs.size
+    track.x0[f], track.x1[f], track.y0[f], track.y1[f] = xs.min(), xs.max(), ys.min(), ys.max()
+
+
+def _measure_planes(planes: VideoPlanes, rgb: Sequence[int], size_px: float, min_pixels: int) -> PixelTrack:
+    """:func:`measure` on decoded planes, all frames at once, testing colors only round the object.
+
+    Every ``step``-th pixel of every frame is tested first (``step`` about a quarter of the object's
+    size, so the object always has tested pixels in it). Each frame's window is centered on those
+    hits and holds all of them and whatever counts as the object round its median; only the
+    windows' pixels are tested, all frames' at once. Where the hits lie further apart than the object is
+    wide (stray pixels of a similar color elsewhere, e.g. blends at other objects' edges) or the
+    pixels found touch the window's edge, the frame's whole box of hits is tested instead, with a
+    wider margin. A frame without hits has none of the color (area 0).
+    """
+    n, height, width = len(planes), planes.height, planes.width
+    low = tuple(max(c - COLOR_TOLERANCE, 0) for c in rgb)
+    high = tuple(min(c + COLOR_TOLERANCE, 255) for c in rgb)
     reach = 0.8 * size_px + 3
-    for f in range(n):
-        ys, xs = np.nonzero(masks[f])
-        if xs.size < min_pixels:
-            cols["area"][f] = xs.size
-            continue
-        mx, my = np.median(xs), np.median(ys)
-        near = (np.abs(xs - mx) <= reach) & (np.abs(ys - my) <= reach)
-        xs, ys = xs[near], ys[near]
-        if xs.size < min_pixels:
-            continue
-        cols["x"][f], cols["y"][f] = xs.mean() + 0.5, ys.mean() + 0.5
-        cols["area"][f] = xs.size
-        cols["x0"][f], cols["x1"][f], cols["y0"][f], cols["y1"][f] = xs.min(), xs.max(), ys.min(), ys.max()
-    return PixelTrack(**cols)
+    step = 2 ** int(np.clip(np.log2(max(size_px / 4, 2)), 1, 4))
+    coarse = in_rgb_box(
+        planes.y[:, ::step, ::step], planes.u[:, :: step // 2, :: step // 2], planes.v[:, :: step // 2, :: step // 2], low, high
+    )
+    rows_hit, cols_hit = coarse.any(axis=2), coarse.any(axis=1)
+    seen = rows_hit.any(axis=1)
+    r0, r1 = rows_hit.argmax(axis=1) * step, (rows_hit.shape[1] - 1 - rows_hit[:, ::-1].argmax(axis=1)) * step
+    c0, c1 = cols_hit.argmax(axis=1) * step, (cols_hit.shape[1] - 1 - cols_hit[:, ::-1].argmax(axis=1)) * step
+    spread = np.maximum(r1 - r0, c1 - c0)
+    stray = seen & (spread > 2 * size_px)  # hits further apart than the object is wide
+    # The window holds every hit of the widest spread in the clip plus a step each side, and every
+    # pixel within ``reach`` of the object (what counts as the object round its median). Even sides
+    # and corners: each window's chroma is whole samples.
+    widest = max(int(spread[seen & ~stray].max(initial=0)) + 2 * step, 2 * math.ceil(reach) + step)
+    side = min(2 * ((widest + 1) // 2 + 1), height - height % 2, width - width % 2)
+    track = _empty_track(n)
+    track.area[~seen] = 0
+    frames = np.flatnonzero(seen & ~stray)
+    top = np.clip((r0 + r1)[frames] // 2 - side // 2, 0, height - side) // 2 * 2
+    left = np.clip((c0 + c1)[frames] // 2 - side // 2, 0, width - side) // 2 * 2
+    again = [int(f) for f in np.flatnonzero(stray)]
+    if frames.size:
+        again += _measure_windows(planes, track, frames, top, left, side, low, high, reach, min_pixels)
+    margin = 2 * step + 2
+    for f in sorted(again):
+        box = slice(max(r0[f] - margin, 0), r1[f] + margin + 1), slice(max(c0[f] - margin, 0), c1[f] + margin + 1)
+        ys, xs = np.nonzero(planes.within(f, *box, low, high))
+        _centroid(track, f, xs + box[1].start, ys + box[0].start, reach, min_pixels)
+    return track
+
+
+def _measure_windows(planes, track, frames, top, left, side, low, high, reach, min_pixels) -> list[int]:
+    """Fill ``track`` for ``frames`` from their windows (even top-left corners, even ``side``);
+    returns the frames whose pixels of the color touch a window edge inside the frame."""
+    half = side // 2
+    y = np.stack([planes.y[f, t : t + side, c : c + side] for f, t, c in zip(frames, top, left)])
+    u, v = (
+        np.stack([p[f, t // 2 : t // 2 + half, c // 2 : c // 2 + half] for f, t, c in zip(frames, top, left)]) for p in (planes.u, planes.v)
+    )
+    u, v = (np.repeat(np.repeat(p, 2, axis=1), 2, axis=2) for p in (u, v))
+    mask = in_rgb_box(y, u, v, low, high)
+    per_row, per_col = mask.sum(axis=2), mask.sum(axis=1)  # (F, side) pixel counts
+    edge = ((per_row[:, 0] > 0) & (top > 0)) | ((per_row[:, -1] > 0) & (top + side < planes.height))
+    edge |= ((per_col[:, 0] > 0) & (left > 0)) | ((per_col[:, -1] > 0) & (left + side < planes.width))
+    again = [int(f) for f in frames[edge]]
+    count = per_row.sum(axis=1)
+    few = (count < min_pixels) & ~edge
+    track.area[frames[few]] = count[few]
+    ok = (count >= min_pixels) & ~edge
+    frames, mask, per_row, per_col, count, top, left = frames[ok], mask[ok], per_row[ok], per_col[ok], count[ok], top[ok], left[ok]
+    offset = np.arange(side)
+    xs, ys = left[:, None] + offset, top[:, None] + offset
+    mx, my = _median_index(per_col, count) + left, _median_index(per_row, count) + top
+    near = mask & (np.abs(ys - my[:, None]) <= reach)[:, :, None] & (np.abs(xs - mx[:, None]) <= reach)[:, None, :]
+    per_row, per_col = near.sum(axis=2), near.sum(axis=1)
+    count = per_row.sum(axis=1)
+    ok = count >= min_pixels
+    frames, per_row, per_col, count, xs, ys = frames[ok], per_row[ok], per_col[ok], count[ok], xs[ok], ys[ok]
+    track.x[frames] = (per_col * xs).sum(axis=1) / count + 0.5
+    track.y[frames] = (per_row * ys).sum(axis=1) / count + 0.5
+    track.area[frames] = count
+    track.x0[frames], track.x1[frames] = _first(per_col, xs), _first(per_col[:, ::-1], xs[:, ::-1])
+    track.y0[frames], track.y1[frames] = _first(per_row, ys), _first(per_row[:, ::-1], ys[:, ::-1])
+    return again
+
+
+def _median_index(counts: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Per row of ``counts`` (how many pixels at each offset), the median offset of those pixels,
+    as ``np.median`` gives it (the mean of the two middle ones for an even number)."""
+    cumulative = counts.cumsum(axis=1)
+    lower = (cumulative > ((total - 1) // 2)[:, None]).argmax(axis=1)
+    upper = (cumulative > (total // 2)[:, None]).argmax(axis=1)
+    return (lower + upper) / 2
+
+
+def _first(counts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Per row, the position of the first nonzero count."""
+    return positions[np.arange(len(counts)), (counts > 0).argmax(axis=1)]
 
 
 def palette_name(rgb: Sequence[float]) -> str:
@@ -142,7 +292,7 @@ def canonical(alpha: np.ndarray, side: int = 32, span: float = 2.4) -> np.ndarra
     return np.asarray(image.resize((side, side), Image.Resampling.BILINEAR, box=box))
 
 
-def marker_angles(frames: np.ndarray, track: PixelTrack, size_px: float, rgb: Sequence[int]) -> np.ndarray:
+def marker_angles(frames: FrameSource, track: PixelTrack, size_px: float, rgb: Sequence[int]) -> np.ndarray:
     """Per frame, the direction (degrees clockwise from 12 o'clock) from the object's color centroid to
     its rotation marker: the centroid of what its color leaves uncovered near its middle (the marker's
     white dot and ink ring; the gaps between a star's points cancel out by symmetry). Both points are
@@ -314,14 +464,31 @@ def compass(dx: float, dy: float) -> str:
 
 
 class PixelScene:
-    """A row's decoded frames and lazily measured objects."""
+    """A row's decoded frames and lazily measured objects.
 
-    def __init__(self, row: dict[str, Any], frames: np.ndarray):
+    ``frames`` are the clip's decoded planes (what the audit gives) or an (N, H, W, 3) RGB array;
+    ``scene.frames`` indexes like the RGB array either way, ``scene.luma`` is the luma plane.
+    """
+
+    def __init__(self, row: dict[str, Any], frames: VideoPlanes | np.ndarray):
         self.row = row
-        self.frames = frames
+        self.planes = frames if isinstance(frames, VideoPlanes) else None
+        self.frames: FrameSource = RGBFrames(frames) if self.planes is not None else frames
         self.fps = float(row["fps"])
-        self.width = frames.shape[2]
+        self.width = self.frames.shape[2]
+        self.height = self.frames.shape[1]
         self._tracks: dict[str, PixelTrack] = {}
+        self._luma: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def luma(self) -> np.ndarray:
+        """(N, H, W) luma of every frame (limited range: white 235, ink about 38)."""
+        if self._luma is None:
+            self._luma = self.planes.y if self.planes is not None else np.rint(luma(self.frames)).astype(np.uint8)
+        return self._luma
 
     def track(self, obj: dict[str, Any]) -> PixelTrack:
         if obj["id"] not in self._tracks:

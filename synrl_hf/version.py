@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 GENERATOR_VERSION = "2"
 
 GENERATOR_CHANGES: dict[str, list[str]] = {
+    "1": ["First release: 18 task families (12 short-term, 6 long-term), presets round1 and round2."],
     "2": [
         "Shapes are drawn at equal area (that of a circle of the object's size), not in equal boxes: a shape change no longer "
         "changes how big an object looks; triangles and stars reach further than before, squares are narrower.",
@@ -26,7 +27,9 @@ GENERATOR_CHANGES: dict[str, list[str]] = {
         "attribute_change: a shape changes only into a visibly different outline (never circle to hexagon, say).",
         "speed: a pause always comes after a path of at least 5% of the frame.",
         "Ordinals in questions are words up to 'twelfth' (was '9th', '10th').",
-        "The pixel audit covers attribute_change and event_order: all 12 short-term families re-derive their answers from "
-        "the decoded frames.",
+        "card_stack: answers name the cards (ace, jack, queen, king, or the number), in options, ordered lists and "
+        'reasoning alike; a lone capital in an option read as an option letter ("D. A"). The cards still show A, J, Q, K.',
+        "The pixel audit covers every family: all 18 re-derive their answers from the decoded frames (the long-term ones "
+        "read the revealed states and captions back and re-run the operations).",
     ],
 }

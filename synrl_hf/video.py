@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -151,20 +152,33 @@ def read_frames(
     num_frames: int | None = None,
     fps: float | None = None,
     window: tuple[float, float] | None = None,
+    indices: Sequence[int] | None = None,
     backend: str = "auto",
 ) -> VideoFrames:
     """Decode exactly the chosen frames of ``video`` (a path, mp4 bytes or a ``datasets.Video`` dict).
 
     ``num_frames`` picks that many frames spread over the clip, ``fps`` samples at that rate, neither
-    returns every frame; ``window`` (start, end seconds) samples inside that segment only.
-    ``backend`` is "pyav", "decord" or "auto" (decord when importable).
+    returns every frame; ``window`` (start, end seconds) samples inside that segment only; ``indices``
+    names the frames instead (increasing). ``backend`` is "pyav", "decord" or "auto" (decord when
+    importable).
     """
     if backend not in ("auto", "pyav", "decord"):
         raise ValueError(f"unknown backend {backend!r}; valid: auto, pyav, decord")
+    if indices is not None and (num_frames is not None or fps is not None or window is not None):
+        raise ValueError("pass indices, or num_frames / fps / window, not both")
+
+    def choose(total: int, native_fps: float) -> np.ndarray:
+        if indices is None:
+            return sample_indices(total, native_fps, num_frames=num_frames, fps=fps, window=window)
+        chosen = np.asarray(indices, int)
+        if chosen.size == 0 or (np.diff(chosen) <= 0).any() or chosen[0] < 0 or chosen[-1] >= total:
+            raise ValueError(f"indices must increase within 0..{total - 1}, got {list(indices)}")
+        return chosen
+
     source = _as_file(video)
     if backend == "decord" or (backend == "auto" and _decord_available()):
-        return _read_decord(source, num_frames=num_frames, fps=fps, window=window)
-    return _read_pyav(source, num_frames=num_frames, fps=fps, window=window)
+        return _read_decord(source, choose)
+    return _read_pyav(source, choose)
 
 
 def _decord_available() -> bool:
@@ -175,7 +189,7 @@ def _decord_available() -> bool:
     return True
 
 
-def _read_pyav(source, *, num_frames, fps, window) -> VideoFrames:
+def _read_pyav(source, choose) -> VideoFrames:
     import av
 
     with av.open(source) as container:
@@ -185,9 +199,9 @@ def _read_pyav(source, *, num_frames, fps, window) -> VideoFrames:
         total = stream.frames
         if not total:  # the container does not say: decode everything once
             decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
-            indices = sample_indices(len(decoded), native_fps, num_frames=num_frames, fps=fps, window=window)
+            indices = choose(len(decoded), native_fps)
             return VideoFrames(np.stack([decoded[i] for i in indices]), indices, indices / native_fps, native_fps, len(decoded))
-        indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps, window=window)
+        indices = choose(total, native_fps)
         wanted, kept = set(indices.tolist()), {}
         # Sequential decoding keeps only the chosen frames in memory, and stops after the last one.
         for position, frame in enumerate(container.decode(stream)):
@@ -201,12 +215,151 @@ def _read_pyav(source, *, num_frames, fps, window) -> VideoFrames:
     return VideoFrames(np.stack([kept[i] for i in indices]), indices, indices / native_fps, native_fps, total)
 
 
-def _read_decord(source, *, num_frames, fps, window) -> VideoFrames:
+def _read_decord(source, choose) -> VideoFrames:
     import decord
 
     reader = decord.VideoReader(source, ctx=decord.cpu(0))
     native_fps = float(reader.get_avg_fps())
     total = len(reader)
-    indices = sample_indices(total, native_fps, num_frames=num_frames, fps=fps, window=window)
+    indices = choose(total, native_fps)
     frames = reader.get_batch(indices.tolist()).asnumpy()
     return VideoFrames(frames, indices, indices / native_fps, native_fps, total)
+
+
+# -- decoding to planes ---------------------------------------------------------------------------
+@dataclass
+class VideoPlanes:
+    """Every frame of a clip as the decoder gives it, before any color conversion (yuv420p).
+
+    Copying the planes out costs little next to decoding, while converting whole frames to RGB
+    costs more than decoding them: checks that look at most pixels through the luma (text, ink) or
+    at a few windows in color (objects) read the planes and convert only what they look at.
+    ``rgb`` returns exactly the pixels :func:`read_frames` (PyAV) gives there.
+    """
+
+    y: np.ndarray  # (N, H, W) uint8 luma, limited range (16 = black, 235 = white)
+    u: np.ndarray  # (N, H / 2, W / 2) uint8 chroma, one sample per 2 x 2 pixels
+    v: np.ndarray
+    native_fps: float
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def height(self) -> int:
+        return self.y.shape[1]
+
+    @property
+    def width(self) -> int:
+        return self.y.shape[2]
+
+    def rgb(self, index: int | slice | np.ndarray, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
+        """RGB pixels of frame(s) ``index`` in ``rows`` and ``cols`` (slices, steps allowed)."""
+        return yuv_to_rgb(*self._window(index, rows, cols))
+
+    def within(self, index: int | slice, rows: slice, cols: slice, low: tuple[int, int, int], high: tuple[int, int, int]) -> np.ndarray:
+        """Bool mask: the pixels of ``rgb(index, rows, cols)`` inside the RGB box [low, high] (inclusive)."""
+        return in_rgb_box(*self._window(index, rows, cols), low, high)
+
+    def _window(self, index: int | slice | np.ndarray, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Luma and chroma (upsampled to one sample per pixel) of frame(s) ``index`` in ``rows`` and ``cols``."""
+        rows_at, cols_at = np.arange(*rows.indices(self.height)), np.arange(*cols.indices(self.width))
+        y = self.y[index][..., rows_at, :][..., cols_at]
+        u = self.u[index][..., rows_at // 2, :][..., cols_at // 2]
+        v = self.v[index][..., rows_at // 2, :][..., cols_at // 2]
+        return y, u, v
+
+
+def read_planes(video: VideoSource) -> VideoPlanes:
+    """Decode every frame of ``video`` (PyAV) into its Y, U and V planes."""
+    import av
+
+    buffers: list[np.ndarray] = []
+    count = 0
+    with av.open(_as_file(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"  # one thread: the audit runs clips in parallel processes
+        native_fps = float(stream.average_rate or stream.base_rate or 30)
+        for frame in container.decode(stream):
+            if frame.format.name != "yuv420p":
+                frame = frame.reformat(format="yuv420p")
+            views = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] for p in frame.planes]
+            if not buffers:  # arrays as long as the container says, copied into once
+                buffers = [np.empty((max(stream.frames, 1), *view.shape), np.uint8) for view in views]
+            if count == len(buffers[0]):  # more frames than the container said
+                buffers = [np.concatenate([b, np.empty_like(b)]) for b in buffers]
+            for buffer, view in zip(buffers, views):
+                buffer[count] = view
+            count += 1
+    if not count:
+        raise ValueError("the video has no frames")
+    y, u, v = (b[:count] for b in buffers)
+    return VideoPlanes(y, u, v, native_fps)
+
+
+def yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """RGB of pixels given as luma and (already upsampled) chroma, as libswscale converts them."""
+    key = (y.astype(np.int32) << 16) | (u.astype(np.int32) << 8) | v
+    return np.stack([np.take(channel, key) for channel in _rgb_tables()], axis=-1)
+
+
+def in_rgb_box(y: np.ndarray, u: np.ndarray, v: np.ndarray, low: tuple[int, int, int], high: tuple[int, int, int]) -> np.ndarray:
+    """Whether ``yuv_to_rgb(y, u, v)`` lies in the box [low, high] (inclusive), without converting.
+
+    Red depends on (Y, V) and blue on (Y, U) alone, so two small tables settle most pixels; the
+    green of the few left is looked up in the full table: several times cheaper than converting.
+    """
+    red_ok, blue_ok = _box_tables(tuple(low), tuple(high))
+    y8 = y.astype(np.uint16) << 8
+    mask = np.take(red_ok, y8 | v) & np.take(blue_ok, y8 | u)
+    if mask.any():
+        key = (y8[mask].astype(np.int32) << 8) | (u[mask].astype(np.int32) << 8) | v[mask]
+        green = np.take(_rgb_tables()[1], key)
+        mask[mask] = (green >= low[1]) & (green <= high[1])
+    return mask
+
+
+@lru_cache(maxsize=64)
+def _box_tables(low: tuple[int, int, int], high: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Flat bool tables over (Y << 8 | V) and (Y << 8 | U): red, resp. blue, inside [low, high]."""
+    red, _, blue = _rgb_tables()
+    y, c = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
+    red = red[(y << 16) | c].ravel()  # red does not depend on U (nor blue on V): U = 0, V = 0
+    blue = blue[(y << 16) | (c << 8)].ravel()
+    return (red >= low[0]) & (red <= high[0]), (blue >= low[2]) & (blue <= high[2])
+
+
+@lru_cache(maxsize=1)
+def _rgb_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Red, green and blue (2^24 uint8 each, indexed by Y << 16 | U << 8 | V): what libswscale gives
+    for each (Y, U, V), read off one converted frame.
+
+    Its integer arithmetic is not a formula worth re-deriving (it differs from the float BT.601
+    one by up to 3 levels on a few percent of pixels): converting one frame that holds every
+    (Y, U, V) once gives the exact table. Chroma is not interpolated (each sample covers its 2 x 2
+    pixels), which is what makes a per-pixel table exact.
+    """
+    import av
+
+    side = 4096  # 4096 x 4096 pixels: 2^22 chroma blocks, each (U, V) pair with 64 groups of 4 lumas
+    block = np.arange((side // 2) ** 2).reshape(side // 2, side // 2)
+    u, v, group = (block >> 8) & 255, block & 255, block >> 16
+    y = np.empty((side, side), np.uint8)
+    for dy in range(2):
+        for dx in range(2):
+            y[dy::2, dx::2] = 4 * group + 2 * dy + dx
+    frame = av.VideoFrame(side, side, "yuv420p")
+    for plane, values in zip(frame.planes, (y, u.astype(np.uint8), v.astype(np.uint8))):
+        np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width] = values
+    rgb = frame.to_ndarray(format="rgb24")
+    key = (y.astype(np.int32) << 16) | (np.repeat(np.repeat(u, 2, 0), 2, 1) << 8) | np.repeat(np.repeat(v, 2, 0), 2, 1)
+    tables = tuple(np.empty(1 << 24, np.uint8) for _ in range(3))
+    for channel, table in enumerate(tables):
+        table[key.ravel()] = rgb[..., channel].ravel()  # every key occurs once
+    return tables
+
+
+def luma(rgb: tuple[int, int, int] | np.ndarray) -> float | np.ndarray:
+    """The luma (limited range, BT.601) the encoder writes for a color: what a plain area of it decodes to."""
+    r, g, b = np.moveaxis(np.asarray(rgb, float), -1, 0)
+    return 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0

@@ -92,7 +92,7 @@ def test_fair_build_passes_every_check(fair_report):
             result = fair_report.result(family, check)
             assert result is not None, (family, check)
     assert fair_report.result("direction", "pixels").details["agreement"] == 1.0
-    assert fair_report.result("card_stack", "pixels").status == "skip"  # not a perceptual family
+    assert fair_report.result("card_stack", "pixels").details["agreement"] == 1.0  # states and captions read back
     assert fair_report.result("rotation_count", "determinism").details["identical"] == 1
 
 
@@ -203,7 +203,26 @@ def test_edited_answer_is_flagged_by_determinism(fair_build):
     assert result.status == FAIL
     verdicts = {d["id"]: d for d in result.details["rows"]}
     assert verdicts[target["id"]]["fields_differ"] == ["answer"] and verdicts[target["id"]]["frames_equal"]
-    assert verdicts[untouched["id"]]["ok"]
+    assert verdicts[untouched["id"]]["ok"] and verdicts[untouched["id"]]["bytes_equal"]
+
+
+def test_another_video_is_flagged_by_determinism_frame_by_frame(fair_build):
+    """Different MP4 bytes are decoded and compared: the first differing frame is named."""
+    rows = fair_build.by_family()["card_stack"]
+    target, other = rows[0], rows[1]
+    videos = read_videos(fair_build, [target, other])
+    result = check_determinism("card_stack", fair_build, rows, [target["id"]], {target["id"]: videos[other["id"]]})
+    (verdict,) = result.details["rows"]
+    assert result.status == FAIL and not verdict["bytes_equal"] and not verdict["frames_equal"]
+    assert verdict["first_differing_frame"] is not None or target["num_frames"] != other["num_frames"]
+
+
+def test_parallel_audit_gives_the_same_report(fair, fair_report, capsys):
+    report = audit(fair, determinism_subset=1, num_proc=2, write=False, progress=True)
+    assert [r.to_dict() for r in report.results] == [r.to_dict() for r in fair_report.results]
+    assert report.rows == fair_report.rows
+    err = capsys.readouterr().err
+    assert "synrl audit" in err and f"{3 * PER_TASK}/{3 * PER_TASK}" in err  # the bar counted every decoded clip
 
 
 # -- the command line -----------------------------------------------------------------------------

@@ -151,9 +151,11 @@ def test_card_declares_configs_and_unknown_config_lists_valid_ones(tmp_path):
         assert name in card
     from PIL import Image
 
-    for family in FAMILIES:  # a strip of 4 frames per family, linked from the card
+    for family in FAMILIES:  # a strip per family (tests/test_card_previews.py: what it shows), linked from the card
         assert f"previews/{family}.png" in card
-        assert Image.open(tmp_path / "synrl" / "previews" / f"{family}.png").size == (4 * 160, 160)
+        width, height = Image.open(tmp_path / "synrl" / "previews" / f"{family}.png").size
+        assert width % 160 == 0 and 3 * 160 <= width <= 8 * 160 and height == 160 + 22
+    assert "## Generator changes" in card and "(this build)" in card
     with pytest.raises(ValueError, match="short_term"):
         load_dataset(str(tmp_path / "synrl"), "nope", cache_dir=str(tmp_path / "cache"))
 

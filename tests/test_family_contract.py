@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from synrl_hf import FAMILIES, build_scene, generate_sample, read_frames, shapes
+from synrl_hf import FAMILIES, build_scene, families_in, generate_sample, read_frames, shapes
 from synrl_hf.questions import LETTERS
 
 N_SCENES = 200
@@ -101,6 +102,17 @@ def test_questions_are_well_formed(family, scenes):
             assert 0 <= start < end <= tl.duration + 1e-6, (q.answer, tl.duration)
         if q.answer_type == "number":
             assert str(int(q.answer)) == q.answer
+
+
+@pytest.mark.parametrize("family", families_in("long_term"))
+def test_option_texts_never_look_like_option_letters(family, scenes):
+    """An option (or an item of an ordered answer) that is a lone letter, such as the ace "A", would be
+    read as an option letter: "D. A" or "<answer>A</answer>" is ambiguous."""
+    looks_like_a_letter = re.compile(r"[A-Za-z][.)]?")
+    for scene in scenes(family):
+        q = scene.question
+        texts = q.options if q.answer_type == "multiple_choice" else q.answer.split(", ") if q.answer_type == "sequence" else []
+        assert not [t for t in texts if looks_like_a_letter.fullmatch(t.strip())], (scene.seed, q.full_text)
 
 
 @pytest.mark.parametrize("family", FAMILY_IDS)

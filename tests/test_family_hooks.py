@@ -24,8 +24,7 @@ from synrl_hf.pixels import PixelScene, asked_objects, moving_runs
 from synrl_hf.questions import multiple_choice, number, pick
 from synrl_hf.timeline import Event, Timeline, Track
 
-# Every hook a family must define itself, per category (the pixel reader joins these once all
-# families have one).
+# Every hook a family must define itself, per category.
 CONTRACT = {
     "short_term": ["name", "category", "simulate", "ask", "cot_intro", "observe"],
     "long_term": ["name", "category", "simulate", "ask", "cot_intro", "state_parts"],
@@ -115,8 +114,8 @@ def test_a_long_term_family_needs_its_state_parts():
         register(broken)
 
 
-def test_the_pixel_reader_and_count_rule_are_optional():
-    attrs = {k: v for k, v in vars(Slide).items() if k not in ("answer_from_pixels", "count_rule") and not k.startswith("__")}
+def test_the_count_rule_is_optional():
+    attrs = {k: v for k, v in vars(Slide).items() if k != "count_rule" and not k.startswith("__")}
     assert missing_hooks(type("Plain", (Family,), attrs)) == []
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -31,21 +32,15 @@ from typing import Any
 
 from ..argtypes import choice_list, existing_dir, non_negative_int, positive_int, text_arg
 from ..card import write_card
-from ..dataset_dir import atomic_write_bytes, manifest_fingerprint
+from ..dataset_dir import AUDIT_REPORT, atomic_write_bytes, manifest_fingerprint
 from ..folder_lock import folder_lock
 from ..seeding import SPLITS
 from ..version import GENERATOR_VERSION, __version__
-from .balance import check_balance
-from .blind import check_blind
-from .common import FAIL, SKIP, Build, CheckResult, load_build, read_videos
-from .determinism import check_determinism, pick_rows
-from .pixels import check_pixels, pixel_audited
-from .single_frame import check_single_frame
+from .common import FAIL, SKIP, Build, CheckResult, family_rows, open_build
+from .family import CHECKS, AuditOptions, audit_family, clips_to_decode
 
-CHECKS = ("balance", "blind", "single_frame", "pixels", "determinism")
-REPORT_DIR = "audit"
-REPORT_JSON = f"{REPORT_DIR}/report.json"
-REPORT_MD = f"{REPORT_DIR}/report.md"
+REPORT_JSON = AUDIT_REPORT
+REPORT_MD = AUDIT_REPORT.removesuffix(".json") + ".md"
 DEFAULT_DETERMINISM_SUBSET = 2
 
 __all__ = ["AuditReport", "CHECKS", "add_audit_parser", "audit", "run_audit"]
@@ -208,12 +203,14 @@ def audit(
     write: bool = True,
     update_card: bool = True,
     progress: bool = False,
+    num_proc: int = 1,
 ) -> AuditReport:
     """Audit the build in ``folder`` and (``write``) store the report in ``folder/audit/``.
 
     ``split`` None audits every split of ``config``; ``sample_limit`` caps the rows per family;
     ``determinism_subset`` is how many rows per family to regenerate (or their ids). With
-    ``update_card`` the dataset card is re-written so that it shows the summary table.
+    ``update_card`` the dataset card is re-written so that it shows the summary table. Families are
+    audited ``num_proc`` at a time in worker processes; ``progress`` shows a bar of decoded clips.
     """
     unknown = [c for c in checks if c not in CHECKS]
     if unknown:
@@ -222,48 +219,26 @@ def audit(
         raise ValueError(f"no checks to run; valid checks: {', '.join(CHECKS)}")
     if isinstance(determinism_subset, bool) or (isinstance(determinism_subset, int) and determinism_subset < 0):
         raise ValueError(f"determinism_subset must be a non-negative integer or a list of ids, got {determinism_subset!r}")
+    if isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1:
+        raise ValueError(f"num_proc must be a positive integer, got {num_proc!r}")
     started = time.time()
-    build = load_build(folder, config, split, sample_limit)
-
-    def say(message: str) -> None:
-        if progress:
-            print(f"[synrl audit {time.time() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    results: list[CheckResult] = []
-    families = build.by_family()
-    for family, rows in families.items():
-        say(f"{family}: {len(rows)} rows")
-        if "balance" in checks:
-            results.append(check_balance(family, rows))
-        if "blind" in checks:
-            results.append(check_blind(family, rows))
-        if "single_frame" in checks:
-            results.append(check_single_frame(family, rows))
-        need_pixels = "pixels" in checks and pixel_audited(family)
-        if "pixels" in checks and not need_pixels:
-            results.append(CheckResult("pixels", family, SKIP, "not a perceptual family: its answers are states, not motion", {}))
-        chosen = pick_rows(rows, determinism_subset) if "determinism" in checks else []
-        if need_pixels or chosen:
-            videos = read_videos(build, rows if need_pixels else chosen)
-            if need_pixels:
-                results.append(check_pixels(family, rows, videos))
-            if "determinism" in checks:
-                results.append(check_determinism(family, build, rows, determinism_subset, videos))
-            del videos
-        for r in results:
-            if r.family == family and r.status == FAIL:
-                say(f"  {r.check} FAILS: {r.summary}")
+    counts = family_rows(folder, config, split, sample_limit)
+    subset = determinism_subset if isinstance(determinism_subset, int) else tuple(determinism_subset)
+    options = AuditOptions(config, split, sample_limit, subset, tuple(checks))
+    results = _run_families(Path(folder), counts, options, num_proc, progress)
+    build = open_build(folder, config, split)
     report = AuditReport(
         folder=str(build.folder),
         config=build.config,
         splits=build.splits,
         fingerprint=manifest_fingerprint(build.manifest),
-        rows={family: len(rows) for family, rows in families.items()},
-        results=results,
+        rows=counts,
+        results=[r for family in counts for r in results[family]],
         settings={
             "sample_limit": sample_limit,
             "determinism_subset": determinism_subset if isinstance(determinism_subset, int) else list(determinism_subset),
             "checks": list(checks),
+            "num_proc": num_proc,
         },
         seconds=time.time() - started,
     )
@@ -271,8 +246,66 @@ def audit(
         write_report(build, report)
         if update_card:
             write_card(build.folder, build.manifest)
-    say("done: " + ("passed" if report.passed else f"{len(report.failures)} failing check(s)"))
     return report
+
+
+def _run_families(
+    folder: Path, counts: dict[str, int], options: AuditOptions, num_proc: int, progress: bool
+) -> dict[str, list[CheckResult]]:
+    """Each family's results, families run ``num_proc`` at a time; a bar counts the decoded clips."""
+    from tqdm.auto import tqdm
+
+    total = sum(clips_to_decode(family, rows, options) for family, rows in counts.items())
+    bar = tqdm(total=total, unit="clip", desc="synrl audit", disable=not progress)
+    results: dict[str, list[CheckResult]] = {}
+
+    def done(family: str, found: list[CheckResult]) -> None:
+        results[family] = found
+        for r in found:
+            if r.status == FAIL:
+                bar.write(f"synrl audit: {family}/{r.check} FAILS: {r.summary}", file=sys.stderr)
+
+    if num_proc == 1 or len(counts) == 1:
+        for family in counts:
+            done(family, audit_family(folder, family, options, on_clip=lambda: bar.update(1)))
+    else:
+        context = multiprocessing.get_context("spawn")
+        clips = context.Queue()
+        with context.Pool(min(num_proc, len(counts)), initializer=_worker_init, initargs=(clips,)) as pool:
+            # Largest families first, so that no worker is left with a big one at the end.
+            order = sorted(counts, key=lambda f: -clips_to_decode(f, counts[f], options))
+            pending = {family: pool.apply_async(_worker_audit, (folder, family, options)) for family in order}
+            while pending:
+                _drain(clips, bar, wait=0.2)
+                for family in [f for f, job in pending.items() if job.ready()]:
+                    done(family, pending.pop(family).get())
+            _drain(clips, bar, wait=0.0)
+    bar.close()
+    return results
+
+
+_CLIPS = None  # in a worker process: the queue that counts decoded clips for the parent's bar
+
+
+def _worker_init(clips) -> None:
+    global _CLIPS
+    _CLIPS = clips
+
+
+def _worker_audit(folder: Path, family: str, options: AuditOptions) -> list[CheckResult]:
+    return audit_family(folder, family, options, on_clip=lambda: _CLIPS.put(1))
+
+
+def _drain(clips, bar, wait: float) -> None:
+    """Count the clips the workers reported into ``bar``, waiting up to ``wait`` s for the first."""
+    import queue
+
+    try:
+        bar.update(clips.get(timeout=wait) if wait else clips.get_nowait())
+        while True:
+            bar.update(clips.get_nowait())
+    except queue.Empty:
+        pass
 
 
 def write_report(build: Build, report: AuditReport) -> None:
@@ -305,7 +338,8 @@ def add_audit_parser(subparsers) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")
     p.add_argument("--no-card", action="store_true", help="do not re-write the dataset card")
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--num-proc", type=positive_int, default=1, help="worker processes (families are audited in parallel)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_audit)
 
 
@@ -319,6 +353,7 @@ def run_audit(args) -> int:
         checks=args.checks,
         update_card=not args.no_card,
         progress=not args.quiet and not args.json,
+        num_proc=args.num_proc,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, default=_json_default))

@@ -104,14 +104,57 @@ class Build:
         return self.manifest["shards"][relpath]["spec"]
 
 
-def load_build(folder: str | Path, config: str = "all", split: str | None = None, sample_limit: int | None = None) -> Build:
-    """The metadata rows of ``config`` (and ``split``, default every split built) in ``folder``.
+def load_build(
+    folder: str | Path, config: str = "all", split: str | None = None, sample_limit: int | None = None, family: str | None = None
+) -> Build:
+    """The metadata rows of ``config`` (and ``split``, default every split built) in ``folder``;
+    with ``family``, only that family's rows (and only the shards that can hold them are read).
 
     Raises ValueError naming the valid choices for a missing folder, a folder that is not a build,
     an unknown config or split, or a bad limit.
     """
     import pyarrow.parquet as pq
 
+    folder, manifest, chosen, shards = _shards(folder, config, split, sample_limit, family)
+    rows: list[dict[str, Any]] = []
+    taken: dict[str, int] = {}
+    for relpath in shards:
+        for number, row in enumerate(pq.read_table(folder / relpath, columns=META_COLUMNS).to_pylist()):
+            if (family is not None and row["task"] != family) or (sample_limit is not None and taken.get(row["task"], 0) >= sample_limit):
+                continue
+            taken[row["task"]] = taken.get(row["task"], 0) + 1
+            row["_file"], row["_row"] = relpath, number
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"config {config!r} of {str(folder)!r} has no rows" + (f" of {family!r}" if family else ""))
+    return Build(folder, manifest, config, chosen, rows)
+
+
+def open_build(folder: str | Path, config: str = "all", split: str | None = None) -> Build:
+    """The build in ``folder`` (manifest, config, splits) without reading any row; validates like
+    :func:`load_build`."""
+    folder, manifest, chosen, _ = _shards(folder, config, split, None)
+    return Build(folder, manifest, config, chosen, [])
+
+
+def family_rows(folder: str | Path, config: str = "all", split: str | None = None, sample_limit: int | None = None) -> dict[str, int]:
+    """How many rows each family has in ``config`` (registry order, capped at ``sample_limit``),
+    reading only the shards' task column; validates like :func:`load_build`."""
+    import pyarrow.parquet as pq
+
+    folder, _, _, shards = _shards(folder, config, split, sample_limit)
+    counts: dict[str, int] = {}
+    for relpath in shards:
+        for task in pq.read_table(folder / relpath, columns=["task"]).column("task").to_pylist():
+            counts[task] = counts.get(task, 0) + 1
+    if not counts:
+        raise ValueError(f"config {config!r} of {str(folder)!r} has no rows")
+    return {name: min(counts[name], sample_limit or counts[name]) for name in FAMILIES if name in counts}
+
+
+def _shards(folder, config, split, sample_limit, family=None) -> tuple[Path, dict[str, Any], list[str], list[str]]:
+    """(folder, manifest, splits, shard paths) of ``config`` (and ``split``), after checking the
+    arguments; with ``family``, without the shards of other families."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"no such folder: {str(folder)!r}")
@@ -127,23 +170,15 @@ def load_build(folder: str | Path, config: str = "all", split: str | None = None
     if sample_limit is not None and (isinstance(sample_limit, bool) or not isinstance(sample_limit, int) or sample_limit < 1):
         raise ValueError(f"sample_limit must be a positive integer, got {sample_limit!r}")
     chosen = [split] if split is not None else list(splits)
-    rows: list[dict[str, Any]] = []
-    taken: dict[str, int] = {}
+    shards = []
     for name in chosen:
         for relpath in splits[name]:
-            path = folder / relpath
-            if not path.is_file():
+            if not (folder / relpath).is_file():
                 raise ValueError(f"shard {relpath} listed in the manifest is missing; rebuild with `synrl build`")
-            table = pq.read_table(path, columns=META_COLUMNS)
-            for number, row in enumerate(table.to_pylist()):
-                if sample_limit is not None and taken.get(row["task"], 0) >= sample_limit:
-                    continue
-                taken[row["task"]] = taken.get(row["task"], 0) + 1
-                row["_file"], row["_row"] = relpath, number
-                rows.append(row)
-    if not rows:
-        raise ValueError(f"config {config!r} of {str(folder)!r} has no rows")
-    return Build(folder, manifest, config, chosen, rows)
+            holder = manifest["shards"][relpath]["family"]
+            if family is None or holder == family or holder not in FAMILIES:  # a mixture's shard holds several
+                shards.append(relpath)
+    return folder, manifest, chosen, shards
 
 
 def read_videos(build: Build, rows: Sequence[dict[str, Any]]) -> dict[str, bytes]:

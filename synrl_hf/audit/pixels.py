@@ -1,10 +1,11 @@
 """Check 4, pixel audit: decode each clip and re-derive its answer from the pixels alone.
 
-A family is pixel-audited when it implements ``answer_from_pixels`` (see
-:class:`synrl_hf.families.base.Family`); it reads the decoded frames with the measuring kit in
-:mod:`synrl_hf.pixels` (objects found by color, tracks, speeds, rotation markers), never the row's
-``events``, ``tracks`` or ``states``. This module is the driver: decode, call the family's reader,
-compare, report.
+Every family implements ``answer_from_pixels`` (see :class:`synrl_hf.families.base.Family`); it
+reads the decoded planes with the measuring kit in :mod:`synrl_hf.pixels` (objects found by color,
+tracks, speeds, rotation markers) and, for the long-term families, :mod:`synrl_hf.longterm_pixels`
+(captions and shown states read back with :mod:`synrl_hf.ocr`), never the row's ``events``,
+``tracks``, ``states``, ``operations`` or the objects' labels. This module compares and reports;
+the audit decodes each clip once (:mod:`synrl_hf.audit.family`).
 
 Intervals ("when" questions) are accepted when their IoU with the row's interval is at least 0.5 or
 both endpoints are within 2 frames. The target is 100% agreement; every disagreement is listed with
@@ -18,8 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..answers import LETTERS, temporal_iou
-from ..families import FAMILIES
+from ..families import FAMILIES, Family
 from ..pixels import PixelScene, Unreadable
+from ..video import VideoPlanes, read_planes
 from .common import FAIL, PASS, SKIP, CheckResult
 
 INTERVAL_IOU = 0.5
@@ -28,7 +30,7 @@ INTERVAL_FRAMES = 2
 
 def pixel_audited(family: str) -> bool:
     """Whether ``family`` can re-derive its answers from pixels (it implements ``answer_from_pixels``)."""
-    return FAMILIES[family].answer_from_pixels is not None
+    return FAMILIES[family].answer_from_pixels is not Family.answer_from_pixels
 
 
 # -- comparing ----------------------------------------------------------------------------------------
@@ -52,13 +54,11 @@ def agrees(row: dict[str, Any], derived: str) -> bool:
     return derived == row["answer"]
 
 
-def audit_row(row: dict[str, Any], video: bytes) -> dict[str, Any]:
-    """{id, kind, answer, derived, agree, reason} for one row."""
-    from ..video import read_frames
-
+def audit_row(row: dict[str, Any], video: bytes | VideoPlanes) -> dict[str, Any]:
+    """{id, kind, answer, derived, agree, reason} for one row, from its MP4 or its decoded planes."""
     out = {"id": row["id"], "kind": row["question_type"], "answer": row["answer"], "derived": None, "agree": False, "reason": ""}
     try:
-        frames = read_frames(video).frames
+        frames = video if isinstance(video, VideoPlanes) else read_planes(video)
         if len(frames) != row["num_frames"]:
             raise Unreadable(f"decoded {len(frames)} frames, the row says {row['num_frames']}")
         derived = FAMILIES[row["task"]]().answer_from_pixels(PixelScene(row, frames))
@@ -73,10 +73,19 @@ def audit_row(row: dict[str, Any], video: bytes) -> dict[str, Any]:
     return out
 
 
-def check_pixels(family: str, rows: Sequence[dict[str, Any]], videos: dict[str, bytes]) -> CheckResult:
+def check_pixels(family: str, rows: Sequence[dict[str, Any]], videos: dict[str, bytes | VideoPlanes]) -> CheckResult:
+    """The pixel check of ``family`` over ``rows`` (their MP4s or decoded planes by id)."""
     if not pixel_audited(family):
-        return CheckResult("pixels", family, SKIP, "not a perceptual family", {})
-    results = [audit_row(row, videos[row["id"]]) for row in rows]
+        return not_audited(family)
+    return summarize(family, [audit_row(row, videos[row["id"]]) for row in rows])
+
+
+def not_audited(family: str) -> CheckResult:
+    return CheckResult("pixels", family, SKIP, "no pixel reader", {})
+
+
+def summarize(family: str, results: Sequence[dict[str, Any]]) -> CheckResult:
+    """The pixel check's result from each row's :func:`audit_row`."""
     agree = sum(r["agree"] for r in results)
     wrong = [r for r in results if not r["agree"]]
     by_kind: dict[str, list[int]] = {}

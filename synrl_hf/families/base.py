@@ -57,16 +57,17 @@ CoT verification:
 
 Pixel audit:
 
-``answer_from_pixels(scene) -> str``
+``answer_from_pixels(scene) -> str`` (required)
     the answer re-derived from the decoded frames alone, as the row writes it (an option's text for
     multiple choice); ``scene`` is a :class:`~synrl_hf.pixels.PixelScene` (:mod:`synrl_hf.pixels` is
-    the measuring kit). None (the default): the family is not pixel-audited.
+    the measuring kit; :mod:`synrl_hf.longterm_pixels` and :mod:`synrl_hf.ocr` read a long-term
+    clip's states and captions). Raise :class:`~synrl_hf.pixels.Unreadable` when the clip does not
+    show what the question needs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -82,8 +83,7 @@ from ..timeline import Operation, Timeline
 FPS = 30
 CATEGORIES = ("short_term", "long_term")
 
-# Hooks a family must define itself (inheriting Family's placeholder counts as missing). The pixel
-# reader, answer_from_pixels, is optional for now; listing it here makes it required of every family.
+# Hooks a family must define itself (inheriting Family's placeholder counts as missing).
 REQUIRED_HOOKS = ("name", "category", "simulate", "ask", "cot_intro")
 REQUIRED_BY_CATEGORY = {"short_term": ("observe",), "long_term": ("state_parts",)}
 
@@ -147,7 +147,9 @@ class Family:
 
     # -- CoT verification and pixel audit (see the module docstring) ---------------------------------
     count_rule: ClassVar[CountRule | None] = None
-    answer_from_pixels: ClassVar[Callable[[Family, PixelScene], str] | None] = None
+
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        raise NotImplementedError
 
     # -- parameters ----------------------------------------------------------------------------
     @classmethod

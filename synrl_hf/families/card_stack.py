@@ -11,14 +11,20 @@ following them means tracking the backs from the revealed state. State: {"stack"
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .. import longterm
+from .. import longterm_pixels as lp
 from ..narration import Context
+from ..ocr import Vocabulary
+from ..pixels import PixelScene, Unreadable
 from ..questions import multiple_choice, ordinal, pick, sequence
 from ..timeline import SceneObject
 from .base import Family, Params
 
-LABELS = tuple("A23456789JQK")
+LABELS = tuple("A23456789JQK")  # what the cards show
+# How answers name a card: a lone capital would read as an option letter ("D. A").
+NAMES_OF_FACES = {"A": "ace", "J": "jack", "Q": "queen", "K": "king"}
 CARD = 0.1  # square cards: 22 px labels at 448
 PITCH = 0.122  # vertical distance between slots
 BOTTOM = 0.92
@@ -70,6 +76,11 @@ def apply(state, name, args):
 
 def caption(name, args):
     return f"push {args['card']}" if name == "push" else CAPTIONS[name]
+
+
+def card_name(label: str) -> str:
+    """A card as answers and reasoning name it: "ace", "jack", "queen", "king", or its number."""
+    return NAMES_OF_FACES.get(label, label)
 
 
 def moves(state):
@@ -148,8 +159,10 @@ class CardStack(Family):
                     f"What is the order of the stacked cards {when}, top card first?",
                 ),
             )
-            return sequence(text, state["stack"], primitive="state_tracking" if kind == "order_end" else "retrodiction", kind=kind)
+            items = [card_name(c) for c in state["stack"]]
+            return sequence(text, items, primitive="state_tracking" if kind == "order_end" else "retrodiction", kind=kind)
         answer, distractors, naive = _choice(rng, states, ops, plan)
+        answer, distractors, naive = card_name(answer), [card_name(c) for c in distractors], card_name(naive)
         text = pick(
             rng,
             {
@@ -188,8 +201,23 @@ class CardStack(Family):
     }
 
     def state_parts(self, state: dict, ctx: Context) -> dict[str, str]:
-        discard = ", ".join(state["discard"]) if state["discard"] else "empty"
-        return {"stack": f"stack from top to bottom {', '.join(state['stack'])}", "discard": f"discard pile {discard}"}
+        discard = ", ".join(map(card_name, state["discard"])) if state["discard"] else "empty"
+        return {"stack": f"stack from top to bottom {', '.join(map(card_name, state['stack']))}", "discard": f"discard pile {discard}"}
+
+    # -- hook: the pixel reader (the contract is in base.py) --
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row, kind = scene.row, scene.row["question_type"]
+        ops, spans = lp.read_operations(scene, _captions(), _operations())
+        if kind == "when":
+            return lp.when_answer(scene, spans, lp.operation_number(row, [caption(*op) for op in ops]))
+        shown = lp.shown_reveal(scene, lambda frame: _face_up(scene, frame, STACK_X, BOTTOM))
+        frame = 0 if shown == "initial" else len(scene) - 1
+        revealed = {"stack": _read_column(scene, frame, STACK_X), "discard": _read_column(scene, frame, DISCARD_X)}
+        states = lp.states_from_reveal(shown, revealed, ops, apply, _undo)
+        if kind in ("order_end", "order_start"):
+            return ", ".join(card_name(c) for c in states[-1 if kind == "order_end" else 0]["stack"])
+        k = lp.operation_number(row) if kind in ("top_after", "discarded_by") else 0
+        return card_name(_value(kind, states, ops, k))
 
 
 def _random_op(rng, state, labels, forced=None):
@@ -293,3 +321,54 @@ def _animate(rng, states, ops, shown):
             tracks[obj.id] = anim.track(card, visible)
     moved = [{f"{side}_{c}" for c in ids for side in ("face", "back")} for ids in anim.moved]
     return longterm.finish(sched, ops, states, objects, tracks, [caption(*op) for op in ops], moved)
+
+
+# -- reading the pixels -------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _operations() -> dict[str, tuple[str, dict]]:
+    """Caption → operation, for every operation the family can show."""
+    ops = [(name, {}) for name in NAMES[1:]] + [("push", {"card": c}) for c in LABELS]
+    return {caption(*op): op for op in ops}
+
+
+@lru_cache(maxsize=1)
+def _captions() -> Vocabulary:
+    return Vocabulary(_operations())
+
+
+@lru_cache(maxsize=1)
+def _labels() -> Vocabulary:
+    return Vocabulary(LABELS)
+
+
+def _face_up(scene: PixelScene, frame: int, x: float, y: float) -> bool:
+    """Whether a card lies face up (orange) at (x, y) on ``frame``."""
+    return lp.color_at(scene, frame, x, y, 0.35 * CARD) == "orange"
+
+
+def _read_column(scene: PixelScene, frame: int, x: float) -> list[str]:
+    """The face-up cards of the column at ``x``, top card first (columns grow up from BOTTOM)."""
+    face = SceneObject("face", "card", "orange", CARD)
+    cards = []
+    for slot in range(CAPACITY):
+        y = BOTTOM - slot * PITCH
+        if not _face_up(scene, frame, x, y):
+            break
+        cards.append(lp.read_label(scene, frame, face, x, y, _labels()))
+    return cards[::-1]
+
+
+def _undo(state: dict, op: tuple[str, dict]) -> dict:
+    """The state before ``op``, from the state after it."""
+    name, args = op
+    stack, discard = list(state["stack"]), list(state["discard"])
+    if name == "push":
+        if not stack or stack[0] != args["card"]:
+            raise Unreadable(f"push {args['card']} left {stack[:1]} on top")
+        return {"stack": stack[1:], "discard": discard}
+    if name == "pop":
+        if not discard:
+            raise Unreadable("a pop left the discard pile empty")
+        return {"stack": [discard[0], *stack], "discard": discard[1:]}
+    inverse = {"top_to_bottom": "bottom_to_top", "bottom_to_top": "top_to_bottom"}.get(name, name)  # swaps undo themselves
+    return apply(state, inverse, {})

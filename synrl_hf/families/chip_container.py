@@ -14,12 +14,17 @@ always visible while no intermediate state ever is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from .. import longterm
+from .. import longterm_pixels as lp
 from ..narration import Context
+from ..ocr import Vocabulary
+from ..pixels import PixelScene, Unreadable, stem
 from ..questions import draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
@@ -32,6 +37,7 @@ CHIP = 0.08  # 18 px numbers at 448
 BOX_Y, BOX_H = 0.62, 0.46
 LANE_Y = 0.30  # chips travel above the lids
 DROP_Y = 0.18  # where added chips appear and removed ones vanish
+MAX_CHIP = 64  # chip numbers stay below this (at most 4 x 8 chips at the start, one new one per add)
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,26 @@ class ChipContainer(Family):
             )
         return parts
 
+    # -- hook: the pixel reader (the contract is in base.py) --
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row, kind = scene.row, scene.row["question_type"]
+        ops, spans = lp.read_operations(scene, _captions(), _operations())
+        text = stem(row)
+        if kind.startswith("count") or kind == "most_after":
+            containers = _read_containers(scene)
+            shown = lp.shown_reveal(scene, lambda frame: not _closed(scene, frame, containers[0]))
+            frame = 0 if shown == "initial" else len(scene) - 1
+            states = lp.states_from_reveal(shown, _read_state(scene, frame, containers), ops, apply, _undo)
+            if kind == "most_after":
+                return f"container {unique_fullest(states[lp.operation_number(row)])}"
+            container = _named(r"container ([A-D])", text)
+            return str(len(states[-1 if kind in self.FORWARD else 0][container]))
+        chip = int(_named(r"[Cc]hip (\d+)", text))
+        k = next((i for i, (_, args) in enumerate(ops) if args["chip"] == chip), None)
+        if k is None:
+            raise Unreadable(f"no caption names chip {chip}")
+        return lp.when_answer(scene, spans, k + 1) if kind == "when" else f"the {ordinal(k + 1)} operation"
+
 
 def _targets(plan: dict, states: list, ops: list) -> list:
     """What the planned question can be about: containers holding the planned count, touched by an
@@ -270,14 +296,9 @@ def _layout_x(containers: int) -> tuple[list[float], float]:
 
 
 def _slots(state: dict) -> dict[str, tuple[float, float]]:
-    """Where each chip is drawn when the state is revealed: two columns, filled row by row."""
-    xs, _ = _layout_x(len(state))
-    top = BOX_Y - BOX_H / 2
-    return {
-        f"chip{chip}": (x + (j % 2 - 0.5) * 0.096, top + 0.135 + (j // 2) * 0.085)
-        for x, c in zip(xs, sorted(state))
-        for j, chip in enumerate(state[c])
-    }
+    """Where each chip is drawn when the state is revealed (see ``_slot_positions``)."""
+    positions = _slot_positions(_layout_x(len(state))[0])
+    return {f"chip{chip}": positions[c][j] for c in sorted(state) for j, chip in enumerate(state[c])}
 
 
 def _timeline(rng, plan, states, ops):
@@ -315,3 +336,81 @@ def _path(name: str, args: dict, center: dict) -> list[tuple[float, float]]:
         return [(center[args["src"]], BOX_Y), (center[args["src"]], DROP_Y)]
     sx, dx = center[args["src"]], center[args["dst"]]
     return [(sx, BOX_Y), (sx, LANE_Y), (dx, LANE_Y), (dx, BOX_Y)]
+
+
+# -- reading the pixels -------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _operations() -> dict[str, tuple[str, dict]]:
+    """Caption → operation, for every operation the family can show."""
+    ops = []
+    for chip in range(1, MAX_CHIP):
+        ops += [("move", {"chip": chip, "src": a, "dst": b}) for a in NAMES for b in NAMES if a != b]
+        ops += [("add", {"chip": chip, "dst": a}) for a in NAMES] + [("remove", {"chip": chip, "src": a}) for a in NAMES]
+    return {caption(*op): op for op in ops}
+
+
+@lru_cache(maxsize=1)
+def _captions() -> Vocabulary:
+    return Vocabulary(_operations())
+
+
+@lru_cache(maxsize=1)
+def _numbers() -> Vocabulary:
+    return Vocabulary(str(n) for n in range(1, MAX_CHIP))
+
+
+def _named(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    if not found:
+        raise Unreadable(f"the question does not say {pattern!r}: {text!r}")
+    return found.group(1)
+
+
+def _closed(scene: PixelScene, frame: int, x: float, name: str = "A") -> bool:
+    """Whether the container at ``x`` is closed by its lid on ``frame`` (the lid's color fills it)."""
+    return lp.color_at(scene, frame, x, BOX_Y, 0.08) == LID_COLORS[NAMES.index(name)]
+
+
+def _read_containers(scene: PixelScene) -> list[float]:
+    """The containers' centers: three or four lids, in their colors, on a frame between the reveals."""
+    middle = len(scene) // 2
+    for count in (4, 3):
+        xs, _ = _layout_x(count)
+        if all(_closed(scene, middle, x, name) for x, name in zip(xs, NAMES)):
+            return xs
+    raise Unreadable("no row of three or four lids in the middle of the clip")
+
+
+def _read_state(scene: PixelScene, frame: int, containers: list[float]) -> dict[str, list[int]]:
+    """The chips of each open container on ``frame``, in their slots' order (the order they came in)."""
+    chip = SceneObject("chip", "circle", CHIP_COLOR, CHIP)
+    state: dict[str, list[int]] = {}
+    for name, positions in _slot_positions(containers).items():
+        state[name] = []
+        for x, y in positions:
+            if lp.color_at(scene, frame, x, y, 0.3 * CHIP) != CHIP_COLOR:
+                break
+            state[name].append(int(lp.read_label(scene, frame, chip, x, y, _numbers())))
+    return state
+
+
+def _slot_positions(containers: list[float]) -> dict[str, list[tuple[float, float]]]:
+    """Per container (centers ``containers``), where its chips are drawn when open, in the order
+    they fill: two columns, row by row."""
+    top = BOX_Y - BOX_H / 2
+    return {
+        name: [(x + (j % 2 - 0.5) * 0.096, top + 0.135 + (j // 2) * 0.085) for j in range(CAPACITY)] for name, x in zip(NAMES, containers)
+    }
+
+
+def _undo(state: dict, op: tuple[str, dict]) -> dict:
+    """The state before ``op``, from the state after it (a chip moved back goes last)."""
+    name, args = op
+    new = {c: list(chips) for c, chips in state.items()}
+    if name != "remove":
+        if args["chip"] not in new.get(args["dst"], ()):
+            raise Unreadable(f"chip {args['chip']} is not in {args['dst']} after {name}")
+        new[args["dst"]].remove(args["chip"])
+    if name != "add":
+        new[args["src"]].append(args["chip"])
+    return new

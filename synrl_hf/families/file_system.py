@@ -13,6 +13,8 @@ name a file by its name alone.
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +22,10 @@ import numpy as np
 from PIL import ImageFont
 
 from .. import longterm
+from .. import longterm_pixels as lp
 from ..narration import Context
+from ..ocr import SUPERSAMPLE, Line, Vocabulary, label_line, read_line
+from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
@@ -281,6 +286,31 @@ class FileSystem(Family):
     def restated_question(self, ctx: Context) -> str | None:
         return ctx.q.text.splitlines()[0].removeprefix(START + " ")
 
+    # -- hook: the pixel reader (the contract is in base.py) --
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row, kind = scene.row, scene.row["question_type"]
+        ops, spans = lp.read_operations(scene, _captions(), _operations())
+        text = stem(row)
+        shown = lp.shown_reveal(scene, lambda frame: _tree_shown(scene, frame))
+        states = _states(_read_tree(scene, 0 if shown == "initial" else len(scene) - 1), ops, shown)
+        if kind == "when":
+            descriptions = [_describe(*op, before, after) for op, before, after in zip(ops, states, states[1:])]
+            k = next((i + 1 for i, d in enumerate(descriptions) if f"When {d}?" in text), None)
+            return lp.when_answer(scene, spans, k if k is not None else lp.operation_number(row))
+        if kind == "files_end":
+            found = re.search(r"(?:directly in|does) (\S+|the root directory /) (?:at the end|itself)", text)
+            if not found:
+                raise Unreadable(f"the question names no directory: {text!r}")
+            directory = "/" if found.group(1) == "the root directory /" else found.group(1)
+            return str(file_count(states[-1], directory))
+        if kind == "cwd_after":
+            return states[lp.operation_number(row)]["cwd"]
+        name = next((n for n in FILE_NAMES if re.search(rf"(?<![\w/.]){re.escape(n)}(?![\w/])", text)), None)
+        answer = place(states[-1 if kind == "where_end" else 0], name) if name else None
+        if answer is None:
+            raise Unreadable(f"no single directory holds the file the question names: {text!r}")
+        return answer
+
 
 def _targets(rng, plan, states, ops):
     """What the planned question can be about (empty when this history does not fit the plan).
@@ -358,17 +388,148 @@ def _tree_lines(state: dict) -> list[tuple[int, str]]:
     return lines
 
 
+def _line_object(i: int, text: str) -> SceneObject:
+    # Text is drawn centred: a line starts at its indent once its true width is known.
+    return SceneObject(f"line{i}", "text", longterm.CAPTION_COLOR, _reference_font().getlength(text) / 100 * LINE_H, LINE_H, label=text)
+
+
+def _line_center(i: int, count: int, depth: int, text: str) -> tuple[float, float]:
+    """Where line ``i`` of ``count`` is drawn (its text centered there), at indent ``depth``."""
+    pitch = min(0.056, (0.96 - LINE_H / 2 - longterm.CONTENT_TOP - LINE_H / 2) / (count - 1))
+    return LEFT + depth * INDENT + _line_object(i, text).size / 2, longterm.CONTENT_TOP + LINE_H / 2 + i * pitch
+
+
 def _timeline(rng, plan, states, ops):
     sched = longterm.schedule(rng, len(ops))
     revealed = sched.reveal(plan["shown"])
     lines = _tree_lines(states[0] if plan["shown"] == "initial" else states[-1])
-    pitch = min(0.056, (0.96 - LINE_H / 2 - longterm.CONTENT_TOP - LINE_H / 2) / (len(lines) - 1))
     objects, tracks = [], {}
     for i, (depth, text) in enumerate(lines):
-        # Text is drawn centred: a line starts at its indent once its true width is known.
-        width = _reference_font().getlength(text) / 100 * LINE_H
-        obj = SceneObject(f"line{i}", "text", longterm.CAPTION_COLOR, width, LINE_H, label=text)
+        obj = _line_object(i, text)
         objects.append(obj)
-        tracks[obj.id] = Track.still(sched.num_frames, LEFT + depth * INDENT + width / 2, longterm.CONTENT_TOP + LINE_H / 2 + i * pitch)
+        tracks[obj.id] = Track.still(sched.num_frames, *_line_center(i, len(lines), depth, text))
         tracks[obj.id].visible = revealed
     return longterm.finish(sched, ops, states, objects, tracks, [caption(*op) for op in ops])
+
+
+# -- reading the pixels -------------------------------------------------------------------------------
+MAX_LINES = 1 + MAX_DIRS + MAX_FILES
+
+
+@lru_cache(maxsize=1)
+def _operations() -> dict[str, tuple[str, dict]]:
+    """Caption → command, for every command the family can show (paths one step from the working
+    directory, the names it draws from)."""
+    ops = [("cd", {"path": ".."})] + [("cd", {"path": d}) for d in DIR_NAMES] + [("mkdir", {"name": d}) for d in DIR_NAMES]
+    ops += [(name, {key: f}) for f in FILE_NAMES for name, key in (("rm", "path"), ("touch", "name"))]
+    sources = list(FILE_NAMES) + [f"{d}/{f}" for d in ("..", *DIR_NAMES) for f in FILE_NAMES]
+    targets = [f"{d}/" for d in ("..", *DIR_NAMES)] + ["."]
+    ops += [(name, {"src": src, "dst": dst}) for name in ("mv", "cp") for src, dst in itertools.product(sources, targets)]
+    return {caption(*op): op for op in ops}
+
+
+@lru_cache(maxsize=1)
+def _captions() -> Vocabulary:
+    return Vocabulary(_operations())
+
+
+@lru_cache(maxsize=1)
+def _names() -> Vocabulary:
+    return Vocabulary(["/", *(f"{d}/" for d in DIR_NAMES), *FILE_NAMES])
+
+
+def _content_rows(scene: PixelScene) -> tuple[int, int]:
+    return int(longterm.CONTENT_TOP * scene.height), int(0.97 * scene.height)
+
+
+def _tree_shown(scene: PixelScene, frame: int) -> bool:
+    top, bottom = _content_rows(scene)
+    return bool((scene.luma[frame, top:bottom] < lp.INKED_BELOW).any())
+
+
+def _read_tree(scene: PixelScene, frame: int) -> dict:
+    """The directory tree listed on ``frame`` (the shell in the root)."""
+    count = _line_count(scene, frame)
+    stack: list[str] = []  # the directories of the lines above, by depth
+    dirs, files = [], []
+    for i in range(count):
+        depth, text = _read_tree_line(scene, frame, i, count)
+        if depth > len(stack) or (depth == 0) != (text == "/"):
+            raise Unreadable(f"line {i} ({text!r}) is indented {depth} below {stack}")
+        stack = stack[:depth]
+        if text.endswith("/"):
+            path = "/" if text == "/" else join(stack[-1], text[:-1])
+            dirs.append(path)
+            stack.append(path)
+        else:
+            files.append(join(stack[-1], text))
+    return {"cwd": "/", "dirs": sorted(dirs), "files": sorted(files)}
+
+
+def _line_count(scene: PixelScene, frame: int) -> int:
+    """How many lines the tree has: the count whose line spacing puts ink in the middle of every
+    line, the last one just above the lowest ink."""
+    top, bottom = _content_rows(scene)
+    rows = np.flatnonzero((scene.luma[frame, :bottom] < lp.INKED_BELOW).any(axis=1))
+    rows = rows[rows >= top]
+    if not rows.size:
+        raise Unreadable("no tree is listed")
+    inked = np.zeros(scene.height, bool)
+    inked[rows] = True
+    best, best_score = None, -1.0
+    for count in range(2, MAX_LINES + 1):
+        centers = [int(round(_line_center(i, count, 0, "/")[1] * scene.height)) for i in range(count)]
+        if abs(centers[-1] - rows[-1]) > LINE_H * scene.height:
+            continue
+        score = float(np.mean([inked[max(c - 1, 0) : c + 1].any() for c in centers]))
+        if score > best_score:
+            best, best_score = count, score
+    if best is None:
+        raise Unreadable("the listed lines fit no line spacing")
+    return best
+
+
+def _read_tree_line(scene: PixelScene, frame: int, i: int, count: int) -> tuple[int, str]:
+    """(indent, text) of line ``i`` of ``count``: the indent from where its ink starts."""
+    y = _line_center(i, count, 0, "/")[1]
+    line = label_line(_line_object(i, "/"), lp.pixel_corner(scene, LEFT, y), scene.width)
+    top, bottom = line.rows()
+    cols = np.flatnonzero((scene.luma[frame, top:bottom] < lp.INKED_BELOW).any(axis=0))
+    if not cols.size:
+        raise Unreadable(f"line {i} of {count} is blank")
+    depth = int(round((cols[0] / scene.width - LEFT) / INDENT))
+
+    def anchor(text: str) -> int:
+        return SUPERSAMPLE * lp.pixel_corner(scene, *_line_center(i, count, depth, text))[0]
+
+    line = Line(line.font_px, line.anchor_y, anchor, (top, bottom, 0, scene.width), anchor_key=("indent", depth, scene.width))
+    reading = read_line(scene.luma[frame], line, _names())
+    if reading.text is None:
+        raise Unreadable(f"line {i} of {count} is none of the names")
+    return depth, reading.text
+
+
+def _states(revealed: dict, ops: list, shown: str) -> list[dict]:
+    """[S0, …, ST] from the listed tree: the working directory follows the ``cd`` commands from the
+    root either way; the tree is replayed forwards, or undone backwards from the end."""
+    cwds = ["/"]
+    for name, args in ops:
+        cwds.append(resolve(cwds[-1], args["path"]) if name == "cd" else cwds[-1])
+    if shown == "initial":
+        return longterm.replay(apply, revealed, ops)
+    states = [{**revealed, "cwd": cwds[-1]}]
+    for (name, args), cwd in zip(reversed(ops), reversed(cwds[:-1])):
+        dirs, files = set(states[-1]["dirs"]), set(states[-1]["files"])
+        if name == "mkdir":
+            dirs.discard(join(cwd, args["name"]))
+        elif name == "touch":
+            files.discard(join(cwd, args["name"]))
+        elif name == "rm":
+            files.add(resolve(cwd, args["path"]))
+        elif name in ("mv", "cp"):
+            src = resolve(cwd, args["src"])
+            files.discard(join(resolve(cwd, args["dst"]), base(src)))
+            if name == "mv":
+                files.add(src)
+        states.append({"cwd": cwd, "dirs": sorted(dirs), "files": sorted(files)})
+    return states[::-1]

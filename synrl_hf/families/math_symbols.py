@@ -13,12 +13,17 @@ swapped cards travel to each other's slot).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from .. import longterm
+from .. import longterm_pixels as lp
 from ..narration import Context
+from ..ocr import Line, Vocabulary, label_line, read_line
+from ..pixels import PixelScene, Unreadable, stem
 from ..questions import draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
 from ..timeline import SceneObject, Track
 from .base import Family, Params
@@ -195,6 +200,26 @@ class MathSymbols(Family):
     def state_parts(self, state: list, ctx: Context) -> dict[str, str]:
         return {str(i): f"position {i} = {v}" for i, v in enumerate(state, 1)}
 
+    # -- hook: the pixel reader (the contract is in base.py) --
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row, kind = scene.row, scene.row["question_type"]
+        ops, spans = lp.read_operations(scene, _captions(), _operations())
+        if kind == "when":
+            return lp.when_answer(scene, spans, lp.operation_number(row, [caption(*op) for op in ops]))
+        slots = _read_slots(scene)
+        shown = lp.shown_reveal(scene, lambda frame: lp.color_at(scene, frame, slots[0], CARD_Y, 0.3 * CARD_W) != BACK_COLOR)
+        frame = 0 if shown == "initial" else len(scene) - 1
+        states = lp.states_from_reveal(shown, [_read_value(scene, frame, x) for x in slots], ops, apply, _undo)
+        text = stem(row)
+        position = int(_number_after("position", text))
+        if kind == "first_above":
+            threshold = int(re.search(r"(?:greater than|above) (-?\d+)", text).group(1))
+            first = next((i for i, state in enumerate(states) if state[position - 1] > threshold), None)
+            if not first:
+                raise Unreadable(f"position {position} is never above {threshold} after an operation")
+            return f"the {ordinal(first)} operation"
+        return str(states[-1 if kind in self.FORWARD else 0][position - 1])
+
 
 def _targets(plan: dict, states: list, ops: list) -> list[int]:
     """Positions (1-based) the planned question can be about: an operation touches them and they hold
@@ -214,10 +239,15 @@ def _targets(plan: dict, states: list, ops: list) -> list[int]:
     return found
 
 
+def _slots(cards: int) -> list[float]:
+    """The slots' centers (x) of a row of ``cards`` cards."""
+    return [0.5 + (i - (cards - 1) / 2) * (0.2 if cards <= 4 else 0.175) for i in range(cards)]
+
+
 def _timeline(rng, plan, states, ops):
     sched = longterm.schedule(rng, len(ops))
     n, revealed = sched.num_frames, sched.reveal(plan["shown"])
-    slots = [0.5 + (i - (plan["cards"] - 1) / 2) * (0.2 if plan["cards"] <= 4 else 0.175) for i in range(plan["cards"])]
+    slots = _slots(plan["cards"])
     order = list(range(plan["cards"]))  # physical card at each position
     anim = longterm.Animator(n, {f"back{c}": (x, CARD_Y) for c, x in zip(order, slots)})
     for (start, end), (name, args) in zip(sched.spans, ops):
@@ -248,3 +278,68 @@ def _timeline(rng, plan, states, ops):
             tracks[obj.id] = anim.track(obj.id, visible) if y is None else Track.still(n, x, y)
             tracks[obj.id].visible = np.asarray(visible, bool)
     return longterm.finish(sched, ops, states, objects, tracks, [caption(*op) for op in ops], anim.moved)
+
+
+# -- reading the pixels -------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _operations() -> dict[str, tuple[str, dict]]:
+    """Caption → operation, for every operation the family can show (at most 5 cards)."""
+    ops = [("swap", {"cards": [a, b]}) for a in range(1, 6) for b in range(a + 1, 6)]
+    for card in range(1, 6):
+        ops += [("add", {"card": card, "amount": a}) for a in range(-LIMIT, LIMIT + 1) if a]
+        ops += [("double", {"card": card}), ("negate", {"card": card})]
+    return {caption(*op): op for op in ops}
+
+
+@lru_cache(maxsize=1)
+def _captions() -> Vocabulary:
+    return Vocabulary(_operations())
+
+
+@lru_cache(maxsize=1)
+def _values() -> Vocabulary:
+    return Vocabulary(str(v) for v in range(-LIMIT, LIMIT + 1))
+
+
+def _number_after(word: str, text: str) -> str:
+    found = re.search(rf"{word} (\d+)", text)
+    if not found:
+        raise Unreadable(f"the question names no {word}: {text!r}")
+    return found.group(1)
+
+
+def _read_slots(scene: PixelScene) -> list[float]:
+    """The slots of the row: four or five, told by the position numbers printed under them."""
+    for cards in (5, 4):
+        slots = _slots(cards)
+        x, y = lp.pixel_corner(scene, slots[0], POSITION_Y)
+        half = max(int(0.02 * scene.width), 1)
+        if (scene.luma[0, y - half : y + half, x - half : x + half] < lp.INKED_BELOW).any():
+            return slots
+    raise Unreadable("no position number under the first slot")
+
+
+def _read_value(scene: PixelScene, frame: int, x: float) -> int:
+    """The number on the face-up card at ``x``, read inside the card's outline."""
+    value = SceneObject("value", "text", BACK_COLOR, CARD_W, DIGIT_H)
+    line = label_line(value, lp.pixel_corner(scene, x, CARD_Y), scene.width)
+    half = int(0.5 * CARD_W * scene.width) - 3
+    column = lp.pixel_corner(scene, x, CARD_Y)[0]
+    reading = read_line(
+        scene.luma[frame], Line(line.font_px, line.anchor_y, line.anchor_x, (*line.rows(), column - half, column + half)), _values()
+    )
+    if reading.text is None:
+        raise Unreadable(f"no number on the card at x = {x:.3f}")
+    return int(reading.text)
+
+
+def _undo(state: list, op: tuple[str, dict]) -> list:
+    """The numbers before ``op``, from the numbers after it."""
+    name, args = op
+    if name == "double":
+        if state[args["card"] - 1] % 2:
+            raise Unreadable(f"card {args['card']} shows the odd {state[args['card'] - 1]} after doubling")
+        return [v // 2 if i == args["card"] - 1 else v for i, v in enumerate(state)]
+    if name == "add":
+        return apply(state, "add", {"card": args["card"], "amount": -args["amount"]})
+    return apply(state, name, args)  # a negation or a swap undoes itself

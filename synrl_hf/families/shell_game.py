@@ -13,15 +13,20 @@ swapped positions (counted from the left). State: {"cups": [cup number at each p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from .. import longterm
+from .. import longterm_pixels as lp
 from ..narration import Anchor, Context, CountRule, Writer
+from ..ocr import Vocabulary
 from ..palette import COLORS
+from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import Operation, SceneObject
 from .base import Family, Params
@@ -204,6 +209,35 @@ class ShellGame(Family):
         # The swap count is told in its own sentence (observe), not as a restated question.
         return None if ctx.kind == "swap_count" else super().restated_question(ctx)
 
+    # -- hook: the pixel reader (the contract is in base.py) --
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row, kind = scene.row, scene.row["question_type"]
+        ops, spans = lp.read_operations(scene, _captions(), _operations())
+        text = stem(row)
+        if kind == "when" and "first time" not in text:
+            return lp.when_answer(scene, spans, lp.operation_number(row, [caption(*op) for op in ops]))
+        xs = _read_cups(scene)
+        shown = lp.shown_reveal(scene, lambda frame: lp.color_at(scene, frame, xs[0], ROW_Y - LIFT, 0.3 * CUP) == CUP_COLOR)
+        color = next((c for c in COLORS if re.search(rf"\b{c} ball\b", text)), None)
+        frame = 0 if shown == "initial" else len(scene) - 1
+        cell = next((i for i, x in enumerate(xs) if lp.color_at(scene, frame, x, _ball_y(), 0.3 * BALL) == color), None)
+        if color is None or cell is None:
+            raise Unreadable(f"the ball the question names ({color}) is under no lifted cup")
+        cells = [cell]  # where the ball is before the first swap, then after each
+        swaps = [(args["a"], args["b"]) for _, args in ops]
+        for a, b in swaps if shown == "initial" else reversed(swaps):
+            cells.append(b if cells[-1] == a else a if cells[-1] == b else cells[-1])
+        cells = cells if shown == "initial" else cells[::-1]
+        moved = [k for k in range(len(ops)) if cells[k] != cells[k + 1]]
+        if kind == "swap_count":
+            return str(len(moved))
+        if kind == "when":
+            if not moved:
+                raise Unreadable("no swap moves the ball's cup")
+            return lp.when_answer(scene, spans, moved[0] + 1)
+        k = {"where_end": len(ops), "where_start": 0}.get(kind)
+        return position(cells[k if k is not None else lp.operation_number(row)])
+
 
 def caption(name, args):
     return f"swap {args['a'] + 1} and {args['b'] + 1}"
@@ -257,10 +291,18 @@ def _askable(rng, states, ops, plan, color):
     return answer == position(plan["cell"]) and (answer == naive) == plan["naive"]
 
 
+def _cup_xs(cups: int) -> list[float]:
+    return [float(x) for x in np.linspace(0.5 - (cups - 1) * 0.1, 0.5 + (cups - 1) * 0.1, cups)]  # 0.2 apart: cups 0.06 apart
+
+
 def _cup_layout(state):
-    n = len(state["cups"])
-    xs = np.linspace(0.5 - (n - 1) * 0.1, 0.5 + (n - 1) * 0.1, n)  # 0.2 apart: cups 0.06 apart
-    return {f"cup{cup}": (float(xs[i]), ROW_Y) for i, cup in enumerate(state["cups"])}
+    xs = _cup_xs(len(state["cups"]))
+    return {f"cup{cup}": (xs[i], ROW_Y) for i, cup in enumerate(state["cups"])}
+
+
+def _ball_y() -> float:
+    """Where a ball is drawn: at the bottom of its cup (its track is the resting cup's, moved down)."""
+    return ROW_Y + CUP / 2 - BALL / 2 - 0.01
 
 
 def _animate(rng, states, ops, shown, colors):
@@ -284,7 +326,7 @@ def _animate(rng, states, ops, shown, colors):
         # A ball rides under its cup (hidden) and is seen only while the cups are lifted.
         ball = SceneObject(id=f"ball{i}", shape="circle", color=color, size=BALL)
         track = anim.track(f"cup{states[0]['under'][color]}", revealed)
-        track.y += CUP / 2 - BALL / 2 - 0.01
+        track.y += _ball_y() - ROW_Y
         objects.append(ball)
         tracks[ball.id] = track
     for cup in range(len(states[0]["cups"])):
@@ -296,3 +338,28 @@ def _animate(rng, states, ops, shown, colors):
         tracks[lifted.id].y -= LIFT
         objects += [resting, lifted]
     return longterm.finish(sched, ops, states, objects, tracks, [caption(*op) for op in ops], anim.moved)
+
+
+# -- reading the pixels -------------------------------------------------------------------------------
+MAX_CUPS = 8
+
+
+@lru_cache(maxsize=1)
+def _operations() -> dict[str, tuple[str, dict]]:
+    """Caption → swap, for every pair of cup positions."""
+    ops = [("swap", {"a": a, "b": b}) for a in range(MAX_CUPS) for b in range(a + 1, MAX_CUPS)]
+    return {caption(*op): op for op in ops}
+
+
+@lru_cache(maxsize=1)
+def _captions() -> Vocabulary:
+    return Vocabulary(_operations())
+
+
+def _read_cups(scene: PixelScene) -> list[float]:
+    """The cups' places: the widest row of evenly spaced cups the first frame shows (lifted or not)."""
+    for cups in range(MAX_CUPS, 1, -1):
+        x = _cup_xs(cups)[0]
+        if 0 < x and any(lp.color_at(scene, 0, x, y, 0.3 * CUP) == CUP_COLOR for y in (ROW_Y, ROW_Y - LIFT)):
+            return _cup_xs(cups)
+    raise Unreadable("no row of cups")

@@ -10,10 +10,15 @@ cell in ``direction`` (the way the tile moves) into it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .. import longterm
+from .. import longterm_pixels as lp
 from ..narration import Context
+from ..ocr import Vocabulary
+from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, ordinal, pick
 from ..timeline import Operation, SceneObject, StyleChange
 from .base import Family, Params
@@ -166,6 +171,34 @@ class SlidingPuzzle(Family):
     def effect(self, before: list, after: list, op: Operation, ctx: Context) -> str:
         return f"tile {moved_tile(before, op.args)} slid {op.args['direction']}"
 
+    # -- hook: the pixel reader (the contract is in base.py) --
+    def answer_from_pixels(self, scene: PixelScene) -> str:
+        row, kind = scene.row, scene.row["question_type"]
+        ops, spans = lp.read_operations(scene, _captions(), _operations())
+        text = stem(row)
+        if kind == "when" and "tile" not in text:
+            return lp.when_answer(scene, spans, lp.operation_number(row, [caption(*op) for op in ops]))
+        n = _read_grid(scene)
+        shown = lp.shown_reveal(scene, lambda frame: any(c == "orange" for c in _cell_colors(scene, frame, n)))
+        frame = 0 if shown == "initial" else len(scene) - 1
+        states = lp.states_from_reveal(
+            shown, _read_tiles(scene, frame, n), ops, apply, lambda state, op: apply(state, *inverse(state, *op))
+        )
+        if kind == "moved_tile":
+            k = lp.operation_number(row)
+            return str(moved_tile(states[k - 1], ops[k - 1][1]))
+        if kind in ("when", "where_start"):
+            tile = int(re.search(r"tile (\d+)", text).group(1))
+            if kind == "where_start":
+                return cell_name(states[0].index(tile), n)
+            first = next((k for k, (state, op) in enumerate(zip(states, ops)) if moved_tile(state, op[1]) == tile), None)
+            if first is None:
+                raise Unreadable(f"tile {tile} never moves")
+            return lp.when_answer(scene, spans, first + 1)
+        found = re.search(r"row (\d+), column (\d+)", text)
+        cell = (int(found.group(1)) - 1) * n + int(found.group(2)) - 1
+        return str(states[-1 if kind == "end_at" else 0][cell])
+
 
 def caption(name, args):
     return f"slide {args['direction']}"
@@ -224,10 +257,19 @@ def _choice(rng, states, ops, plan, target):
     return answer, longterm.with_naive(pool, naive, answer), naive
 
 
+def _cell_center(i: int, n: int) -> tuple[float, float]:
+    """Canvas center of cell ``i`` (row by row) of an ``n`` x ``n`` board."""
+    pitch = BOARD / n
+    return 0.5 + (i % n - (n - 1) / 2) * pitch, CENTER_Y + (i // n - (n - 1) / 2) * pitch
+
+
+def _tile_size(n: int) -> float:
+    return BOARD / n * 0.88
+
+
 def _layout(state):
     n = _size(state)
-    pitch = BOARD / n
-    return {f"tile{t}": (0.5 + (i % n - (n - 1) / 2) * pitch, CENTER_Y + (i // n - (n - 1) / 2) * pitch) for i, t in enumerate(state) if t}
+    return {f"tile{t}": _cell_center(i, n) for i, t in enumerate(state) if t}
 
 
 def _animate(rng, states, ops, shown):
@@ -236,7 +278,7 @@ def _animate(rng, states, ops, shown):
     for (start, end), before, after in zip(sched.spans, states, states[1:]):
         anim.shift(start, end, _layout(before), _layout(after))
     revealed = sched.reveal(shown)
-    size = BOARD / _size(states[0]) * 0.88
+    size = _tile_size(_size(states[0]))
     objects, tracks = [], {}
     for tile in range(1, len(states[0])):
         oid = f"tile{tile}"
@@ -249,3 +291,45 @@ def _animate(rng, states, ops, shown):
         objects += [face, back]
     moved = [{f"{side}{oid[4:]}" for oid in ids for side in ("face", "back")} for ids in anim.moved]
     return longterm.finish(sched, ops, states, objects, tracks, [caption(*op) for op in ops], moved)
+
+
+# -- reading the pixels -------------------------------------------------------------------------------
+GRIDS = (4, 3)  # boards the family draws, largest first
+
+
+@lru_cache(maxsize=1)
+def _operations() -> dict[str, tuple[str, dict]]:
+    return {caption("slide", {"direction": d}): ("slide", {"direction": d}) for d in DIRECTIONS}
+
+
+@lru_cache(maxsize=1)
+def _captions() -> Vocabulary:
+    return Vocabulary(_operations())
+
+
+@lru_cache(maxsize=1)
+def _numbers() -> Vocabulary:
+    return Vocabulary(str(t) for t in range(1, max(GRIDS) ** 2))
+
+
+def _cell_colors(scene: PixelScene, frame: int, n: int) -> list[str | None]:
+    return [lp.color_at(scene, frame, *_cell_center(i, n), 0.3 * _tile_size(n)) for i in range(n * n)]
+
+
+def _read_grid(scene: PixelScene) -> int:
+    """The board's size: the one whose gaps between columns are background on the first frame (the
+    wrong size puts its gaps on tiles)."""
+    top, bottom = (lp.pixel_corner(scene, 0.5, CENTER_Y + side * BOARD * 0.4)[1] for side in (-1, 1))
+
+    def gap_whiteness(n: int) -> float:
+        gaps = [lp.pixel_corner(scene, _cell_center(j, n)[0] + BOARD / n / 2, 0)[0] for j in range(n - 1)]
+        return float((scene.luma[0, top:bottom, gaps] > lp.INKED_BELOW).mean())
+
+    return max(GRIDS, key=gap_whiteness)
+
+
+def _read_tiles(scene: PixelScene, frame: int, n: int) -> list[int]:
+    """The numbers on the face-up tiles, row by row, 0 for the empty cell."""
+    face = SceneObject("face", "card", "orange", _tile_size(n))
+    colors = _cell_colors(scene, frame, n)
+    return [int(lp.read_label(scene, frame, face, *_cell_center(i, n), _numbers())) if colors[i] else 0 for i in range(n * n)]

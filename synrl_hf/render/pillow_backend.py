@@ -42,6 +42,22 @@ class Sprite:
     cy: int
 
 
+def label_layout(shape: str, width: float, height: float) -> tuple[tuple[float, float], float]:
+    """Where an object's label is drawn: (offset of the text's middle from the object's center, font
+    size), in output pixels. A text object is its label; a container's name sits inside its top
+    edge, so the box stays free for what it holds; other labels are centered."""
+    if shape == "text":
+        return (0.0, 0.0), height
+    if shape == "box":
+        return (0.0, -height / 2 + 0.12 * height), 0.16 * height
+    return (0.0, 0.0), min(width, height) * 0.5
+
+
+def drawn_size(size: float, height: float | None, resolution: int) -> tuple[float, float | None]:
+    """An object's width and height in output pixels, as the renderer draws them (0.1 px steps)."""
+    return round(size * resolution, 1), height and round(height * resolution, 1)
+
+
 @lru_cache(maxsize=4096)
 def sprite(shape: str, rgb: tuple[int, int, int], width: float, height: float | None, angle: float, marker: bool, label: str) -> Sprite:
     """One object drawn around its center, anti-aliased."""
@@ -49,18 +65,11 @@ def sprite(shape: str, rgb: tuple[int, int, int], width: float, height: float | 
     h = height if height is not None else width
     points = shapes.outline(shape, width, h, angle)
     extent = np.abs(points).max(axis=0)  # half width and half height of the outline
-    texts = []  # (position relative to the center, label, font size), all in output pixels
-    if shape == "text":
-        texts.append(((0.0, 0.0), label, h))
-    elif label and shape == "box":
-        # A container's name sits inside its top edge, so the box stays free for what it holds.
-        texts.append(((0.0, -h / 2 + 0.12 * h), label, 0.16 * h))
-    elif label:
-        texts.append(((0.0, 0.0), label, min(width, h) * 0.5))
+    texts = [(*label_layout(shape, width, h), label)] if label or shape == "text" else []
     if marker and shape != "text":
         m = np.abs(shapes.marker_center(width, angle)) + shapes.MARKER_RADIUS * width
         extent = np.maximum(extent, m)
-    for (x, y), text, px in texts:
+    for (x, y), px, text in texts:
         left, top, right, bottom = _font(int(px * S)).getbbox(text, anchor="mm")
         extent = np.maximum(extent, [abs(x) + max(-left, right) / S, abs(y) + max(-top, bottom) / S])
     cx, cy = (int(math.ceil(e)) + PAD for e in extent)
@@ -83,7 +92,7 @@ def sprite(shape: str, rgb: tuple[int, int, int], width: float, height: float | 
             r = shapes.MARKER_RADIUS * width * S
             draw.ellipse([mx - r, my - r, mx + r, my + r], fill=(255, 255, 255), outline=ink, width=S)
             mask.ellipse([mx - r, my - r, mx + r, my + r], fill=255)
-    for (x, y), text, px in texts:
+    for (x, y), px, text in texts:
         position = (center[0] + x * S, center[1] + y * S)
         font = _font(int(px * S))
         draw.text(position, text, font=font, fill=ink, anchor="mm")
@@ -120,8 +129,7 @@ def placements(objects: list, timeline: Timeline, frame: int, resolution: int) -
             continue
         shape, color, size = track.style_at(obj, frame)
         angle = round(float(track.angle[frame]) / ANGLE_STEP) * ANGLE_STEP % 360.0
-        height = obj.height * resolution if obj.height is not None else None
-        tile = sprite(shape, COLORS[color], round(size * resolution, 1), height and round(height, 1), angle, obj.marker, obj.label)
+        tile = sprite(shape, COLORS[color], *drawn_size(size, obj.height, resolution), angle, obj.marker, obj.label)
         # The sprite's center lands on the pixel corner nearest the track position.
         left = int(round(float(track.x[frame]) * resolution)) - tile.cx
         top = int(round(float(track.y[frame]) * resolution)) - tile.cy

@@ -114,3 +114,18 @@ def render(family, index, seed, png, frames_to_save):
     frames = read_frames(row["video"]["bytes"]).frames
     Image.fromarray(np.concatenate([frames[f] for f in frames_to_save(row)], axis=1)).save(png)
     return row, frames
+
+
+def assert_pixels_agree(family, kinds, resolution, per_kind=1, preset="round1", seed=5):
+    """The family's pixel reader gives every row's answer, from the encoded clip alone, for
+    ``per_kind`` rows of each question kind (disagreements listed by id)."""
+    from synrl_hf.audit.pixels import audit_row
+
+    wrong = []
+    for scenes in scenes_by_kind(family, kinds, per_kind=per_kind, seed=seed, preset=preset).values():
+        for scene in scenes:
+            row = generate_sample(family, scene.index, seed, scene.split, preset=preset, resolution=resolution)
+            result = audit_row(row, row["video"]["bytes"])
+            if not result["agree"]:
+                wrong.append(result)
+    assert not wrong, json.dumps(wrong, indent=1)

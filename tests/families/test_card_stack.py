@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 import pytest
-from long_term_checks import check_motion_in_spans, check_replay, chosen_option, dark_pixels, op_frames, scenes_by_kind
+from long_term_checks import assert_pixels_agree, check_motion_in_spans, check_replay, chosen_option, dark_pixels, op_frames, scenes_by_kind
 
 from synrl_hf import build_scene, longterm
-from synrl_hf.families.card_stack import CARD, DISCARD_X, STACK_X, CardStack, apply
+from synrl_hf.families.card_stack import CARD, DISCARD_X, STACK_X, CardStack, apply, card_name
 from synrl_hf.questions import ordinal
 
 FAMILY = "card_stack"
@@ -54,6 +54,12 @@ def test_snapshots_replay_and_are_what_the_tracks_show(scenes):
 
 
 def expected_answer(scene, replayed):
+    """The answer as the row writes it: the card's name (ace, jack, queen, king or its number)."""
+    label = expected_label(scene, replayed)
+    return ", ".join(map(card_name, label.split(", ")))
+
+
+def expected_label(scene, replayed):
     kind, k = scene.question.kind, scene.plan["k"]
     ops = scene.timeline.operations
     if kind == "top_end":
@@ -99,7 +105,7 @@ def test_answers_match_the_replay(scenes):
             if kind in CHOICE:
                 assert chosen_option(q) == answer, (scene.seed, q.full_text)
                 assert len(set(q.options)) == 4 and q.options.count(answer) == 1
-                assert set(q.options) <= set(cards(tl))  # distractors are cards of this video
+                assert set(q.options) <= set(map(card_name, cards(tl)))  # distractors are cards of this video
             else:
                 assert q.answer_type == "sequence" and q.answer == answer
 
@@ -123,7 +129,7 @@ def test_distractors_come_from_alternative_operations(scenes):
                     reachable.add(alt[index]["stack"][-1 if kind == "bottom_end" else 0])
             revealed = states[0] if scene.plan["shown"] == "initial" else states[-1]
             reachable.add(revealed["stack"][-1 if kind == "bottom_end" else 0])
-            assert set(scene.question.options) - {chosen_option(scene.question)} <= reachable
+            assert set(scene.question.options) - {chosen_option(scene.question)} <= set(map(card_name, reachable))
 
 
 def test_state_is_shown_in_exactly_one_reveal(scenes):
@@ -173,9 +179,13 @@ def test_revealed_frame_alone_gives_chance(scenes):
                 if kind == "discarded_by" and scene.plan["shown"] == "final"
                 else revealed["stack"][-1 if kind == "bottom_end" else 0]
             )
-            assert guess in scene.question.options
-            hits.append(guess == chosen_option(scene.question))
+            assert card_name(guess) in scene.question.options
+            hits.append(card_name(guess) == chosen_option(scene.question))
     assert 0.15 < np.mean(hits) < 0.35  # 0.25 expected; 200 scenes
+
+
+def test_cards_are_named_by_their_face():
+    assert [card_name(c) for c in ("A", "7", "J", "Q", "K")] == ["ace", "7", "jack", "queen", "king"]
 
 
 def test_rendered_labels_are_legible_and_hidden_during_operations():
@@ -198,3 +208,9 @@ def test_rendered_labels_are_legible_and_hidden_during_operations():
             assert dark_pixels(frames[mid_op], back.x[mid_op] * 448, back.y[mid_op] * 448, inner, inner) == 0, card
     caption = tl.tracks["caption0"]
     assert dark_pixels(frames[mid_op], caption.x[mid_op] * 448, caption.y[mid_op] * 448, 100, 10) > 20
+
+
+@pytest.mark.parametrize("resolution, preset", [(448, "round1"), (128, "round1"), (128, "round2")])
+def test_answers_are_read_back_from_the_pixels(resolution, preset):
+    """The revealed state and the captions, read off the decoded frames, give every kind's answer."""
+    assert_pixels_agree(FAMILY, CardStack.KINDS, resolution, preset=preset)

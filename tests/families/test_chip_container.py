@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from long_term_checks import (
     answer_op,
+    assert_pixels_agree,
     check_motion_in_spans,
     check_replay,
     check_state_shown_once,
@@ -170,3 +171,9 @@ def test_round2_scenes_keep_the_invariants():
         check_replay(apply, scene.timeline)
         check_motion_in_spans(scene.timeline)
         check_state_shown_once(scene, lambda oid: oid.startswith("chip"))
+
+
+@pytest.mark.parametrize("resolution, preset", [(448, "round1"), (128, "round1"), (128, "round2")])
+def test_answers_are_read_back_from_the_pixels(resolution, preset):
+    """The revealed state and the captions, read off the decoded frames, give every kind's answer."""
+    assert_pixels_agree("chip_container", ChipContainer.KINDS, resolution, preset=preset)

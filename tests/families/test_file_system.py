@@ -5,6 +5,7 @@ import re
 import pytest
 from long_term_checks import (
     answer_op,
+    assert_pixels_agree,
     check_motion_in_spans,
     check_replay,
     check_state_shown_once,
@@ -190,3 +191,9 @@ def test_round2_scenes_keep_the_invariants():
         check_replay(apply, scene.timeline)
         check_motion_in_spans(scene.timeline)
         check_state_shown_once(scene, lambda oid: oid.startswith("line"))
+
+
+@pytest.mark.parametrize("resolution, preset", [(448, "round1"), (128, "round1"), (128, "round2")])
+def test_answers_are_read_back_from_the_pixels(resolution, preset):
+    """The revealed state and the captions, read off the decoded frames, give every kind's answer."""
+    assert_pixels_agree("file_system", FileSystem.KINDS, resolution, preset=preset)

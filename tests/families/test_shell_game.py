@@ -6,7 +6,16 @@ import json
 
 import numpy as np
 import pytest
-from long_term_checks import check_motion_in_spans, check_replay, chosen_option, dark_pixels, op_frames, render, scenes_by_kind
+from long_term_checks import (
+    assert_pixels_agree,
+    check_motion_in_spans,
+    check_replay,
+    chosen_option,
+    dark_pixels,
+    op_frames,
+    render,
+    scenes_by_kind,
+)
 
 from synrl_hf import build_scene, longterm
 from synrl_hf.families.shell_game import BALL, ShellGame, apply, position
@@ -144,3 +153,9 @@ def test_rendered_balls_and_captions():
         assert (np.abs(patch - COLORS[ball.color]).max(axis=1) < 40).sum() < 0.2 * (BALL * 448) ** 2
     caption = tl.tracks["caption0"]
     assert dark_pixels(frames[mid_op], caption.x[mid_op] * 448, caption.y[mid_op] * 448, 100, 10) > 20
+
+
+@pytest.mark.parametrize("resolution, preset", [(448, "round1"), (128, "round1"), (128, "round2")])
+def test_answers_are_read_back_from_the_pixels(resolution, preset):
+    """The revealed state and the captions, read off the decoded frames, give every kind's answer."""
+    assert_pixels_agree(FAMILY, ShellGame.KINDS, resolution, preset=preset)

@@ -7,7 +7,16 @@ import re
 
 import numpy as np
 import pytest
-from long_term_checks import check_motion_in_spans, check_replay, chosen_option, dark_pixels, op_frames, render, scenes_by_kind
+from long_term_checks import (
+    assert_pixels_agree,
+    check_motion_in_spans,
+    check_replay,
+    chosen_option,
+    dark_pixels,
+    op_frames,
+    render,
+    scenes_by_kind,
+)
 
 from synrl_hf import build_scene, longterm
 from synrl_hf.families.sliding_puzzle import BOARD, CENTER_Y, SlidingPuzzle, apply, cell_name
@@ -191,3 +200,9 @@ def test_rendered_numbers_legible_and_moves_highlighted():
         assert dark_pixels(frames[mid_op], x, y, inner, inner) == 0, tile
         color = "magenta" if tile == moving else "blue"
         assert np.abs(frames[mid_op][int(y), int(x)].astype(int) - COLORS[color]).max() < 60, (tile, color)
+
+
+@pytest.mark.parametrize("resolution, preset", [(448, "round1"), (128, "round1"), (128, "round2")])
+def test_answers_are_read_back_from_the_pixels(resolution, preset):
+    """The revealed state and the captions, read off the decoded frames, give every kind's answer."""
+    assert_pixels_agree(FAMILY, SlidingPuzzle.KINDS, resolution, preset=preset)
