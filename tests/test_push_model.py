@@ -16,6 +16,7 @@ from synrl_hf.frame_budget import FrameBudget
 from synrl_hf.hub_model import add_push_model_parser, check_checkpoint, push_model, read_results
 from synrl_hf.modeling import build_tiny_model, load_model_and_processor, load_processor
 from tests.fake_hub import fake_hub
+from tests.recipe_args import CPU_RUN
 
 TOKEN = "hf_abcdefghijklmnopqrstuvwxyz123456"
 
@@ -198,20 +199,7 @@ def test_recipe_push_to_hub_uploads_the_run(tmp_path, online):
                 str(data),
                 "--dataset_cache_dir",
                 str(tmp_path / "cache"),
-                "--use_cpu",
-                "true",
-                "--bf16",
-                "false",
-                "--dtype",
-                "float32",
-                "--report_to",
-                "none",
-                "--video_fps",
-                "None",
-                "--video_num_frames",
-                "4",
-                "--video_max_pixels",
-                str(56 * 56),
+                *CPU_RUN,
                 "--max_steps",
                 "1",
                 "--per_device_train_batch_size",

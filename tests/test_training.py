@@ -27,26 +27,14 @@ from synrl_hf.training.grpo_trainer import check_generation_setup, check_trl_ver
 from synrl_hf.training.run import read_run, run_recipe
 from synrl_hf.training.testing import answer_only_completion, grpo_rows, sft_rows, write_dataset
 from synrl_hf.video import read_frames
+from tests.recipe_args import CPU_RUN
 from tests.tiny_grpo import make_trainer
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = {"qwen2_5_vl": "Qwen2.5-VL-7B-Instruct", "qwen3_vl": "Qwen3-VL-4B-Instruct"}
 MODEL_DIRS = sorted(p.parent.parent for p in (REPO / "recipes").glob("*/grpo/config_round1.yaml"))
 TINY = [  # what makes the real recipes run in seconds on 2 CPU cores
-    "--use_cpu",
-    "true",
-    "--bf16",
-    "false",
-    "--dtype",
-    "float32",
-    "--report_to",
-    "none",
-    "--video_fps",
-    "None",
-    "--video_num_frames",
-    "4",
-    "--video_max_pixels",
-    str(56 * 56),
+    *CPU_RUN,
     "--max_steps",
     "2",
     "--logging_steps",

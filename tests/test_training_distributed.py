@@ -16,6 +16,7 @@ import pytest
 
 from synrl_hf.modeling import build_tiny_model
 from synrl_hf.training.testing import grpo_rows, sft_rows, write_dataset
+from tests.recipe_args import CPU_RUN
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,20 +50,7 @@ def test_grpo_two_processes_with_torchrun(tmp_path):
         str(data),
         "--dataset_cache_dir",
         str(tmp_path / "cache"),
-        "--use_cpu",
-        "true",
-        "--bf16",
-        "false",
-        "--dtype",
-        "float32",
-        "--report_to",
-        "none",
-        "--video_fps",
-        "None",
-        "--video_num_frames",
-        "4",
-        "--video_max_pixels",
-        str(56 * 56),
+        *CPU_RUN,
         "--max_steps",
         "2",
         "--per_device_train_batch_size",
