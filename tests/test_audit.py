@@ -19,7 +19,7 @@ import pytest
 from synrl_hf.audit import CHECKS, audit
 from synrl_hf.audit.balance import check_balance
 from synrl_hf.audit.blind import check_blind
-from synrl_hf.audit.common import FAIL, PASS, load_build, read_videos
+from synrl_hf.audit.common import ALPHA, FAIL, PASS, load_build, read_videos
 from synrl_hf.audit.determinism import check_determinism
 from synrl_hf.audit.pixels import check_pixels
 from synrl_hf.audit.single_frame import check_single_frame
@@ -128,6 +128,19 @@ def test_answer_always_a_fails_balance_and_blind(fair_build):
         assert blind.status == FAIL and "majority rule" in blind.summary, blind.summary
         # The fair rows pass both.
         assert check_balance(family, rows).status == PASS and check_blind(family, rows).status == PASS
+
+
+def test_the_level_is_shared_by_the_families_audited(fair_build, fair_report):
+    """Bonferroni: a build of k families tests each at ALPHA / k, so noise in one of many families does
+    not fail a clean build; the same rows fail at the one-family level."""
+    families = fair_build.by_family()
+    for result in fair_report.results:
+        if result.check in ("blind", "single_frame") and result.status != "skip":
+            assert result.details["alpha"] == pytest.approx(ALPHA / len(families))
+    family, rows = next(iter(families.items()))
+    biased = [always_a(r) for r in rows]
+    assert check_blind(family, biased).status == FAIL
+    assert check_blind(family, biased, alpha=0.0).status == PASS  # the level given is the level used
 
 
 def test_question_naming_its_answer_fails_blind_only(fair_build):

@@ -137,7 +137,7 @@ _METHOD = [
     "- **blind**: held-out (5-fold) accuracy of a candidate scorer on what a model sees without watching "
     "(question, options, their positions and lengths, duration, frame count), vs the majority answer's "
     "held-out accuracy (floored at chance); fails when it is more than 5 points higher with a one-sided "
-    "binomial p < 0.01, or when the majority rule itself beats chance that way.",
+    "binomial p < 0.01 / (families audited), or when the majority rule itself beats chance that way.",
     "- **single_frame**: the same, from the state of the first, middle or last frame alone (objects' "
     "positions, angles, visibility, appearance; the revealed long-term state), best of the three frames.",
     "- **pixels**: answers re-derived from the decoded MP4 (objects found by color; events, tracks and "
@@ -224,7 +224,7 @@ def audit(
     started = time.time()
     counts = family_rows(folder, config, split, sample_limit)
     subset = determinism_subset if isinstance(determinism_subset, int) else tuple(determinism_subset)
-    options = AuditOptions(config, split, sample_limit, subset, tuple(checks))
+    options = AuditOptions(config, split, sample_limit, subset, tuple(checks), families=len(counts))
     results = _run_families(Path(folder), counts, options, num_proc, progress)
     build = open_build(folder, config, split)
     report = AuditReport(

@@ -15,10 +15,12 @@ answers ([start, end] seconds) are not choices a blind model can enumerate; they
 scored. Their balance is not a letter question, and their content is what the pixel audit re-derives.
 
 A family fails when
-- the scorer beats the majority rule by more than 5 points with a one-sided binomial p < 0.01
+- the scorer beats the majority rule by more than 5 points with a one-sided binomial p < alpha
   (H0: accuracy = the majority rule's held-out accuracy, floored at chance), or
-- the majority rule itself beats chance by more than 5 points with p < 0.01 (H0: chance): a
+- the majority rule itself beats chance by more than 5 points with p < alpha (H0: chance): a
   model that always gives the most common answer then scores above chance without watching.
+
+alpha is 0.01 for one family, 0.01 / k when an audit checks k families (``common.ALPHA``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..questions import LETTERS
-from .common import FAIL, PASS, SKIP, CheckResult, Choice, beats, cross_validate
+from .common import ALPHA, FAIL, PASS, SKIP, CheckResult, Choice, beats, cross_validate
 
 MIN_ROWS = 12
 CHOICE_TYPES = ("multiple_choice", "yes_no", "number")
@@ -183,7 +185,9 @@ def _breakdown(choices: Sequence[Choice], hits: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def evaluate(check: str, family: str, rows: Sequence[dict[str, Any]], choices: Sequence[Choice], *, prior_rule: bool) -> CheckResult:
+def evaluate(
+    check: str, family: str, rows: Sequence[dict[str, Any]], choices: Sequence[Choice], *, prior_rule: bool, alpha: float = ALPHA
+) -> CheckResult:
     skipped = dict(Counter(r["answer_type"] for r in rows if r["answer_type"] not in CHOICE_TYPES))
     if len(choices) < MIN_ROWS:
         return CheckResult(
@@ -191,8 +195,8 @@ def evaluate(check: str, family: str, rows: Sequence[dict[str, Any]], choices: S
         )
     cv = cross_validate(choices)
     reference = max(cv["majority"], cv["chance"])
-    model_fails, p_model = beats(cv["model_hits"], cv["n"], reference)
-    prior_fails, p_prior = beats(cv["majority_hits"], cv["n"], cv["chance"]) if prior_rule else (False, 1.0)
+    model_fails, p_model = beats(cv["model_hits"], cv["n"], reference, alpha)
+    prior_fails, p_prior = beats(cv["majority_hits"], cv["n"], cv["chance"], alpha) if prior_rule else (False, 1.0)
     details = {
         "n": cv["n"],
         "chance": round(cv["chance"], 3),
@@ -201,6 +205,7 @@ def evaluate(check: str, family: str, rows: Sequence[dict[str, Any]], choices: S
         "reference": round(reference, 3),
         "p_model": round(p_model, 5),
         "p_majority_vs_chance": round(p_prior, 5),
+        "alpha": alpha,
         "models_picked": dict(Counter(cv["picked"])),
         "by_answer_type": _breakdown(choices, cv["hits"]),
         "not_scored": skipped,
@@ -216,7 +221,7 @@ def evaluate(check: str, family: str, rows: Sequence[dict[str, Any]], choices: S
     return CheckResult(check, family, PASS, summary, details)
 
 
-def check_blind(family: str, rows: Sequence[dict[str, Any]]) -> CheckResult:
+def check_blind(family: str, rows: Sequence[dict[str, Any]], alpha: float = ALPHA) -> CheckResult:
     vocabulary = vocabulary_of(rows)
     choices = build_choices(rows, lambda row, texts: blind_features(row, texts, row_context(row, vocabulary)))
-    return evaluate("blind", family, rows, choices, prior_rule=True)
+    return evaluate("blind", family, rows, choices, prior_rule=True, alpha=alpha)

@@ -20,7 +20,10 @@ from ..families import FAMILIES
 from .scorers import LogisticScorer, TreeScorer
 
 MARGIN = 0.05  # a baseline "beats" its reference only by more than 5 points ...
-ALPHA = 0.01  # ... and with a one-sided binomial p below this
+# ... and with a one-sided binomial p below this, for an audit of one family. An audit of k families
+# tests each at ALPHA / k (Bonferroni): a whole build runs dozens of these tests, and at 0.01 each a
+# clean 18-family build would fail on noise about one time in five.
+ALPHA = 0.01
 
 
 # -- results -----------------------------------------------------------------------------------------
@@ -215,12 +218,12 @@ def binomial_p(successes: int, trials: int, rate: float) -> float:
     return min(1.0, math.exp(top) * math.fsum(math.exp(t - top) for t in terms))
 
 
-def beats(successes: int, trials: int, reference: float) -> tuple[bool, float]:
-    """(beats, p): more than MARGIN above ``reference`` and binomial p < ALPHA (H0: rate = reference)."""
+def beats(successes: int, trials: int, reference: float, alpha: float = ALPHA) -> tuple[bool, float]:
+    """(beats, p): more than MARGIN above ``reference`` and binomial p < ``alpha`` (H0: rate = reference)."""
     if trials == 0:
         return False, 1.0
     p = binomial_p(successes, trials, reference)
-    return (successes / trials - reference > MARGIN and p < ALPHA), p
+    return (successes / trials - reference > MARGIN and p < alpha), p
 
 
 def monte_carlo_p(

@@ -16,7 +16,7 @@ from ..video import read_planes
 from . import determinism, pixels
 from .balance import check_balance
 from .blind import check_blind
-from .common import CheckResult, load_build, read_videos
+from .common import ALPHA, CheckResult, load_build, read_videos
 from .single_frame import check_single_frame
 
 CHECKS = ("balance", "blind", "single_frame", "pixels", "determinism")
@@ -31,6 +31,7 @@ class AuditOptions:
     sample_limit: int | None = None
     determinism_subset: int | tuple[str, ...] = 2
     checks: tuple[str, ...] = CHECKS
+    families: int = 1  # how many families the whole audit checks: each is tested at ALPHA / families
 
 
 def clips_to_decode(family: str, rows: int, options: AuditOptions) -> int:
@@ -51,10 +52,11 @@ def audit_family(folder: str | Path, family: str, options: AuditOptions, on_clip
     results = []
     if "balance" in checks:
         results.append(check_balance(family, rows))
+    alpha = ALPHA / options.families
     if "blind" in checks:
-        results.append(check_blind(family, rows))
+        results.append(check_blind(family, rows, alpha))
     if "single_frame" in checks:
-        results.append(check_single_frame(family, rows))
+        results.append(check_single_frame(family, rows, alpha))
     read_pixels = "pixels" in checks and pixels.pixel_audited(family)
     chosen = {row["id"] for row in determinism.pick_rows(rows, options.determinism_subset)} if "determinism" in checks else set()
     seen, regenerated = [], []

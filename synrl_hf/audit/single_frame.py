@@ -13,7 +13,7 @@ compass direction relative to where the asked object is, a count equal to a coun
 value of the revealed state) plus the frame's overall state in the option's own slot. The best of
 the three per-frame models (each picked by inner cross-validation, evaluated held-out) is the
 "best single-frame rule". A family fails when it beats the majority rule's held-out accuracy
-(floored at chance) by more than 5 points with a one-sided binomial p < 0.01.
+(floored at chance) by more than 5 points with a one-sided binomial p < alpha (as in ``blind.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 from ..motion import COMPASS, COMPASS_VECTORS
 from ..palette import COLORS
 from .blind import build_choices, evaluate, question_stem, tokens, vocabulary_of
-from .common import CheckResult, json_state
+from .common import ALPHA, CheckResult, json_state
 
 FRAMES = ("first", "middle", "last")
 MAX_STATE_PATHS = 40
@@ -310,11 +310,11 @@ def _room(obj: dict[str, Any], dx: float, dy: float) -> float:
     return min(limits) if limits else 1.0
 
 
-def check_single_frame(family: str, rows: Sequence[dict[str, Any]]) -> CheckResult:
+def check_single_frame(family: str, rows: Sequence[dict[str, Any]], alpha: float = ALPHA) -> CheckResult:
     per_frame = {}
     for which in FRAMES:
         features = FrameFeatures(rows, which)
-        per_frame[which] = evaluate("single_frame", family, rows, build_choices(rows, features), prior_rule=False)
+        per_frame[which] = evaluate("single_frame", family, rows, build_choices(rows, features), prior_rule=False, alpha=alpha)
     best = max(FRAMES, key=lambda w: (per_frame[w].status == "fail", per_frame[w].details.get("model", 0.0)))
     result = per_frame[best]
     frames = {w: {k: r.details.get(k) for k in ("model", "majority", "chance", "p_model")} for w, r in per_frame.items()}
