@@ -33,6 +33,7 @@ from .questions import ORDINAL_WORDS, format_interval
 from .video import VideoPlanes, in_rgb_box, luma
 
 COLOR_TOLERANCE = 60
+MASK_CHUNK = 16  # frames whose color masks are computed at once: fewer calls, bounded memory
 MARKER_REACH = 0.4  # of the object's size: most of the rotation marker, and inside every shape but a star's valleys
 ORDINALS = {word: n for n, word in enumerate(ORDINAL_WORDS, 1)}
 
@@ -125,9 +126,10 @@ def measure(frames: FrameSource, rgb: Sequence[int], size_px: float, min_pixels:
     if isinstance(frames, RGBFrames):
         return _measure_planes(frames.planes, rgb, size_px, min_pixels)
     track = _empty_track(len(frames))
-    for f in range(len(frames)):
-        ys, xs = np.nonzero(color_mask(frames[f], rgb))
-        _centroid(track, f, xs, ys, 0.8 * size_px + 3, min_pixels)
+    for start in range(0, len(frames), MASK_CHUNK):
+        for f, mask in enumerate(color_mask(frames[start : start + MASK_CHUNK], rgb), start):
+            ys, xs = np.nonzero(mask)
+            _centroid(track, f, xs, ys, 0.8 * size_px + 3, min_pixels)
     return track
 
 
@@ -271,8 +273,11 @@ def coverage(frame: np.ndarray, rgb: Sequence[int], tolerance: int | None = COLO
     alpha = np.clip(dark @ LUMA / float(toward @ LUMA), 0.0, 1.0)
     if tolerance is None:
         return alpha
-    share = dark @ toward / float(toward @ toward)
-    return np.where(np.abs(dark - share[..., None] * toward).max(axis=-1) <= tolerance, alpha, 0.0)
+    inked = alpha > 0.0  # the blend test only where something is drawn: most of a window is background
+    blend = dark[inked]
+    share = blend @ toward / float(toward @ toward)
+    alpha[inked] = np.where(np.abs(blend - share[:, None] * toward).max(axis=-1) <= tolerance, alpha[inked], 0.0)
+    return alpha
 
 
 def canonical(alpha: np.ndarray, side: int = 32, span: float = 2.4) -> np.ndarray | None:

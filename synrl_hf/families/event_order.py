@@ -247,8 +247,9 @@ def _action_in_pixels(scene: PixelScene, obj: dict) -> tuple[int, int, str]:
     grown = np.sqrt(np.clip(np.nan_to_num(track.area) / max(float(np.nanmedian(track.area[:EDGE])), 1.0), 1.0, GROW**2))
     own = shapes.MAX_RADIUS * obj["size"] * grown + 1.5
     area, outline = np.zeros(len(frames)), [None] * len(frames)
-    for f in np.flatnonzero(found):
-        alpha = coverage(around[f], obj["rgb"]) * (np.hypot(xs - track.x[f], ys - track.y[f]) <= own[f])
+    drawn = np.flatnonzero(found)
+    near = np.hypot(xs - track.x[drawn, None, None], ys - track.y[drawn, None, None]) <= own[drawn, None, None]
+    for f, alpha in zip(drawn, coverage(around[drawn], obj["rgb"]) * near):  # all frames' coverage at once
         area[f], outline[f] = alpha.sum(), canonical(alpha)
     # It rests in the first and the last frames. A long clip's second H.264 group of pictures (from
     # frame 250) draws a still object a little differently: each frame is compared with the nearer look.
