@@ -34,6 +34,12 @@ from .video import luma
 
 S = SUPERSAMPLE
 INK_LUMA = float(luma(INK))
+CLEAR_INK = 0.3  # coverage: a column of a line that reaches it shows ink
+# Thin glyphs drawn small ("/", "i", "l" at 128 px) peak at 0.25-0.3 coverage at their worst sub-pixel
+# place, less after H.264: a line of one such glyph (the root "/" of a listing) is inked at half its
+# own darkest pixel. A line whose darkest pixel is fainter than this holds no glyph (H.264's ripples
+# on white stay below 0.05).
+FAINT_INK = 0.1
 END = ""  # trie key marking the end of a vocabulary string
 
 
@@ -162,6 +168,15 @@ def coverage(luma_frame: np.ndarray, box: tuple[int, int, int, int], background:
     return np.clip((background - window) / (background - INK_LUMA), 0.0, 1.0)
 
 
+def inked_columns(observed: np.ndarray) -> np.ndarray:
+    """The columns of a line's coverage ``observed`` that show ink: those reaching :data:`CLEAR_INK`,
+    or half the line's darkest pixel where that is fainter (none if it is below :data:`FAINT_INK`)."""
+    peak = float(observed.max(initial=0.0))
+    if peak < FAINT_INK:
+        return np.zeros(0, int)
+    return np.flatnonzero(observed.max(axis=0) > min(CLEAR_INK, peak / 2))
+
+
 def read_line(luma_frame: np.ndarray, line: Line, vocabulary: Vocabulary, background: float = float(luma((255, 255, 255)))) -> Reading:
     """The string of ``vocabulary`` drawn on ``line`` of ``luma_frame``, the closest by squared error."""
     top, bottom, left, right = line.box
@@ -169,7 +184,7 @@ def read_line(luma_frame: np.ndarray, line: Line, vocabulary: Vocabulary, backgr
     observed = coverage(luma_frame, (top, bottom, left, right), background)
     baseline, ascent, descent = _metrics(line.font_px)
     baseline += line.anchor_y
-    inked = np.flatnonzero(observed.max(axis=0) > 0.3)
+    inked = inked_columns(observed)
     if not inked.size:
         return Reading(None, math.inf, math.inf)
     search = _Search(observed, top, left, line, vocabulary, baseline)

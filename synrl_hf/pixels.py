@@ -327,7 +327,13 @@ def wrapped(delta: np.ndarray) -> np.ndarray:
     return (delta + 180.0) % 360.0 - 180.0
 
 
-def speeds(track: PixelTrack, half: int = 3, median: int = 9) -> np.ndarray:
+SPEED_HALF, SPEED_MEDIAN = 3, 9  # :func:`speeds`' windows: the displacement over 2 x 3 frames, a running median of 9
+# Frames at each end of a clip whose speed comes from windows the clip's ends cut short: a bounce
+# there shortens most of the displacements their median sees, which no later frame outvotes.
+SPEED_EDGE = SPEED_HALF + SPEED_MEDIAN // 2
+
+
+def speeds(track: PixelTrack, half: int = SPEED_HALF, median: int = SPEED_MEDIAN) -> np.ndarray:
     """Speed at each frame (pixels/frame): the displacement over ``2 * half`` frames around it, then
     a running median over ``median`` frames.
 

@@ -191,7 +191,10 @@ class CollisionCount(Family):
         n = len(p)
         for gap, coord, sign in walls:
             gap = np.where(np.isnan(gap), np.inf, gap)
-            for a, b in moving_runs(gap <= near, min_gap=1):
+            # A slow approach stays near the reach for many frames, and the box's edge flickers by a
+            # pixel or two after H.264 (chroma is at half resolution): its run in reach can break up.
+            # Two contacts are never closer than MIN_COUNT_GAP frames, so runs that close are one.
+            for a, b in moving_runs(gap <= near, min_gap=MIN_COUNT_GAP):
                 if a > 0 and b < n - 1:
                     contacts.append((a + b) / 2)  # in and out of reach at the same speed: the touch is midway
                     continue

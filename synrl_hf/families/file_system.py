@@ -24,7 +24,8 @@ from PIL import ImageFont
 from .. import longterm
 from .. import longterm_pixels as lp
 from ..narration import Context
-from ..ocr import SUPERSAMPLE, Line, Vocabulary, label_line, read_line
+from ..ocr import SUPERSAMPLE, Line, Vocabulary, inked_columns, label_line, read_line
+from ..ocr import coverage as ink_coverage
 from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import SceneObject, Track
@@ -494,7 +495,7 @@ def _read_tree_line(scene: PixelScene, frame: int, i: int, count: int) -> tuple[
     y = _line_center(i, count, 0, "/")[1]
     line = label_line(_line_object(i, "/"), lp.pixel_corner(scene, LEFT, y), scene.width)
     top, bottom = line.rows()
-    cols = np.flatnonzero((scene.luma[frame, top:bottom] < lp.INKED_BELOW).any(axis=0))
+    cols = inked_columns(ink_coverage(scene.luma[frame], (top, bottom, 0, scene.width), lp.WHITE))
     if not cols.size:
         raise Unreadable(f"line {i} of {count} is blank")
     depth = int(round((cols[0] / scene.width - LEFT) / INDENT))

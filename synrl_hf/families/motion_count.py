@@ -26,6 +26,7 @@ EDGE_REST = 4  # still frames before the first hop and after the last landing
 # Two hops are separated by min_rest + 1 = 7 still steps (the default min_rest is 6); a shorter still run is a
 # hop's apex, which at low resolution can round to the same pixel for a few frames.
 HOP_REST = 6
+MIN_HOP_LENGTH = 0.05  # canvas units: the shortest hop any preset draws (a still object never moves this far)
 EVENT_PHRASES = {
     "hop": ("At {t} the {obj} takes off for its {nth} hop.", "{t}: hop {n} begins.", "At {t} it jumps ({nth} hop)."),
     "land": ("It lands at {t}.", "At {t} it is down again.", "Landing at {t}."),
@@ -45,7 +46,8 @@ class MotionCountParams(Params):
 
 PERCEPTUAL_CONTRACT = {
     "count, count_choice, when": (
-        f"every hop moves the object at least {px(MotionCountParams.hop_length[0])} in a quick arc and lasts 5 frames or more",
+        f"every hop moves the object at least {px(MotionCountParams.hop_length[0])} in a quick arc (never less than "
+        f"{px(MIN_HOP_LENGTH)} at any level) and lasts 5 frames or more",
         f"between two hops the object rests still for `min_rest` frames ({seconds(MotionCountParams.min_rest)}), so two "
         f"take-offs are at least {seconds(MIN_COUNT_GAP)} apart: each hop can be counted at 30 FPS",
         f"the first hop starts and the last one lands at least {seconds(EDGE_REST)} from the clip's ends",
@@ -158,7 +160,11 @@ class MotionCount(Family):
         (target, *_) = asked_objects(row)
         p = scene.position(target)
         step = np.hypot(*np.diff(p, axis=0).T)
-        hops = moving_runs(step > scene.still_threshold(), min_gap=HOP_REST)
+        runs = moving_runs(step > scene.still_threshold(), min_gap=HOP_REST)
+        # A hop carries the object from one resting spot to another; a resting object's edge can
+        # flicker by a pixel column after H.264 (a new group of pictures), which moves its centroid by
+        # about half a pixel and back or not at all. Half the shortest hop tells them apart.
+        hops = [(a, b) for a, b in runs if math.dist(p[a], p[b + 1]) >= MIN_HOP_LENGTH / 2 * scene.width]
         kind = row["question_type"]
         if kind in ("count", "count_choice"):
             return str(len(hops))
@@ -217,6 +223,8 @@ def _resting_spots(rng, count, bounds, length):
     its last hop can reach it: the net displacement is then alike for every count.
     """
     lo_x, lo_y, hi_x, hi_y = bounds
+    if length[0] < MIN_HOP_LENGTH:
+        raise ValueError(f"hops of {length[0]} canvas units are shorter than the shortest visible hop, {MIN_HOP_LENGTH}")
 
     def inside(p):
         return lo_x <= p[0] <= hi_x and lo_y <= p[1] <= hi_y

@@ -14,7 +14,12 @@ from short_term_checks import (
     steps,
 )
 
+from synrl_hf import generate_sample
+from synrl_hf.answers import LETTERS
+from synrl_hf.audit.pixels import audit_row
 from synrl_hf.families.acceleration import TRENDS
+from synrl_hf.pixels import SPEED_EDGE, PixelScene, speeds
+from synrl_hf.video import read_planes
 
 FAMILY = "acceleration"
 BINS = 5
@@ -100,3 +105,17 @@ def test_no_single_frame_tells_the_trend():
 def test_drawn_pixels_follow_the_tracks():
     row, frames = render_and_decode(FAMILY, 2, preset="round2")
     assert_drawn_where_tracked(row, frames, [0, row["num_frames"] // 2, row["num_frames"] - 1])
+
+
+def test_a_bounce_in_the_last_frames_is_no_slowing_down():
+    """Regression, a real sample of a 448 px build: the hexagon speeds up across the whole clip and
+    bounces off the right wall 4 frames before the end. Over those frames the measured speed dips
+    (the displacement windows straddle the bounce and the clip's end leaves nothing to outvote
+    them), which the reader took for "speeds up, then slows down"."""
+    row = generate_sample(FAMILY, 12, 0, "test", resolution=448)
+    frames = read_planes(row["video"]["bytes"])
+    s = speeds(PixelScene(row, frames).track(row["objects"][0]))
+    assert s[-1] < 0.5 * s[-SPEED_EDGE - 1]  # the dip is there, in the last frames only
+    result = audit_row(row, frames)
+    assert row["options"][LETTERS.index(row["answer"])] == TRENDS["speeding up"]
+    assert result["agree"], result

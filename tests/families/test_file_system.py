@@ -16,9 +16,15 @@ from long_term_checks import (
     scenes_by_kind,
 )
 
-from synrl_hf import longterm
-from synrl_hf.families.file_system import FILE_NAMES, INDENT, LEFT, FileSystem, apply
+from synrl_hf import generate_sample, longterm
+from synrl_hf import longterm_pixels as lp
+from synrl_hf.audit.pixels import audit_row
+from synrl_hf.families.file_system import FILE_NAMES, INDENT, LEFT, FileSystem, _line_center, _line_count, _line_object, apply
+from synrl_hf.ocr import CLEAR_INK, FAINT_INK, label_line
+from synrl_hf.ocr import coverage as ink_coverage
+from synrl_hf.pixels import PixelScene
 from synrl_hf.questions import ordinal
+from synrl_hf.video import read_planes
 
 KINDS = FileSystem.KINDS
 ORDINALS = {ordinal(i): i for i in range(1, 40)}
@@ -197,3 +203,19 @@ def test_round2_scenes_keep_the_invariants():
 def test_answers_are_read_back_from_the_pixels(resolution, preset):
     """The revealed state and the captions, read off the decoded frames, give every kind's answer."""
     assert_pixels_agree("file_system", FileSystem.KINDS, resolution, preset=preset)
+
+
+def test_a_faint_root_line_is_read():
+    """Regression, a real sample of a 128 px build: the listing's first line is the root "/" alone, a
+    thin glyph whose darkest pixel reaches only 30% ink after H.264 (just under the 0.3 a column
+    needs to count as inked in a line of ordinary glyphs); the reader found the line blank."""
+    row = generate_sample("file_system", 24, 0, "train", resolution=128)
+    frames = read_planes(row["video"]["bytes"])
+    scene = PixelScene(row, frames)
+    last = len(scene) - 1
+    y = _line_center(0, _line_count(scene, last), 0, "/")[1]
+    top, bottom = label_line(_line_object(0, "/"), lp.pixel_corner(scene, LEFT, y), scene.width).rows()
+    root = ink_coverage(scene.luma[last], (top, bottom, 0, scene.width // 3), lp.WHITE)
+    assert FAINT_INK < root.max() < CLEAR_INK
+    result = audit_row(row, frames)
+    assert result["agree"], result

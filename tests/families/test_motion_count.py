@@ -14,6 +14,12 @@ from short_term_checks import (
     steps,
 )
 
+from synrl_hf import build_scene, generate_sample
+from synrl_hf.answers import LETTERS
+from synrl_hf.audit.pixels import audit_row
+from synrl_hf.pixels import PixelScene
+from synrl_hf.video import read_planes
+
 FAMILY = "motion_count"
 
 
@@ -83,3 +89,24 @@ def test_drawn_where_tracked_mid_hop():
     middle = (takeoff + landing) // 2
     assert track["y"][middle] != track["y"][takeoff - 1]
     assert_drawn_where_tracked(row, frames, [0, middle, row["num_frames"] - 1])
+
+
+def test_a_resting_object_that_flickers_makes_no_hop():
+    """Regression, a real sample of a 128 px build: the asked square never hops (answer 0), but
+    H.264 redraws its edge one pixel column wider from a frame on (a new group of pictures), which
+    moves its centroid by half a pixel: above the still threshold, yet no hop a viewer would see."""
+    row = generate_sample(FAMILY, 29, 0, "test", resolution=128)
+    frames = read_planes(row["video"]["bytes"])
+    scene = PixelScene(row, frames)
+    square = row["objects"][0]
+    assert row["options"][LETTERS.index(row["answer"])] == "0"
+    p = scene.position(square)
+    steps = np.hypot(*np.diff(p, axis=0).T)
+    assert (steps > scene.still_threshold()).any() and np.ptp(p, axis=0).max() <= 1.0
+    result = audit_row(row, frames)
+    assert result["agree"], result
+
+
+def test_hops_too_short_to_tell_from_flicker_are_refused():
+    with pytest.raises(ValueError, match="0.02"):
+        build_scene(FAMILY, 0, 0, params={"hop_length": (0.02, 0.1)})
