@@ -37,7 +37,12 @@ PARTS = [
     ("measure objects by color", ("pixels.py", "measure")),
     ("regenerate rows (determinism)", ("sample.py", "generate_sample")),
     ("RGB tables (once per process)", ("video.py", "_rgb_tables")),
-    ("balance, blind, single-frame", ("audit/balance.py", "check_balance"), ("audit/blind.py", "check_blind"), ("audit/single_frame.py", "check_single_frame")),
+    (
+        "balance, blind, single-frame",
+        ("audit/balance.py", "check_balance"),
+        ("audit/blind.py", "check_blind"),
+        ("audit/single_frame.py", "check_single_frame"),
+    ),
     ("read shards (metadata, videos)", ("audit/common.py", "load_build"), ("audit/common.py", "read_videos")),
 ]
 
@@ -50,7 +55,9 @@ def run(command: list[str]) -> float:
 
 
 def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?"
+    )
     return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg()}
 
 
