@@ -126,6 +126,8 @@ def write_previews(folder: Path, configs: dict[str, dict[str, list[str]]]) -> di
         draw = ImageDraw.Draw(strip)
         for i, f in enumerate(frames):
             strip.paste(Image.fromarray(clip[i]).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS), (i * PREVIEW_SIDE, 0))
+            # The clips' background is the page's white: a thin frame shows where one moment ends.
+            draw.rectangle([i * PREVIEW_SIDE, 0, (i + 1) * PREVIEW_SIDE - 1, PREVIEW_SIDE - 1], outline=(200, 200, 200))
             where = ((i + 0.5) * PREVIEW_SIDE, PREVIEW_SIDE + PREVIEW_CAPTION / 2)
             draw.text(where, f"{f / row['fps']:.2f} s", font=_font(14), fill=(25, 25, 25), anchor="mm")
         buffer = io.BytesIO()
