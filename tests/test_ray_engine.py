@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from synrl_hf.audit import REPORT_JSON, _json_default, audit
 from synrl_hf.build import BuildSpec, build
 from synrl_hf.dataset_dir import MANIFEST
 from tests.ray_cluster import REPO, LoopbackCluster, loopback_namespaces_unavailable
@@ -135,3 +137,20 @@ def test_a_worker_node_killed_mid_build_loses_nothing(cluster, reference, tmp_pa
     assert driver.returncode == 0, stderr
     assert "3 node(s)" in stderr and "ray: lost a batch" in stderr, stderr  # its tasks were lost with it, and sent again
     _assert_same_folder(out, reference)  # nothing lost, nothing twice
+
+
+def test_the_ray_audit_gives_the_local_audits_results(cluster, reference, tmp_path):
+    folder = tmp_path / "synrl"
+    shutil.copytree(reference, folder)
+    local = audit(folder, write=False).to_dict()
+    done = cluster.run(
+        [sys.executable, "-m", "synrl_hf.cli", "audit", str(folder), "--no-card", "--engine", "ray", "--ray-address", cluster.address],
+        timeout=300,
+    )
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr  # 1: a check fails (the same one locally)
+    assert "checking 2 families on Ray at" in done.stderr, done.stderr
+    remote = json.loads((folder / REPORT_JSON).read_text())
+    for report in (local, remote):
+        del report["seconds"]
+    assert len(remote["results"]) == 2 * 5  # every check of both families
+    assert remote == json.loads(json.dumps(local, default=_json_default))

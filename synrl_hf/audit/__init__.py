@@ -25,13 +25,14 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..argtypes import choice_list, existing_dir, non_negative_int, positive_int, text_arg
 from ..card import write_card
 from ..dataset_dir import atomic_write_bytes, manifest_fingerprint
+from ..executors import add_engine_arguments, open_executor
 from ..folder_lock import folder_lock
 from ..seeding import SPLITS
 from ..version import GENERATOR_VERSION, __version__
@@ -208,12 +209,16 @@ def audit(
     write: bool = True,
     update_card: bool = True,
     progress: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> AuditReport:
     """Audit the build in ``folder`` and (``write``) store the report in ``folder/audit/``.
 
     ``split`` None audits every split of ``config``; ``sample_limit`` caps the rows per family;
     ``determinism_subset`` is how many rows per family to regenerate (or their ids). With
-    ``update_card`` the dataset card is re-written so that it shows the summary table.
+    ``update_card`` the dataset card is re-written so that it shows the summary table. ``engine``
+    ``ray`` checks the families as Ray tasks (:mod:`synrl_hf.executors`; the cluster's nodes must
+    see ``folder``), with the same results as the local engine.
     """
     unknown = [c for c in checks if c not in CHECKS]
     if unknown:
@@ -222,6 +227,7 @@ def audit(
         raise ValueError(f"no checks to run; valid checks: {', '.join(CHECKS)}")
     if isinstance(determinism_subset, bool) or (isinstance(determinism_subset, int) and determinism_subset < 0):
         raise ValueError(f"determinism_subset must be a non-negative integer or a list of ids, got {determinism_subset!r}")
+    executor = open_executor(engine, address=ray_address)
     started = time.time()
     build = load_build(folder, config, split, sample_limit)
 
@@ -231,28 +237,18 @@ def audit(
 
     results: list[CheckResult] = []
     families = build.by_family()
-    for family, rows in families.items():
-        say(f"{family}: {len(rows)} rows")
-        if "balance" in checks:
-            results.append(check_balance(family, rows))
-        if "blind" in checks:
-            results.append(check_blind(family, rows))
-        if "single_frame" in checks:
-            results.append(check_single_frame(family, rows))
-        need_pixels = "pixels" in checks and pixel_audited(family)
-        if "pixels" in checks and not need_pixels:
-            results.append(CheckResult("pixels", family, SKIP, "not a perceptual family: its answers are states, not motion", {}))
-        chosen = pick_rows(rows, determinism_subset) if "determinism" in checks else []
-        if need_pixels or chosen:
-            videos = read_videos(build, rows if need_pixels else chosen)
-            if need_pixels:
-                results.append(check_pixels(family, rows, videos))
-            if "determinism" in checks:
-                results.append(check_determinism(family, build, rows, determinism_subset, videos))
-            del videos
-        for r in results:
-            if r.family == family and r.status == FAIL:
-                say(f"  {r.check} FAILS: {r.summary}")
+    # One unit of work per family (its rows only), mapped over the engine's executor in family order.
+    work = [replace(build, rows=rows) for rows in families.values()]
+    check = functools.partial(audit_family, checks=tuple(checks), determinism_subset=determinism_subset)
+    with executor:
+        if engine != "local":
+            say(f"checking {len(work)} families on {executor.description}")
+        for family, family_results in zip(families, executor.imap(check, work)):
+            say(f"{family}: {len(families[family])} rows")
+            results += family_results
+            for r in family_results:
+                if r.status == FAIL:
+                    say(f"  {r.check} FAILS: {r.summary}")
     report = AuditReport(
         folder=str(build.folder),
         config=build.config,
@@ -273,6 +269,29 @@ def audit(
             write_card(build.folder, build.manifest)
     say("done: " + ("passed" if report.passed else f"{len(report.failures)} failing check(s)"))
     return report
+
+
+def audit_family(part: Build, checks: Sequence[str], determinism_subset: int | Sequence[str]) -> list[CheckResult]:
+    """The checks of one family: ``part`` is the build with that family's rows only."""
+    family, rows = part.rows[0]["task"], part.rows
+    results = []
+    if "balance" in checks:
+        results.append(check_balance(family, rows))
+    if "blind" in checks:
+        results.append(check_blind(family, rows))
+    if "single_frame" in checks:
+        results.append(check_single_frame(family, rows))
+    need_pixels = "pixels" in checks and pixel_audited(family)
+    if "pixels" in checks and not need_pixels:
+        results.append(CheckResult("pixels", family, SKIP, "not a perceptual family: its answers are states, not motion", {}))
+    chosen = pick_rows(rows, determinism_subset) if "determinism" in checks else []
+    if need_pixels or chosen:
+        videos = read_videos(part, rows if need_pixels else chosen)
+        if need_pixels:
+            results.append(check_pixels(family, rows, videos))
+        if "determinism" in checks:
+            results.append(check_determinism(family, part, rows, determinism_subset, videos))
+    return results
 
 
 def write_report(build: Build, report: AuditReport) -> None:
@@ -306,6 +325,7 @@ def add_audit_parser(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")
     p.add_argument("--no-card", action="store_true", help="do not re-write the dataset card")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_engine_arguments(p)
     p.set_defaults(run=run_audit)
 
 
@@ -319,6 +339,8 @@ def run_audit(args) -> int:
         checks=args.checks,
         update_card=not args.no_card,
         progress=not args.quiet and not args.json,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, default=_json_default))
