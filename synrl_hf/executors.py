@@ -6,11 +6,12 @@ manifest, the audit collecting its results) is the same for every engine, and so
 
 - ``local``: ``num_proc`` spawned processes (a ``multiprocessing`` pool), or this process alone for 1.
 - ``ray``: plain Ray tasks (not Ray Data: see docs/distributed.md), on the cluster at ``ray_address``
-  (``auto``, or the head's ``HOST:PORT``), or on a Ray instance started here when no address is
-  given. Items go out in batches with a bounded number in flight, each task asking for one CPU and
-  the memory one worker needs; a batch lost with its worker or node (killed, out of memory, the node
-  gone) is sent again, up to :data:`MAX_ATTEMPTS` times, and each such loss is reported. An error
-  raised by the work itself is not retried (the same item would fail again): it stops the run.
+  (``auto``, or the head's ``HOST:PORT``), or on a Ray instance of its own started here when no
+  address is given. Items go out in batches with a bounded number in flight, each task asking for
+  one CPU and the memory one worker needs; a batch lost with its worker or node (killed, out of
+  memory, the node gone) is sent again, up to :data:`MAX_ATTEMPTS` times, and each such loss is
+  reported. An error raised by the work itself is not retried (the same item would
+  fail again): it stops the run.
 
 Nothing here knows what the work is: the build renders rows, the audit checks families.
 """
@@ -158,8 +159,8 @@ class RayExecutor(Executor):
 
         if not ray.is_initialized():
             try:
-                if self.address is None:  # a laptop: Ray on this machine only
-                    ray.init(num_cpus=self.num_proc, include_dashboard=False, logging_level=logging.WARNING)
+                if self.address is None:  # "local": a new Ray of its own, not one that RAY_ADDRESS or a `ray start` here names
+                    ray.init(address="local", num_cpus=self.num_proc, include_dashboard=False, logging_level=logging.WARNING)
                 else:
                     ray.init(address=self.address, logging_level=logging.WARNING)
             except ConnectionError as error:

@@ -107,6 +107,18 @@ def test_the_ray_engine_writes_the_local_engines_bytes(cluster, reference, tmp_p
     _assert_same_folder(out, reference)
 
 
+def test_without_an_address_the_build_starts_a_ray_of_its_own(reference, tmp_path):
+    """The laptop case: a new Ray with --num-proc CPUs, even where RAY_ADDRESS names another (here: nothing)."""
+    out = tmp_path / "synrl"
+    build_here = [sys.executable, "-m", "synrl_hf.cli", "build", "--out", str(out), *ARGS, "--engine", "ray", "--num-proc", "2"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_ADDRESS": "127.0.0.1:9", "RAY_USAGE_STATS_ENABLED": "0", "HF_HUB_OFFLINE": "1"}
+    in_loopback_namespace = ["unshare", "-n", "bash", "-c", 'ip link set lo up && exec "$@"', "_"]
+    done = subprocess.run([*in_loopback_namespace, *build_here], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "1 node(s), 2 CPU(s)" in done.stderr, done.stderr
+    _assert_same_folder(out, reference)
+
+
 def test_a_killed_driver_resumes_from_the_shards_already_written(cluster, reference, tmp_path):
     out = tmp_path / "synrl"
     driver = cluster.popen(_build_command(out, cluster, "--no-progress"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
