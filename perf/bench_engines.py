@@ -1,23 +1,26 @@
 """The Ray engine against the local engine, and the numbers behind docs/distributed.md's cost model.
 
-    python perf/bench_engines.py                          # all 18 families, 6 clips each, 2 rounds: about 4 minutes
-    python perf/bench_engines.py --per-task 4 --repeat 1 --json engines.json
+    python perf/bench_engines.py --json engines.json      # all 18 families, 12 clips each, 3 rounds: about 10 minutes
+    python perf/bench_engines.py --per-task 4 --repeat 1  # a quick look
 
 On one machine, the same spec (every family at 448², round1, train split) built four ways:
 
-1. the local engine with ONE process: clips/s per core, end to end (render + encode + shards +
-   card), the rate the cost model multiplies;
+1. the local engine with ONE process: clips per CPU-second it used, end to end (render + encode +
+   shards + card), the rate of an unshared core that the cost model multiplies;
 2. the local engine with ``--num-proc 2`` and 3. the Ray engine with 2 workers, each build exactly
    as ``synrl build --num-proc 2`` and ``synrl build --engine ray --num-proc 2`` run it (a fresh
-   process pool; a fresh Ray instance with 2 CPUs, started and stopped by the build), in
-   alternating rounds so that load from other processes hits both alike. The target: the Ray
-   build's throughput, its start-up included, at least 0.85 of the local engine's. Ray's start-up
-   (paid once per build, not per clip) is also reported on its own;
+   process pool; a fresh Ray instance with 2 CPUs, started and stopped by the build), in rounds
+   ordered local-ray, ray-local, … so that a load from other processes that rises or falls hits
+   both alike. The target: the Ray build's throughput, Ray's start and stop included, at least 0.85
+   of the local engine's. Starting and stopping Ray (paid once per build, not per clip) is also
+   reported on its own;
 4. the driver's own work per clip (a 200-row shard's parquet + sha256 + write, from rows in memory):
    what bounds a cluster's throughput however many workers it has.
 
 The machine may be shared: every build records the load average before it, and the share of the
-CPUs that the build's processes (this session) and all other processes used while it ran.
+CPUs that the build's processes (this session) and all other processes used while it ran, and its
+clips per CPU-second (its clips over the CPU time its processes used), which depends far less than
+clips/s on what else ran.
 
 Ray binds the machine's interface address, so the script re-runs itself inside a network namespace
 that has only loopback (``unshare -n``, as root) unless it is already in one.
@@ -60,22 +63,26 @@ def only_loopback() -> bool:
     return [name for _, name in socket.if_nameindex()] == ["lo"]
 
 
-RAY_STARTUPS: list[float] = []
+RAY_OVERHEAD: list[dict[str, float]] = []  # per Ray build: seconds starting Ray (and checking its workers), seconds stopping it
 
 
-def _timed_ray_start(start):
-    """Instrumentation: how long each Ray build spends starting Ray (and checking its workers)."""
+def _timed(method, phase: str):
+    """Instrumentation: how long each Ray build spends in ``method`` (its start-up or its shut-down)."""
 
-    def enter(self):
+    def timed(self, *args):
+        if phase == "startup_s":
+            RAY_OVERHEAD.append({})
         started = time.perf_counter()
-        entered = start(self)
-        RAY_STARTUPS.append(time.perf_counter() - started)
-        return entered
+        try:
+            return method(self, *args)
+        finally:
+            RAY_OVERHEAD[-1][phase] = time.perf_counter() - started
 
-    return enter
+    return timed
 
 
-executors.RayExecutor.__enter__ = _timed_ray_start(executors.RayExecutor.__enter__)
+executors.RayExecutor.__enter__ = _timed(executors.RayExecutor.__enter__, "startup_s")
+executors.RayExecutor.__exit__ = _timed(executors.RayExecutor.__exit__, "shutdown_s")
 
 
 class CpuSampler(threading.Thread):
@@ -133,9 +140,12 @@ def timed_build(spec: BuildSpec, folder: Path, **engine: Any) -> dict[str, Any]:
         "seconds": seconds,
         "clips": clips,
         "clips_per_s": clips / seconds,
+        "shard_bytes_per_clip": sum(entry["bytes"] for entry in manifest["shards"].values()) / clips,
         "load_before": load,
         "own_cpu_share": ours,
         "others_cpu_share": others,
+        # Clips per CPU-second the build's processes used: what a core makes when it is not shared.
+        "clips_per_cpu_s": clips / (ours * seconds * len(os.sched_getaffinity(0))),
         "shas": sorted(manifest["shards"]),
     }
 
@@ -143,7 +153,8 @@ def timed_build(spec: BuildSpec, folder: Path, **engine: Any) -> dict[str, Any]:
 def _shown(run: dict[str, Any]) -> str:
     return (
         f"{run['clips_per_s']:.2f} clips/s ({run['seconds']:.1f} s, load {run['load_before']:.2f}; "
-        f"CPUs used by the build {run['own_cpu_share']:.0%}, by other processes {run['others_cpu_share']:.0%})"
+        f"CPUs used by the build {run['own_cpu_share']:.0%}, by other processes {run['others_cpu_share']:.0%}; "
+        f"{run['clips_per_cpu_s']:.2f} clips per CPU-second)"
     )
 
 
@@ -188,55 +199,65 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"1. local engine, 1 process: {_shown(single)}")
         rounds = []
         for number in range(args.repeat):
-            local = timed_build(spec, work / "local", num_proc=2)
-            on_ray = timed_build(spec, work / "ray", engine="ray", num_proc=2)
-            on_ray["startup_s"] = RAY_STARTUPS[-1]
+            # ABBA: odd rounds run Ray first, so a load that rises or falls over the run hits both engines alike.
+            order = ("local", "ray") if number % 2 == 0 else ("ray", "local")
+            runs = {}
+            for engine in order:
+                runs[engine] = timed_build(spec, work / engine, engine=engine, num_proc=2)
+                if engine == "ray":
+                    runs[engine].update(RAY_OVERHEAD[-1])
+            local, on_ray = runs["local"], runs["ray"]
             assert on_ray["shas"] == local["shas"] == single["shas"], "the engines wrote different shards"
-            rounds.append({"local": local, "ray": on_ray, "ratio": on_ray["clips_per_s"] / local["clips_per_s"]})
-            print(f"round {number + 1}: local --num-proc 2 {_shown(local)}")
-            print(f"         ray, 2 workers   {_shown(on_ray)}, of which Ray's start-up {on_ray['startup_s']:.1f} s")
+            rounds.append({"order": order, "local": local, "ray": on_ray, "ratio": on_ray["clips_per_s"] / local["clips_per_s"]})
+            print(f"round {number + 1} ({' then '.join(order)}): local --num-proc 2 {_shown(local)}")
+            print(
+                f"         ray, 2 workers   {_shown(on_ray)}, of which starting Ray {on_ray['startup_s']:.1f} s, stopping it {on_ray['shutdown_s']:.1f} s"
+            )
             print(f"         ray/local {rounds[-1]['ratio']:.3f}")
         driver = driver_seconds_per_clip(spec, work / "driver")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     ratio = statistics.median(r["ratio"] for r in rounds)
-    startup = statistics.median(r["ray"]["startup_s"] for r in rounds)
-    without_startup = statistics.median(
-        r["ray"]["clips"] / (r["ray"]["seconds"] - r["ray"]["startup_s"]) / r["local"]["clips_per_s"] for r in rounds
+    overhead = statistics.median(r["ray"]["startup_s"] + r["ray"]["shutdown_s"] for r in rounds)
+    without_overhead = statistics.median(
+        r["ray"]["clips"] / (r["ray"]["seconds"] - r["ray"]["startup_s"] - r["ray"]["shutdown_s"]) / r["local"]["clips_per_s"]
+        for r in rounds
     )
-    ray_rate = statistics.median(r["ray"]["clips_per_s"] for r in rounds)
+    cpu_ratio = statistics.median(r["ray"]["clips_per_cpu_s"] / r["local"]["clips_per_cpu_s"] for r in rounds)
     clips = rounds[0]["ray"]["clips"]
-    per_core = single["clips_per_s"]
-    efficiency = ray_rate / (2 * per_core)  # of 2 workers against 2 x one process, start-up included
+    per_core = single["clips_per_cpu_s"]  # one process, per CPU-second it got: an unshared core's rate
     driver_limit = 1 / driver
-    print(f"ray start-up (once per build): {startup:.1f} s; ray/local without it: {without_startup:.3f}")
+    print(f"Ray's start-up + shut-down (once per build): {overhead:.1f} s; ray/local without them: {without_overhead:.3f}")
+    print(f"clips per CPU-second, ray/local (Ray's own processes and start-up included): {cpu_ratio:.3f}")
+    megabytes = single["shard_bytes_per_clip"] / 1e6
     print(
-        f"driver: {driver * 1000:.2f} ms per clip (200-row shard parquet + sha256 + write), so at most {driver_limit:.0f} clips/s for one driver"
+        f"driver: {driver * 1000:.2f} ms per clip (200-row shard parquet + sha256 + write), so at most {driver_limit:.0f} clips/s for one driver; "
+        f"a clip is {megabytes:.2f} MB in its shard, so that rate also needs {driver_limit * megabytes:.0f} MB/s into the driver and out to the store"
     )
     verdict = "PASS" if ratio >= TARGET_RAY_VS_LOCAL else "FAIL"
     print(f"ray/local throughput (median of {len(rounds)}): {ratio:.3f}, target >= {TARGET_RAY_VS_LOCAL}: {verdict}")
-    print(f"cost model: {per_core:.2f} clips/s per core; 2-worker Ray efficiency {efficiency:.2f} of 2 x one core")
+    # The estimate: every core as fast as one here (one process per core, nothing else on it), capped by one driver.
+    print(
+        f"cost model: {per_core:.2f} clips/s per core (one process, per CPU-second) x cores, at most {driver_limit:.0f} clips/s for one driver"
+    )
     estimates = {}
     for name, total in (("paper_14.7K", PAPER_CLIPS), ("1M", MILLION)):
         core_hours = total / per_core / 3600
-        rows = {}
-        for cores in (2, 64, 512):
-            rate = min(cores * per_core * efficiency, driver_limit)
-            rows[cores] = total / rate / 3600
-        estimates[name] = {"core_hours": core_hours, "hours_on": rows}
-        shown = ", ".join(f"{cores} cores {hours:.2f} h" for cores, hours in rows.items())
+        hours = {cores: total / min(cores * per_core, driver_limit) / 3600 for cores in (2, 64, 512, 4096)}
+        estimates[name] = {"core_hours": core_hours, "hours_on": hours}
+        shown = ", ".join(f"{cores} cores {h:.2f} h" for cores, h in hours.items())
         print(f"  {name}: {core_hours:.1f} core-hours; wall time {shown}")
     result = {
         "machine": machine,
         "spec": {"families": len(spec.families), "per_task": spec.per_task, "resolution": spec.resolution, "clips": clips},
         "single_process": single,
         "rounds": rounds,
-        "ray_startup_s": startup,
+        "ray_startup_and_shutdown_s": overhead,
         "ray_vs_local": ratio,
-        "ray_vs_local_without_startup": without_startup,
+        "ray_vs_local_without_startup_and_shutdown": without_overhead,
+        "ray_vs_local_clips_per_cpu_s": cpu_ratio,
         "clips_per_s_per_core": per_core,
-        "ray_efficiency": efficiency,
         "driver_s_per_clip": driver,
         "estimates": estimates,
         "target": {"ray_vs_local": TARGET_RAY_VS_LOCAL, "verdict": verdict},
