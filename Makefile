@@ -41,6 +41,8 @@ check-gen:
 	$(GEN_VENV)/bin/synrl build --out .gen-check --configs direction,card_stack --per-task 6 --resolution 128 --seed 0 --no-progress --audit --num-proc 2
 	$(GEN_VENV)/bin/synrl eval --fixtures --model oracle --output-dir .gen-check/eval 2> .gen-check/eval.err; test $$? -eq 2
 	grep -q "needs the \[eval\] extra" .gen-check/eval.err && test ! -e .gen-check/eval
+	$(GEN_VENV)/bin/synrl build --out .gen-check/ray --configs direction --per-task 1 --engine ray 2> .gen-check/ray.err; test $$? -eq 2
+	grep -q "needs the \[ray\] extra" .gen-check/ray.err && test ! -e .gen-check/ray
 	! $(GEN_VENV)/bin/python -c "import torch" 2>/dev/null
 	rm -rf $(GEN_VENV) .gen-check
 

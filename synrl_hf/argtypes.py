@@ -32,9 +32,11 @@ __all__ = [
     "name_part",
     "non_negative_int",
     "number_range",
+    "output_folder",
     "path_arg",
     "positive_int",
     "preset",
+    "ray_address",
     "shard_slice",
     "text_arg",
     "torch_device",
@@ -164,6 +166,29 @@ def folder_to_write(text: str) -> str:
     except ValueError as error:
         _fail(str(error))
     return text
+
+
+def output_folder(text: str) -> str:
+    """An output folder (as :func:`folder_to_write`) or an fsspec URL whose store is installed (``s3://bucket/synrl``)."""
+    from .storage import is_url, open_folder
+
+    if not is_url(text):
+        return folder_to_write(text)
+    try:
+        open_folder(path_arg(text))
+    except ValueError as error:
+        _fail(str(error))
+    return text
+
+
+def ray_address(text: str) -> str:
+    """``auto`` or ``HOST:PORT`` of a Ray cluster's head."""
+    from .executors import ray_address as parse
+
+    try:
+        return parse(text_arg(text))
+    except ValueError as error:
+        _fail(str(error))
 
 
 def name_part(text: str) -> str:

@@ -9,16 +9,23 @@ CoT pipeline keeps its checkpoints and statistics in ``cot/<chunk>.jsonl`` (not 
 Shards are the unit of work, resume and parallel slicing (``shard=(i, n)``). Their names carry a
 content hash, so a rebuild never reuses ``load_dataset``'s cache of an older build (datasets keys
 a local folder's cache on the data_files patterns, not on file contents).
+
+One build loop for every engine: the rows of the shards still missing are rendered by an executor
+(:mod:`synrl_hf.executors`: local processes, or Ray tasks on a cluster) that hands them back in
+order, and this process writes each shard, then the manifest, then the card. So the engine never
+changes a byte of the output, and the workers need no access to the output folder, which may be a
+local folder or any fsspec URL (:mod:`synrl_hf.storage`: what each kind of store guarantees).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,10 +34,11 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from .card import write_card
-from .dataset_dir import MANIFEST, PARTIAL_MANIFEST, file_sha256, read_manifest, shard_is_intact, shard_path, write_manifest
+from .dataset_dir import MANIFEST, PARTIAL_MANIFEST, read_manifest, shard_is_intact, shard_path, write_manifest
 from .difficulty import level_of
+from .executors import check_engine, open_executor
 from .families import CATEGORIES, FAMILIES, families_in, get_family
-from .files import check_writable_folder, remove_temp_files, temp_file
+from .files import atomic_write_bytes, check_writable_folder, remove_temp_files
 from .folder_lock import folder_lock
 from .mixtures import (
     MIXTURE_PRESET,
@@ -45,6 +53,7 @@ from .mixtures import (
 )
 from .render import MIN_RESOLUTION, check_renderer, check_resolution
 from .seeding import SPLITS
+from .storage import FsspecPath, open_folder, write_guarantee
 from .version import GENERATOR_VERSION
 
 DEFAULT_SHARD_SIZE = 200
@@ -64,6 +73,12 @@ WHY_MAX_SEED = "seeds are stored as 64-bit integers"
 # worker process itself (Python, numpy, PyAV, Pillow).
 PEAK_BYTES_PER_PIXEL = 100
 WORKER_BYTES = 300 * 2**20
+ROWS_PER_TASK = 2  # clips per unit of work handed to a worker process or a Ray task
+
+
+def worker_memory(resolution: int) -> int:
+    """Bytes one worker needs while it renders and encodes clips at ``resolution``."""
+    return WORKER_BYTES + PEAK_BYTES_PER_PIXEL * resolution**2
 
 
 def resolve_configs(configs: Iterable[str]) -> list[str]:
@@ -296,8 +311,10 @@ def _generate_row(task: tuple) -> dict[str, Any]:
     )
 
 
-def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]], features=None) -> tuple[str, dict[str, Any]]:
-    """Write rows (possibly none) to a temp file, then rename it to its content-addressed name."""
+def write_shard(out: Path | FsspecPath, chunk: Chunk, rows: list[dict[str, Any]], features=None) -> tuple[str, dict[str, Any]]:
+    """Write rows (possibly none) under their content-addressed name: the parquet file is made in
+    memory (its hash names it), then written whole (:func:`synrl_hf.files.atomic_write_bytes`)."""
+    import pyarrow as pa
     from datasets import Dataset
     from datasets.table import embed_table_storage
 
@@ -306,13 +323,13 @@ def write_shard(out: Path, chunk: Chunk, rows: list[dict[str, Any]], features=No
     features = features or SAMPLE_FEATURES
     data = Dataset.from_list(rows, features=features) if rows else Dataset.from_dict({name: [] for name in features}, features=features)
     table = embed_table_storage(data.data.table)
-    with temp_file(out / "shard.parquet") as tmp:
-        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
-        sha = file_sha256(tmp)
-        relpath = shard_path(chunk.family, chunk.split, chunk.start, chunk.stop, sha)
-        (out / relpath).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, out / relpath)
-    entry = {**asdict(chunk), "rows": len(rows), "sha256": sha, "bytes": (out / relpath).stat().st_size}
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=ROW_GROUP_SIZE)
+    content = memoryview(sink.getvalue())
+    sha = hashlib.sha256(content).hexdigest()
+    relpath = shard_path(chunk.family, chunk.split, chunk.start, chunk.stop, sha)
+    atomic_write_bytes(out / relpath, content)
+    entry = {**asdict(chunk), "rows": len(rows), "sha256": sha, "bytes": len(content)}
     return relpath, entry
 
 
@@ -335,14 +352,35 @@ def available_memory() -> int | None:
         return None
 
 
-def check_build(spec: BuildSpec, out: str | os.PathLike, num_proc: int = 1) -> Path:
+def check_build(
+    spec: BuildSpec,
+    out: str | os.PathLike,
+    num_proc: int | None = 1,
+    *,
+    engine: str = "local",
+    ray_address: str | None = None,
+    shard: tuple[int, int] | None = None,
+) -> Path | FsspecPath:
     """The checks of a build that depend on this machine, before any work: the output folder can be
-    written, and ``num_proc`` workers rendering at ``spec.resolution`` fit in the memory available."""
-    out = check_output_dir(out)
-    if isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1:
-        raise ValueError(f"num_proc must be at least 1, got {num_proc!r}")
+    written (a local folder, or an fsspec URL whose store is installed), the engine can run, and
+    ``num_proc`` local workers rendering at ``spec.resolution`` fit in the memory available (a Ray
+    cluster's nodes are checked when it is reached: :class:`synrl_hf.executors.RayExecutor`)."""
+    folder = open_folder(out)
+    if isinstance(folder, FsspecPath):
+        if shard is not None:
+            raise ValueError(f"--shard writes a slice that `synrl merge` assembles from local folders; for {out} use --engine ray instead")
+        if "sft" in spec.mixtures and spec.cot == "model":
+            raise ValueError(
+                f"model CoT keeps its resumable checkpoints in the output folder's cot/ on local disk; build into a local folder, not {out}"
+            )
+    else:
+        folder = check_output_dir(folder)
+    check_engine(engine, ray_address, num_proc)
+    if engine != "local":
+        return folder
+    num_proc = 1 if num_proc is None else num_proc
     available = available_memory()
-    per_worker = WORKER_BYTES + PEAK_BYTES_PER_PIXEL * spec.resolution**2
+    per_worker = worker_memory(spec.resolution)
     if available is not None and num_proc * per_worker > available:
         gib = 2**30
         largest = int(math.isqrt(max(0, available // num_proc - WORKER_BYTES) // PEAK_BYTES_PER_PIXEL)) // 2 * 2
@@ -352,46 +390,60 @@ def check_build(spec: BuildSpec, out: str | os.PathLike, num_proc: int = 1) -> P
             f"(each worker holds about {PEAK_BYTES_PER_PIXEL} bytes per frame pixel while it encodes a clip), "
             f"but this machine has {available / gib:.1f} GiB available: {fits}"
         )
-    return out
+    return folder
 
 
 def build(
     spec: BuildSpec,
     out: str | os.PathLike,
     *,
-    num_proc: int = 1,
+    num_proc: int | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
     shard: tuple[int, int] | None = None,
     progress: bool = True,
     cot_backend: Any = None,
 ) -> dict[str, Any]:
     """Generate the shards ``spec`` asks for into ``out`` (resuming intact ones) and write the card.
 
+    ``out`` is a local folder or an fsspec URL (:mod:`synrl_hf.storage`). ``engine`` says where the
+    clips are rendered (:mod:`synrl_hf.executors`): ``local`` with ``num_proc`` processes (default 1),
+    or ``ray`` on the cluster at ``ray_address`` (``auto`` or ``HOST:PORT``; a Ray instance with
+    ``num_proc`` CPUs started here when None; on a cluster ``num_proc`` caps the tasks at once). The
+    output is the same, byte for byte, whatever the engine.
+
     With ``shard=(i, n)`` only every n-th chunk starting at i is generated, into a partial manifest
     (recording the slice, the build's settings and whether it finished) and without a card;
     ``merge`` then assembles the slices. Returns the manifest. Everything is checked first
-    (:func:`check_build`); then the folder's lock is held throughout (:mod:`synrl_hf.folder_lock`):
-    another build, merge, audit or push of the folder stops at once instead of interleaving.
+    (:func:`check_build`); then a local folder's lock is held throughout (:mod:`synrl_hf.folder_lock`):
+    another build, merge, audit or push of the folder stops at once instead of interleaving (a URL has
+    no lock: one writer per URL).
 
     ``cot_backend``: the model backend for ``spec.cot == "model"``, or a function making it (called
     only if some ``sft`` shard needs CoT); made from ``spec.cot_options`` and the environment when
     not given (see :mod:`synrl_hf.cot.backends`).
     """
-    out = check_build(spec, out, num_proc)
+    out = check_build(spec, out, num_proc, engine=engine, ray_address=ray_address, shard=shard)
     general = None
     if "sft" in spec.mixtures and spec.general_qa:  # read (and so checked) before anything is written
         general = GeneralQA.open(spec.general_qa)
         spec = replace(spec, general_fingerprint=general.fingerprint)
-    with folder_lock(out, "synrl build"):
-        remove_temp_files(out)  # a killed writer's; no writer is at work while we hold the lock
-        return _build(spec, out, general, num_proc=num_proc, shard=shard, progress=progress, cot_backend=cot_backend)
+    executor = open_executor(engine, num_proc, ray_address, task_memory=worker_memory(spec.resolution))
+    guarantee = write_guarantee(out)
+    if guarantee:
+        print(f"synrl build: {guarantee}", file=sys.stderr)
+    with folder_lock(out, "synrl build") if isinstance(out, Path) else contextlib.nullcontext():
+        if isinstance(out, Path):
+            remove_temp_files(out)  # a killed writer's; no writer is at work while we hold the lock
+        return _build(spec, out, general, executor, shard=shard, progress=progress, cot_backend=cot_backend)
 
 
 def _build(
     spec: BuildSpec,
-    out: Path,
+    out: Path | FsspecPath,
     general: GeneralQA | None,
+    executor: Any,
     *,
-    num_proc: int,
     shard: tuple[int, int] | None,
     progress: bool,
     cot_backend: Any,
@@ -419,8 +471,10 @@ def _build(
     )
     tasks = [task for c in todo for task in _chunk_tasks(c, spec)]
     cot = CoTSource(spec, out, cot_backend)
-    with _pool(num_proc) as pool:
-        rows_iter = pool.imap(_generate_row, tasks, chunksize=2) if pool else map(_generate_row, tasks)
+    with executor if todo else contextlib.nullcontext():  # a build with nothing left to do starts no workers
+        if todo and progress:
+            bar.write(f"synrl build: {sum(c.size for c in todo)} clip(s) to render on {executor.description}", file=sys.stderr)
+        rows_iter = executor.imap(_generate_row, tasks, batch=ROWS_PER_TASK)
         for chunk in todo:
             rows = []
             for _ in range(chunk.size):
@@ -465,24 +519,6 @@ def _chunk_tasks(chunk: Chunk, spec: BuildSpec) -> list[tuple]:
 
 def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a[k] == b[k] for k in ("family", "split", "start", "stop"))
-
-
-class _pool:
-    """A process pool for num_proc > 1, nothing otherwise (single process stays debuggable)."""
-
-    def __init__(self, num_proc: int):
-        self.num_proc = num_proc
-        self.pool = None
-
-    def __enter__(self):
-        if self.num_proc > 1:
-            self.pool = multiprocessing.get_context("spawn").Pool(self.num_proc)
-        return self.pool
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.terminate() if exc[0] else self.pool.close()
-            self.pool.join()
 
 
 def _prune(out: Path, manifest: dict[str, Any], spec: BuildSpec, chunks: list[Chunk]) -> dict[str, Any]:

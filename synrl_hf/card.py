@@ -1,7 +1,8 @@
 """The dataset card (README.md): YAML that declares every config's exact shards, then the prose.
 
 The YAML is what makes ``load_dataset(folder_or_repo, config)`` work; the prose says what the data
-is and how it was made, from the manifest and the shards themselves.
+is and how it was made, from the manifest and the shards themselves. The folder is a local ``Path``
+or a folder behind an fsspec URL (:mod:`synrl_hf.storage`).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def _examples(folder: Path, configs: dict[str, dict[str, list[str]]]) -> list[tu
     examples = []
     for family in FAMILIES:
         for paths in configs.get(family, {}).values():
-            table = pq.read_table(folder / paths[0], columns=["question", "answer", "answer_type", "seed", "preset", "difficulty"])
+            with (folder / paths[0]).open("rb") as handle:
+                table = pq.read_table(handle, columns=["question", "answer", "answer_type", "seed", "preset", "difficulty"])
             if table.num_rows:
                 examples.append((family, table.slice(0, 1).to_pylist()[0]))
                 break
@@ -116,7 +118,8 @@ def write_previews(folder: Path, configs: dict[str, dict[str, list[str]]]) -> di
         paths = [p for split_paths in configs.get(family, {}).values() for p in split_paths]
         if not paths:
             continue
-        table = pq.read_table(folder / paths[0], columns=["video", "num_frames", "fps", "events", "operations"])
+        with (folder / paths[0]).open("rb") as handle:
+            table = pq.read_table(handle, columns=["video", "num_frames", "fps", "events", "operations"])
         if not table.num_rows:
             continue
         row = table.slice(0, 1).to_pylist()[0]

@@ -23,6 +23,7 @@ from .argtypes import (
     int_range,
     mixture_sizes,
     number_range,
+    output_folder,
     positive_int,
     preset,
     shard_slice,
@@ -30,6 +31,7 @@ from .argtypes import (
 )
 from .build import MAX_INDEX, MAX_SEED, MAX_SHARD_SIZE, WHY_MAX_INDEX, WHY_MAX_SEED, WHY_MAX_SHARD_SIZE
 from .cot.backends import DEFAULT_TIMEOUT as COT_TIMEOUT
+from .executors import add_engine_arguments
 from .mixtures import PAPER_GENERAL_SIZE, PAPER_MIXTURE_SIZES
 from .render import MAX_RESOLUTION, MIN_RESOLUTION, RENDERERS
 from .seeding import SPLITS
@@ -37,7 +39,12 @@ from .seeding import SPLITS
 
 def add_build_parser(subparsers) -> None:
     p = subparsers.add_parser("build", help="render a dataset folder (parquet shards + card) that load_dataset reads")
-    p.add_argument("--out", required=True, type=folder_to_write, help="output folder (created; an existing build there is resumed/updated)")
+    p.add_argument(
+        "--out",
+        required=True,
+        type=output_folder,
+        help="output folder, or an fsspec URL (s3://bucket/synrl, gs://…, hf://datasets/org/name); created; an existing build there is resumed/updated",
+    )
     p.add_argument(
         "--configs",
         type=comma_list,
@@ -48,7 +55,14 @@ def add_build_parser(subparsers) -> None:
         "--per-task", type=int_range(1, MAX_INDEX, WHY_MAX_INDEX), default=20, help="samples per family in each split (at least 1)"
     )
     p.add_argument("--seed", type=int_range(0, MAX_SEED, WHY_MAX_SEED), default=0, help="base seed (per-sample seeds derive from it)")
-    p.add_argument("--num-proc", type=positive_int, default=1, help="worker processes (as many as the memory holds)")
+    p.add_argument(
+        "--num-proc",
+        type=positive_int,
+        default=None,
+        help="local engine: worker processes (default 1; as many as the memory holds); ray engine: CPUs of the Ray started here, "
+        "or at most this many tasks at once on a cluster (default: all its CPUs)",
+    )
+    add_engine_arguments(p)
     p.add_argument(
         "--resolution",
         type=int_range(MIN_RESOLUTION, MAX_RESOLUTION, "libx264's largest frame side"),
@@ -214,7 +228,14 @@ def run_build(args) -> int:
 
     try:
         manifest = build(
-            spec, args.out, num_proc=args.num_proc, shard=args.shard, progress=not args.no_progress, cot_backend=backend_factory
+            spec,
+            args.out,
+            num_proc=args.num_proc,
+            engine=args.engine,
+            ray_address=args.ray_address,
+            shard=args.shard,
+            progress=not args.no_progress,
+            cot_backend=backend_factory,
         )
     except CoTBackendError as error:
         from .redaction import redact
@@ -257,7 +278,7 @@ def _audit_build(args) -> int:
     """``build --audit``: the audit of the finished build; 1 (and the failures) if a check fails."""
     from .audit import REPORT_MD, audit
 
-    report = audit(args.out, progress=not args.no_progress, num_proc=args.num_proc)
+    report = audit(args.out, progress=not args.no_progress, num_proc=args.num_proc, engine=args.engine, ray_address=args.ray_address)
     if report.passed:
         print(f"audit passed; report in {Path(args.out) / REPORT_MD}")
         return 0

@@ -65,7 +65,7 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -93,7 +93,7 @@ def read_audit_report(folder: Path) -> dict[str, Any] | None:
     """The audit report in ``folder`` (its ``fingerprint`` names the build it checked), or None if
     there is none (or it cannot be read)."""
     try:
-        report = json.loads((Path(folder) / AUDIT_REPORT).read_text())
+        report = json.loads((folder / AUDIT_REPORT).read_bytes())  # a Path or a storage.FsspecPath
     except (OSError, ValueError):
         return None
     return report if isinstance(report, dict) and "table" in report and "rows" in report else None

@@ -18,6 +18,7 @@ EXTRAS = {
     "eval": ("torch", "transformers", "lighteval"),
     "train": ("torch", "transformers", "trl"),
     "space": ("gradio", "torch", "transformers"),
+    "ray": ("ray",),
 }
 
 

@@ -33,8 +33,9 @@ class OutOfSpace(RuntimeError):
 
 
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
-    """The parsed content of ``path``; any failure raises ValueError naming the file and the reason."""
-    path = Path(path)
+    """The parsed content of ``path`` (a local path, or a file behind a URL: :mod:`synrl_hf.storage`); any
+    failure raises ValueError naming the file and the reason."""
+    path = Path(path) if isinstance(path, (str, os.PathLike)) else path
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -103,7 +104,13 @@ def temp_file(target: Path) -> Iterator[Path]:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``."""
+    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``.
+
+    A file behind a URL (:class:`synrl_hf.storage.FsspecPath`, not ``os.PathLike``) is written in one
+    whole put instead: object stores have no rename (see :mod:`synrl_hf.storage`)."""
+    if not isinstance(path, (str, os.PathLike)):
+        path.write_bytes(data)
+        return
     path = Path(path)
     with temp_file(path) as tmp:
         with open(tmp, "xb") as handle:

@@ -41,6 +41,8 @@ BUILD = [
     ("--per-task", ["1"], ["0", "-1", "x", "", "1000000001", "1e3", "nan"], False),
     ("--seed", ["0", "1", "12345678901234567"], ["-1", "x", str(2**63), ""], True),
     ("--num-proc", ["1"], ["0", "-2", "x"], False),
+    ("--engine", ["local"], ["spark", ""], True),
+    ("--ray-address", [], ["", "auto ", "nohost", "head:0", "head:99999", "a b:1"], True),  # a valid one needs --engine ray and a cluster
     ("--resolution", ["64"], ["63", "65", "0", "100000", "abc", ""], False),
     ("--preset", ["round1", "round2", "level2"], ["round9", "", "level-1", "level99"], True),
     ("--renderer", ["pillow"], ["povray", ""], True),

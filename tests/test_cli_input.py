@@ -70,6 +70,12 @@ def built(tmp_path_factory):
         ),
         (["--out", "x", "--configs", "sft", "--cot", "model", "--cot-model", "m", "--cot-base-url", "localhost:8000"], "http(s) URL"),
         (["--out", "x", "--cot-timeout", "0"], "argument --cot-timeout: must be in [1, 3600]"),
+        (["--out", "x", "--engine", "spark"], "argument --engine: invalid choice: 'spark' (choose from 'local', 'ray')"),
+        (["--out", "x", "--ray-address", "auto"], "--ray-address needs --engine ray"),
+        (["--out", "x", "--engine", "ray", "--ray-address", "head:0"], "a Ray address is 'auto' or HOST:PORT with a port in 1..65535"),
+        (["--out", "x", "--engine", "ray", "--ray-address", "10.0.0.5"], "got '10.0.0.5'"),
+        (["--out", "nope://bucket/x"], "argument --out: unknown storage protocol 'nope'"),
+        (["--out", "memory://x", "--shard", "0/2"], "--shard writes a slice that `synrl merge` assembles from local folders"),
     ],
 )
 def test_bad_build_input_is_refused_before_anything_is_written(cwd, capsys, args, message):

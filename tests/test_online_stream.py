@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -10,11 +11,13 @@ import torch
 from accelerate.data_loader import IterableDatasetShard
 from trl.trainer.utils import repeat_iterable_dataset
 
+from synrl_hf.executors import LocalExecutor
 from synrl_hf.families import FAMILIES
 from synrl_hf.frame_budget import FrameBudget
 from synrl_hf.online import (
     ONLINE_INDEX_OFFSET,
     Curriculum,
+    ExecutorSource,
     FixedLevels,
     GroupSlice,
     LevelHistory,
@@ -211,3 +214,12 @@ def test_the_sample_source_is_pluggable():
 
     with pytest.raises(RuntimeError, match="Short made 2 rows for 3 requests"):
         list(itertools.islice(OnlineStream(spec, levels, source=Short()).rows(0), 3))
+
+
+def test_an_executor_source_spreads_a_block_over_processes_and_makes_the_same_rows():
+    spec = StreamSpec(FAMILY_SET, block_size=4, **TINY)
+    levels = FixedLevels(dict.fromkeys(FAMILY_SET, 1))
+    with LocalExecutor(2) as executor:
+        spread = list(itertools.islice(OnlineStream(spec, levels, source=ExecutorSource(executor)).rows(0), 8))
+    default = list(itertools.islice(OnlineStream(spec, levels).rows(0), 8))
+    assert [pickle.dumps(row) for row in spread] == [pickle.dumps(row) for row in default]  # frames included

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from typing import Any
 from ..argtypes import choice_list, existing_dir, non_negative_int, positive_int, text_arg
 from ..card import write_card
 from ..dataset_dir import AUDIT_REPORT, atomic_write_bytes, manifest_fingerprint
+from ..executors import Executor, add_engine_arguments, open_executor
 from ..folder_lock import folder_lock
 from ..seeding import SPLITS
 from ..version import GENERATOR_VERSION, __version__
@@ -203,14 +203,18 @@ def audit(
     write: bool = True,
     update_card: bool = True,
     progress: bool = False,
-    num_proc: int = 1,
+    num_proc: int | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> AuditReport:
     """Audit the build in ``folder`` and (``write``) store the report in ``folder/audit/``.
 
     ``split`` None audits every split of ``config``; ``sample_limit`` caps the rows per family;
     ``determinism_subset`` is how many rows per family to regenerate (or their ids). With
     ``update_card`` the dataset card is re-written so that it shows the summary table. Families are
-    audited ``num_proc`` at a time in worker processes; ``progress`` shows a bar of decoded clips.
+    audited ``num_proc`` at a time, in worker processes (``engine`` "local", default 1) or as Ray tasks
+    (``engine`` "ray", on the cluster at ``ray_address``, by default every CPU of it: its nodes must see
+    ``folder``), with the same results; ``progress`` shows a bar of decoded clips.
     """
     unknown = [c for c in checks if c not in CHECKS]
     if unknown:
@@ -219,13 +223,12 @@ def audit(
         raise ValueError(f"no checks to run; valid checks: {', '.join(CHECKS)}")
     if isinstance(determinism_subset, bool) or (isinstance(determinism_subset, int) and determinism_subset < 0):
         raise ValueError(f"determinism_subset must be a non-negative integer or a list of ids, got {determinism_subset!r}")
-    if isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1:
-        raise ValueError(f"num_proc must be a positive integer, got {num_proc!r}")
+    executor = open_executor(engine, num_proc=num_proc, address=ray_address)  # checks the engine settings first
     started = time.time()
     counts = family_rows(folder, config, split, sample_limit)
     subset = determinism_subset if isinstance(determinism_subset, int) else tuple(determinism_subset)
     options = AuditOptions(config, split, sample_limit, subset, tuple(checks), families=len(counts))
-    results = _run_families(Path(folder), counts, options, num_proc, progress)
+    results = _run_families(Path(folder), counts, options, executor, progress)
     build = open_build(folder, config, split)
     report = AuditReport(
         folder=str(build.folder),
@@ -250,62 +253,35 @@ def audit(
 
 
 def _run_families(
-    folder: Path, counts: dict[str, int], options: AuditOptions, num_proc: int, progress: bool
+    folder: Path, counts: dict[str, int], options: AuditOptions, executor: Executor, progress: bool
 ) -> dict[str, list[CheckResult]]:
-    """Each family's results, families run ``num_proc`` at a time; a bar counts the decoded clips."""
+    """Each family's results, the families spread over ``executor``; a bar counts the decoded clips
+    (clip by clip in this process, a family's clips at once when it comes back from a worker)."""
     from tqdm.auto import tqdm
 
-    total = sum(clips_to_decode(family, rows, options) for family, rows in counts.items())
-    bar = tqdm(total=total, unit="clip", desc="synrl audit", disable=not progress)
+    clips = {family: clips_to_decode(family, rows, options) for family, rows in counts.items()}
+    bar = tqdm(total=sum(clips.values()), unit="clip", desc="synrl audit", disable=not progress)
+    # Largest families first, so that no worker is left with a big one at the end.
+    order = sorted(counts, key=lambda family: -clips[family])
+    on_clip = (lambda: bar.update(1)) if executor.in_process else None
     results: dict[str, list[CheckResult]] = {}
-
-    def done(family: str, found: list[CheckResult]) -> None:
-        results[family] = found
-        for r in found:
-            if r.status == FAIL:
-                bar.write(f"synrl audit: {family}/{r.check} FAILS: {r.summary}", file=sys.stderr)
-
-    if num_proc == 1 or len(counts) == 1:
-        for family in counts:
-            done(family, audit_family(folder, family, options, on_clip=lambda: bar.update(1)))
-    else:
-        context = multiprocessing.get_context("spawn")
-        clips = context.Queue()
-        with context.Pool(min(num_proc, len(counts)), initializer=_worker_init, initargs=(clips,)) as pool:
-            # Largest families first, so that no worker is left with a big one at the end.
-            order = sorted(counts, key=lambda f: -clips_to_decode(f, counts[f], options))
-            pending = {family: pool.apply_async(_worker_audit, (folder, family, options)) for family in order}
-            while pending:
-                _drain(clips, bar, wait=0.2)
-                for family in [f for f, job in pending.items() if job.ready()]:
-                    done(family, pending.pop(family).get())
-            _drain(clips, bar, wait=0.0)
+    with executor:
+        if progress and not executor.in_process:  # described once started (a Ray cluster's size)
+            bar.write(f"synrl audit: checking {len(counts)} families on {executor.description}", file=sys.stderr)
+        for family, found in zip(order, executor.imap(functools.partial(_audit_one, folder, options, on_clip), order)):
+            if not executor.in_process:
+                bar.update(clips[family])
+            results[family] = found
+            for r in found:
+                if r.status == FAIL:
+                    bar.write(f"synrl audit: {family}/{r.check} FAILS: {r.summary}", file=sys.stderr)
     bar.close()
     return results
 
 
-_CLIPS = None  # in a worker process: the queue that counts decoded clips for the parent's bar
-
-
-def _worker_init(clips) -> None:
-    global _CLIPS
-    _CLIPS = clips
-
-
-def _worker_audit(folder: Path, family: str, options: AuditOptions) -> list[CheckResult]:
-    return audit_family(folder, family, options, on_clip=lambda: _CLIPS.put(1))
-
-
-def _drain(clips, bar, wait: float) -> None:
-    """Count the clips the workers reported into ``bar``, waiting up to ``wait`` s for the first."""
-    import queue
-
-    try:
-        bar.update(clips.get(timeout=wait) if wait else clips.get_nowait())
-        while True:
-            bar.update(clips.get_nowait())
-    except queue.Empty:
-        pass
+def _audit_one(folder: Path, options: AuditOptions, on_clip: Callable[[], None] | None, family: str) -> list[CheckResult]:
+    """:func:`audit_family` with the family last: the item an executor maps over."""
+    return audit_family(folder, family, options, on_clip)
 
 
 def write_report(build: Build, report: AuditReport) -> None:
@@ -338,8 +314,14 @@ def add_audit_parser(subparsers) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the full JSON report instead of the summary")
     p.add_argument("--no-card", action="store_true", help="do not re-write the dataset card")
-    p.add_argument("--num-proc", type=positive_int, default=1, help="worker processes (families are audited in parallel)")
+    p.add_argument(
+        "--num-proc",
+        type=positive_int,
+        default=None,
+        help="families audited at once: local worker processes (default 1), or Ray tasks (default: every CPU of the cluster)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_arguments(p)
     p.set_defaults(run=run_audit)
 
 
@@ -354,6 +336,8 @@ def run_audit(args) -> int:
         update_card=not args.no_card,
         progress=not args.quiet and not args.json,
         num_proc=args.num_proc,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, default=_json_default))

@@ -22,11 +22,12 @@ from .curriculum import Curriculum, Outcome
 from .frames import RenderedVideo, render_frames, rendered_frames, timeline_at
 from .history import LevelHistory
 from .sample import online_sample
-from .stream import ONLINE_INDEX_OFFSET, FixedLevels, GroupSlice, LocalSource, OnlineStream, SampleSource, StreamSpec
+from .stream import ONLINE_INDEX_OFFSET, ExecutorSource, FixedLevels, GroupSlice, LocalSource, OnlineStream, SampleSource, StreamSpec
 
 __all__ = [
     "ONLINE_INDEX_OFFSET",
     "Curriculum",
+    "ExecutorSource",
     "FixedLevels",
     "GroupSlice",
     "LevelHistory",

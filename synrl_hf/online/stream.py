@@ -24,14 +24,16 @@ only the samples this rank keeps and yields a light placeholder (id and position
 rest, so each sample is rendered once in the whole run.
 
 Sources. What makes a block's samples is a :class:`SampleSource`: :class:`LocalSource` renders them
-in this process; a process pool or a cluster (Ray actors) can take its place, receiving a whole
-block's requests at once. Whatever renders them, the rows are the same: a sample depends only on
-its (family, index, seed, level) and the spec.
+in this process; :class:`ExecutorSource` spreads a block's samples over an executor
+(:mod:`synrl_hf.executors`: local processes, or Ray tasks on a cluster), receiving a whole block's
+requests at once. Whatever renders them, the rows are the same: a sample depends only on its
+(family, index, seed, level) and the spec.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -155,13 +157,31 @@ class SampleSource(Protocol):
     def render(self, spec: StreamSpec, requests: list[tuple[str, int, int]]) -> list[dict[str, Any]]: ...
 
 
+def render_request(spec: StreamSpec, request: tuple[str, int, int]) -> dict[str, Any]:
+    """The row of one (family, sample index, level) request of the stream ``spec``."""
+    family, index, level = request
+    options = {"split": spec.split, "resolution": spec.resolution, "renderer": spec.renderer, "codec": spec.codec}
+    return online_sample(family, index, spec.seed, level, spec.budget, **options)
+
+
 @dataclass(frozen=True)
 class LocalSource:
     """Renders in this process, one sample after the other."""
 
     def render(self, spec: StreamSpec, requests: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
-        options = {"split": spec.split, "resolution": spec.resolution, "renderer": spec.renderer, "codec": spec.codec}
-        return [online_sample(family, index, spec.seed, level, spec.budget, **options) for family, index, level in requests]
+        return [render_request(spec, request) for request in requests]
+
+
+@dataclass(frozen=True)
+class ExecutorSource:
+    """Renders a block's samples in parallel on ``executor`` (entered by the caller: ``with
+    open_executor("ray", address="auto") as executor``), one sample per task. The executor belongs
+    to this process: read such a stream in it (no DataLoader worker processes)."""
+
+    executor: Any
+
+    def render(self, spec: StreamSpec, requests: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+        return list(self.executor.imap(functools.partial(render_request, spec), requests))
 
 
 @dataclass
