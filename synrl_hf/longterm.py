@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from . import motion
+from .perception import LUMA_STEP, MIN_INK_HEIGHT, STILL_NOISE, px, seconds
 from .questions import Question, interval, ordinal, pick
 from .timeline import Event, Operation, SceneObject, StateSnapshot, Timeline, Track
 
@@ -132,6 +133,35 @@ def draw_shown(rng: np.random.Generator, kind: str, forward: Iterable[str] = (),
     if kind in retrodictive:
         return "final"
     return SHOWN[int(rng.integers(2))]
+
+
+def perceptual_rules(*shown: str, operations_move: bool = True) -> dict[str, tuple[str, ...]]:
+    """A long-term family's perceptual contract: the phases and captions as a viewer sees them, which
+    every long-term family keeps, plus ``shown`` (the family's rules about how the state is drawn).
+    ``operations_move``: whether objects move during operations (False where the caption alone shows
+    the operation)."""
+    reveal, (low, high) = int(round(REVEAL_SECONDS * FPS)), (int(round(s * FPS)) for s in OP_SECONDS)
+    changes = f"more than {STILL_NOISE:.2%} of the pixels change by over {LUMA_STEP} luma levels between two frames"
+    during = (
+        "during every operation the picture below the caption band changes: what it concerns moves"
+        if operations_move
+        else "the picture below the caption band does not change during operations: the caption alone shows them"
+    )
+    return {
+        "all kinds": (
+            f"the state is shown during the first or the last {seconds(reveal)}, still and with no caption",
+            f"every operation is shown by its caption at the top, a font of {px(CAPTION_HEIGHT)}, whose ink is at least "
+            f"{MIN_INK_HEIGHT:.0%} of that tall at 448 and 128 px; it is visible on exactly the operation's frames, {low + 1} to {high + 1} frames",
+            f"operations are separated by at least {GAP_FRAMES[0] - 1} frames without a caption",
+            f"outside operations the picture is still (never do {changes}) except once, at the edge of the shown reveal, "
+            "where the state is hidden or uncovered",
+            during,
+            "the family's pixel reader reads every caption and the shown state back from the decoded frames at 448 and 128 px "
+            "and gets the answer",
+            *shown,
+        ),
+        "when": ("the interval asked for is the run of frames on which the operation's caption is shown",),
+    }
 
 
 # -- states --------------------------------------------------------------------------------------

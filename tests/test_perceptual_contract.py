@@ -1,6 +1,6 @@
-"""The perceptual contract of every short-term family, checked on decoded pixels.
+"""The perceptual contract of every family, checked on decoded pixels.
 
-Each short-term family states in ``PERCEPTUAL_CONTRACT`` (in its module) what must be visible for each
+Each family states in ``PERCEPTUAL_CONTRACT`` (in its module) what must be visible for each
 question kind, with the thresholds of :mod:`synrl_hf.perception`. Here every rule is measured on the
 frames a model sees: the clip is rendered, encoded to H.264, decoded with ``read_frames`` and measured
 with :mod:`synrl_hf.pixels`, for both presets, at the default resolution (448 px) and at 128 px. The
@@ -19,7 +19,8 @@ import re
 import numpy as np
 import pytest
 
-from synrl_hf import FAMILIES, build_scene, generate_sample, read_frames, shapes
+from synrl_hf import FAMILIES, build_scene, generate_sample, longterm, read_frames, shapes
+from synrl_hf import longterm_pixels as lp
 from synrl_hf.audit.pixels import agrees
 from synrl_hf.families import families_in
 from synrl_hf.families.attribute_change import MAX_SHAPE_OVERLAP, SHAPE_CHANGES
@@ -32,11 +33,14 @@ from synrl_hf.palette import COLORS, SHAPES
 from synrl_hf.perception import (
     COLOR_AREA_TOLERANCE,
     CONTACT_GAP,
+    LUMA_STEP,
     MIN_COUNT_GAP,
+    MIN_INK_HEIGHT,
     MIN_SIZE_AREA_RATIO,
     MIN_STOP_PATH,
     MIN_TURN_RADIUS,
     SHAPE_AREA_TOLERANCE,
+    STILL_NOISE,
 )
 from synrl_hf.pixels import PixelScene, canonical, coverage, filled, measure, palette_name
 from synrl_hf.questions import LETTERS
@@ -44,6 +48,7 @@ from synrl_hf.sample import plan_scene
 from synrl_hf.video import encode_mp4
 
 SHORT_TERM = families_in("short_term")
+LONG_TERM = families_in("long_term")
 PRESETS = ("round1", "round2")
 RESOLUTIONS = (448, 128)
 FPS = 30
@@ -161,16 +166,16 @@ CASES = [(family, preset, resolution) for family in SHORT_TERM for preset in PRE
 
 
 # -- the contract is written down -------------------------------------------------------------------
-@pytest.mark.parametrize("family", SHORT_TERM)
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_contract_covers_every_question_kind(family):
     module = importlib.import_module(FAMILIES[family].__module__)
     contract = module.PERCEPTUAL_CONTRACT
     covered = {kind.strip() for key in contract for kind in key.split(",")}
     assert "all kinds" in covered or set(FAMILIES[family].KINDS) <= covered, (family, covered)
-    assert all(isinstance(rule, str) and rule for rules in contract.values() for rule in rules)
+    assert contract and all(isinstance(rule, str) and rule for rules in contract.values() for rule in rules)
 
 
-@pytest.mark.parametrize("family", SHORT_TERM)
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_option_texts_never_look_like_option_letters(family):
     """An option text that reads as a letter ("A", "B.", "(C)") would be mistaken for the answer's letter."""
     looks_like_letter = re.compile(rf"^\(?[{''.join(LETTERS)}][.)]?$", re.IGNORECASE)
@@ -536,6 +541,42 @@ def test_event_order(family, preset, resolution):
             assert np.nanmedian(rest.y) - now.y[0] >= JUMP * side * 0.9 - SLACK, obj["id"]
         elif action == "grow":
             assert now.area[0] >= 0.8 * GROW**2 * np.nanmedian(rest.area)
+    assert_reader_agrees(pixels)
+
+
+# -- long-term families: phases and captions ----------------------------------------------------------
+@pytest.mark.parametrize("family, preset, resolution", list(itertools.product(LONG_TERM, PRESETS, RESOLUTIONS)))
+def test_long_term_phases_and_captions(family, preset, resolution):
+    """The rules of ``longterm.perceptual_rules`` measured on one clip: captions (ink in the caption
+    band) exactly on the operations' frames, their lengths, the gaps and reveals between them, a still
+    picture outside operations but for the reveal's edge, motion within them, and the caption's ink height."""
+    row = generate_sample(family, 0, 0, "train", resolution=resolution, preset=preset)
+    frames = read_frames(row["video"]).frames
+    pixels = PixelScene(row, frames)
+    spans = lp.operation_spans(pixels)
+    assert spans == [(op["start_frame"], op["end_frame"]) for op in row["operations"]]
+    reveal = int(round(longterm.REVEAL_SECONDS * FPS))
+    low, high = (int(round(s * FPS)) + 1 for s in longterm.OP_SECONDS)
+    assert all(low <= last - first + 1 <= high for first, last in spans), spans
+    assert all(b[0] - a[1] - 1 >= longterm.GAP_FRAMES[0] - 1 for a, b in itertools.pairwise(spans)), spans
+    assert spans[0][0] >= reveal and len(frames) - 1 - spans[-1][1] >= reveal, spans
+
+    content = pixels.luma[:, int(longterm.CONTENT_TOP * resolution) :].astype(np.int16)
+    changed = (np.abs(np.diff(content, axis=0)) > LUMA_STEP).sum(axis=(1, 2))  # changed[f]: frame f to f + 1
+    noise = STILL_NOISE * content[0].size
+    captioned = np.zeros(len(frames), bool)
+    for first, last in spans:
+        captioned[first : last + 1] = True
+    still = ~captioned[:-1] & ~captioned[1:]
+    edge = reveal - 1 if plan_scene(family, 0, preset=preset)["shown"] == "initial" else len(frames) - reveal - 1
+    assert np.flatnonzero(still & (changed > noise)).tolist() == [edge]
+    moves = [changed[first:last].max() > noise for first, last in spans]
+    assert all(moves) if family != "file_system" else not any(moves), moves
+
+    top, bottom, _, _ = lp.caption_line(pixels).box
+    for first, last in spans:
+        rows = np.flatnonzero((pixels.luma[(first + last) // 2, top:bottom] < lp.INKED_BELOW).any(axis=1))
+        assert rows.max() - rows.min() + 1 >= MIN_INK_HEIGHT * longterm.CAPTION_HEIGHT * resolution, (first, rows)
     assert_reader_agrees(pixels)
 
 

@@ -17,6 +17,7 @@ from .. import longterm
 from .. import longterm_pixels as lp
 from ..narration import Context
 from ..ocr import Vocabulary
+from ..perception import px
 from ..pixels import PixelScene, Unreadable
 from ..questions import multiple_choice, ordinal, pick, sequence
 from ..timeline import SceneObject
@@ -40,6 +41,11 @@ CAPTIONS = {
     "swap_top": "swap top two",
     "flip_top3": "flip top three",
 }
+PERCEPTUAL_CONTRACT = longterm.perceptual_rules(
+    f"the shown cards are {px(CARD)} squares, face up with their label in a font of {px(CARD / 2)}; on every other frame "
+    "they are blank backs",
+    "options name cards by word or number (ace, jack, queen, king, 2 to 9), never by a lone letter an option letter could be",
+)
 
 
 @dataclass(frozen=True)

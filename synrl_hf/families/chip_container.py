@@ -24,6 +24,7 @@ from .. import longterm
 from .. import longterm_pixels as lp
 from ..narration import Context
 from ..ocr import Vocabulary
+from ..perception import px
 from ..pixels import PixelScene, Unreadable, stem
 from ..questions import draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
 from ..timeline import SceneObject, Track
@@ -38,6 +39,10 @@ BOX_Y, BOX_H = 0.62, 0.46
 LANE_Y = 0.30  # chips travel above the lids
 DROP_Y = 0.18  # where added chips appear and removed ones vanish
 MAX_CHIP = 64  # chip numbers stay below this (at most 4 x 8 chips at the start, one new one per add)
+PERCEPTUAL_CONTRACT = longterm.perceptual_rules(
+    f"the shown containers are open, their chips {px(CHIP)} discs numbered in a font of {px(CHIP / 2)}; on every other "
+    "frame lids cover them, and only the chip an operation moves is seen, number up",
+)
 
 
 @dataclass(frozen=True)

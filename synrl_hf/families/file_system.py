@@ -26,6 +26,7 @@ from .. import longterm_pixels as lp
 from ..narration import Context
 from ..ocr import SUPERSAMPLE, Line, Vocabulary, inked_columns, label_line, read_line
 from ..ocr import coverage as ink_coverage
+from ..perception import px
 from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import SceneObject, Track
@@ -53,6 +54,11 @@ DIR_NAMES = ("docs", "img", "src", "music", "old", "work", "tmp", "backup", "gam
 MAX_DIRS, MAX_FILES, MAX_DEPTH = 8, 9, 3
 START = "The shell starts in the root directory /."
 LINE_H = 0.04  # font height: 18 px at 448
+PERCEPTUAL_CONTRACT = longterm.perceptual_rules(
+    f"the shown tree is one line per directory or file in a font of {px(LINE_H)}; on every other frame the screen is blank "
+    "but for the command being run, as the caption",
+    operations_move=False,
+)
 LEFT, INDENT = 0.08, 0.055
 
 

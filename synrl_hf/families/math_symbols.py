@@ -23,6 +23,7 @@ from .. import longterm
 from .. import longterm_pixels as lp
 from ..narration import Context
 from ..ocr import Line, Vocabulary, label_line, read_line
+from ..perception import px
 from ..pixels import PixelScene, Unreadable, stem
 from ..questions import draw_numeric_layout, multiple_choice, number, numeric_choice, ordinal, pick
 from ..timeline import SceneObject, Track
@@ -35,6 +36,10 @@ HOP = 0.07
 DIGIT_H = 0.075  # 34 px at 448
 POSITION_Y, POSITION_H = 0.88, 0.045
 BACK_COLOR = "blue"
+PERCEPTUAL_CONTRACT = longterm.perceptual_rules(
+    f"the shown cards are {px(CARD_W)} wide, their numbers in a font of {px(DIGIT_H)}; on every other frame they are "
+    "identical blue backs, and the card an operation concerns hops (swapped cards pass above and below the row)",
+)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from .. import longterm_pixels as lp
 from ..narration import Anchor, Context, CountRule, Writer
 from ..ocr import Vocabulary
 from ..palette import COLORS
+from ..perception import px
 from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, number, ordinal, pick
 from ..timeline import Operation, SceneObject
@@ -36,6 +37,10 @@ ROW_Y = 0.58
 STREET = 0.17  # vertical distance from the row to the streets swapped cups travel along
 LIFT = 0.15  # cups are drawn this far up while the balls are revealed
 CUP_COLOR = "brown"
+PERCEPTUAL_CONTRACT = longterm.perceptual_rules(
+    f"while the state is shown the {px(CUP)} cups are lifted {px(LIFT)} above their {px(BALL)} balls, of distinct "
+    "colors; on every other frame they rest on them, and swapped cups travel along free streets above and below the row",
+)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .. import longterm
 from .. import longterm_pixels as lp
 from ..narration import Context
 from ..ocr import Vocabulary
+from ..perception import px
 from ..pixels import PixelScene, Unreadable, stem
 from ..questions import multiple_choice, ordinal, pick
 from ..timeline import Operation, SceneObject, StyleChange
@@ -27,6 +28,11 @@ DIRECTIONS = {"left": (0, -1), "right": (0, 1), "up": (-1, 0), "down": (1, 0)}  
 OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
 BOARD = 0.76  # canvas units spanned by the grid
 CENTER_Y = 0.55
+TILE = 0.88  # of a cell: the side of its tile, leaving a gap between tiles
+PERCEPTUAL_CONTRACT = longterm.perceptual_rules(
+    f"the shown tiles are squares of {px(BOARD / 4 * TILE)} (4 x 4) or {px(BOARD / 3 * TILE)} (3 x 3), numbered in a "
+    "font of half that; on every other frame they are blank blue, and the sliding tile turns magenta while it moves",
+)
 
 
 @dataclass(frozen=True)
@@ -264,7 +270,7 @@ def _cell_center(i: int, n: int) -> tuple[float, float]:
 
 
 def _tile_size(n: int) -> float:
-    return BOARD / n * 0.88
+    return BOARD / n * TILE
 
 
 def _layout(state):
