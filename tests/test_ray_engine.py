@@ -5,9 +5,6 @@ Ray tasks."""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import itertools
 import json
 import os
 import shutil
@@ -16,15 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from synrl_hf.audit import REPORT_JSON, _json_default, audit
 from synrl_hf.build import BuildSpec, build
 from synrl_hf.dataset_dir import MANIFEST
-from synrl_hf.frame_budget import FrameBudget
-from synrl_hf.online import FixedLevels, LocalSource, OnlineStream, StreamSpec
+from synrl_hf.online import LocalSource
 from tests.ray_cluster import REPO, LoopbackCluster, loopback_namespaces_unavailable
+from tests.row_content import stream_digests
 
 pytestmark = pytest.mark.skipif(
     bool(loopback_namespaces_unavailable()), reason=f"the Ray tests run in a loopback-only namespace: {loopback_namespaces_unavailable()}"
@@ -175,33 +171,11 @@ def test_the_ray_audit_gives_the_local_audits_results(cluster, reference, tmp_pa
     assert remote == json.loads(json.dumps(local, default=_json_default))
 
 
-def _content(value):
-    """``value`` as plain nested tuples that equal exactly when the contents do (pixels included); not
-    pickle's bytes, which also record which equal strings are one object, and Ray's transport does not
-    keep that."""
-    if isinstance(value, dict):
-        return tuple((key, _content(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, *map(_content, value))
-    if isinstance(value, np.ndarray):
-        return (value.dtype.str, value.shape, hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest())
-    if dataclasses.is_dataclass(value):
-        return (type(value).__name__, *(_content(getattr(value, f.name)) for f in dataclasses.fields(value)))
-    return repr(value)
-
-
-def stream_digests(source) -> list[str]:
-    """A digest of the content of each of the first 8 rows (frames included) of a small online stream read through ``source``."""
-    spec = StreamSpec(("direction", "card_stack"), block_size=4, budget=FrameBudget(num_frames=4), resolution=64)
-    stream = OnlineStream(spec, FixedLevels(dict.fromkeys(spec.families, 1)), source=source)
-    return [hashlib.sha256(repr(_content(row)).encode()).hexdigest() for row in itertools.islice(stream.rows(0), 8)]
-
-
 _STREAM_ON_RAY = """
 import sys
 from synrl_hf.executors import open_executor
 from synrl_hf.online import ExecutorSource
-from tests.test_ray_engine import stream_digests
+from tests.row_content import stream_digests
 with open_executor("ray", address=sys.argv[1]) as executor:
     print(executor.description, file=sys.stderr)
     print(*stream_digests(ExecutorSource(executor)))
