@@ -18,8 +18,10 @@ Nothing here knows what the work is: the build renders rows, the audit checks fa
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -112,7 +114,8 @@ class LocalExecutor(Executor):
 
     def __enter__(self) -> LocalExecutor:
         if self.num_proc > 1:
-            self.pool = multiprocessing.get_context("spawn").Pool(self.num_proc)
+            with _one_math_thread_each():
+                self.pool = multiprocessing.get_context("spawn").Pool(self.num_proc)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -122,6 +125,25 @@ class LocalExecutor(Executor):
 
     def imap(self, fn: Callable[[Any], Any], items: Iterable[Any], batch: int = 1) -> Iterator[Any]:
         return self.pool.imap(fn, items, chunksize=batch) if self.pool else map(fn, items)
+
+
+# The math libraries' own thread pools (numpy's OpenBLAS, OpenMP): num_proc workers, one core each.
+_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _one_math_thread_each() -> Iterator[None]:
+    """Workers spawned inside start their math libraries with one thread (unless the user chose a
+    number). Each worker already has a core of its own: a BLAS pool of its own per worker would put
+    several threads on each core, and OpenBLAS's spinning threads then slow every solve many times
+    over. Spawned processes read these variables at start, so the parent's own setting is restored."""
+    unset = [name for name in _THREAD_VARIABLES if name not in os.environ]
+    os.environ.update(dict.fromkeys(unset, "1"))
+    try:
+        yield
+    finally:
+        for name in unset:
+            os.environ.pop(name, None)
 
 
 def _run_batch(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:

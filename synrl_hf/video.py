@@ -272,29 +272,47 @@ class VideoPlanes:
 
 def read_planes(video: VideoSource) -> VideoPlanes:
     """Decode every frame of ``video`` (PyAV) into its Y, U and V planes."""
-    import av
+    return PlaneDecoder().decode(video)
 
-    buffers: list[np.ndarray] = []
-    count = 0
-    with av.open(_as_file(video)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "NONE"  # one thread: the audit runs clips in parallel processes
-        native_fps = float(stream.average_rate or stream.base_rate or 30)
-        for frame in container.decode(stream):
-            if frame.format.name != "yuv420p":
-                frame = frame.reformat(format="yuv420p")
-            views = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] for p in frame.planes]
-            if not buffers:  # arrays as long as the container says, copied into once
-                buffers = [np.empty((max(stream.frames, 1), *view.shape), np.uint8) for view in views]
-            if count == len(buffers[0]):  # more frames than the container said
-                buffers = [np.concatenate([b, np.empty_like(b)]) for b in buffers]
-            for buffer, view in zip(buffers, views):
-                buffer[count] = view
-            count += 1
-    if not count:
-        raise ValueError("the video has no frames")
-    y, u, v = (b[:count] for b in buffers)
-    return VideoPlanes(y, u, v, native_fps)
+
+class PlaneDecoder:
+    """Decodes clip after clip into the same memory: :meth:`decode`'s planes are valid until its next call.
+
+    A 448 px clip's planes take tens of megabytes; fresh arrays for each clip cost the kernel's page
+    faults on every page (as much time again as copying the frames in), reused ones do not. For a
+    loop that is done with one clip before it decodes the next (the audit's).
+    """
+
+    def __init__(self) -> None:
+        self._buffers: list[np.ndarray] = []
+
+    def decode(self, video: VideoSource) -> VideoPlanes:
+        import av
+
+        count = 0
+        with av.open(_as_file(video)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "NONE"  # one thread: the audit runs clips in parallel processes
+            native_fps = float(stream.average_rate or stream.base_rate or 30)
+            for frame in container.decode(stream):
+                if frame.format.name != "yuv420p":
+                    frame = frame.reformat(format="yuv420p")
+                views = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] for p in frame.planes]
+                if not count:  # room for as many frames as the container says
+                    self._make_room(max(stream.frames, 1), [view.shape for view in views])
+                elif count == len(self._buffers[0]):  # more frames than the container said
+                    self._buffers = [np.concatenate([b, np.empty_like(b)]) for b in self._buffers]
+                for buffer, view in zip(self._buffers, views):
+                    buffer[count] = view
+                count += 1
+        if not count:
+            raise ValueError("the video has no frames")
+        y, u, v = (b[:count] for b in self._buffers)
+        return VideoPlanes(y, u, v, native_fps)
+
+    def _make_room(self, frames: int, shapes: list[tuple[int, int]]) -> None:
+        if not self._buffers or [b.shape[1:] for b in self._buffers] != shapes or len(self._buffers[0]) < frames:
+            self._buffers = [np.empty((frames, *shape), np.uint8) for shape in shapes]
 
 
 def yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:

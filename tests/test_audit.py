@@ -20,7 +20,8 @@ from synrl_hf.audit import CHECKS, audit
 from synrl_hf.audit.balance import check_balance
 from synrl_hf.audit.blind import check_blind
 from synrl_hf.audit.common import ALPHA, FAIL, PASS, load_build, read_videos
-from synrl_hf.audit.determinism import check_determinism
+from synrl_hf.audit.determinism import check_determinism, pick_rows
+from synrl_hf.audit.family import CLIPS_PER_BATCH, AuditOptions, ClipBatch, FamilyChecks, merge, plan, run
 from synrl_hf.audit.pixels import check_pixels
 from synrl_hf.audit.single_frame import check_single_frame
 from synrl_hf.build import BuildSpec, build
@@ -236,6 +237,29 @@ def test_parallel_audit_gives_the_same_report(fair, fair_report, capsys):
     assert report.rows == fair_report.rows
     err = capsys.readouterr().err
     assert "synrl audit" in err and f"{3 * PER_TASK}/{3 * PER_TASK}" in err  # the bar counted every decoded clip
+
+
+def test_the_plan_cuts_each_family_into_small_batches_of_one_shard(fair, fair_build, fair_report):
+    options = AuditOptions(determinism_subset=3, families=len(FAMILIES))
+    counts, items = plan(fair, options)
+    assert counts == dict.fromkeys(FAMILIES, PER_TASK)
+    batches = [item for item in items if isinstance(item, ClipBatch)]
+    assert [item for item in items if isinstance(item, FamilyChecks)] == [FamilyChecks(f) for f in FAMILIES]
+    assert items[: len(batches)] == batches  # the long items first, the metadata checks last
+    for family in FAMILIES:
+        mine = sorted((b for b in batches if b.family == family), key=lambda b: b.position)
+        assert all(0 < b.clips <= CLIPS_PER_BATCH for b in mine) and len(mine) > 1
+        rows = [row for row in fair_build.rows if row["task"] == family]
+        # every row read exactly once, in the family's order; the determinism picks as pick_rows makes them
+        assert [(b.shard, n) for b in mine for n in b.numbers] == [(row["_file"], row["_row"]) for row in rows]
+        assert [i for b in mine for i in b.regenerate] == [row["id"] for row in pick_rows(rows, 3)]
+        # outcomes merged in any order give one result per check, rows in the family's order
+        outcomes = [run(fair, options, item) for item in mine]
+        merged = merge(family, mine[::-1], outcomes[::-1], options)
+        assert [r.check for r in merged] == ["pixels", "determinism"]
+        assert [r["id"] for r in merged[0].details["disagreements"]] == []
+        assert merged[0].details["n"] == PER_TASK and merged[1].details["identical"] == 3
+        assert merged[0].to_dict() == fair_report.result(family, "pixels").to_dict()
 
 
 # -- the command line -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from synrl_hf import FAMILIES, families_in, generate_sample, read_frames
 from synrl_hf.pixels import RGBFrames, color_mask, in_box, marker_angles, measure
-from synrl_hf.video import read_planes
+from synrl_hf.video import PlaneDecoder, read_planes
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,19 @@ def test_planes_give_read_frames_pixels_exactly(clips):
         assert len(planes) == len(frames) == row["num_frames"]
         np.testing.assert_array_equal(planes.rgb(slice(None)), frames)
         np.testing.assert_array_equal(RGBFrames(planes)[3, 10:50:3, 7:40], frames[3, 10:50:3, 7:40])
+
+
+def test_a_decoder_reuses_its_memory_and_gives_each_clip_exactly(clips):
+    decoder = PlaneDecoder()
+    by_size = sorted(clips, key=lambda clip: (clip[0]["width"], -clip[0]["num_frames"]))
+    previous = None
+    for row, _, planes in by_size:  # longest first at each size: the later, shorter clips fit in its memory
+        again = decoder.decode(row["video"]["bytes"])
+        for mine, theirs in zip((again.y, again.u, again.v), (planes.y, planes.u, planes.v)):
+            np.testing.assert_array_equal(mine, theirs)
+        if previous is not None and previous[0] == row["width"]:
+            assert np.shares_memory(again.y, previous[1])
+        previous = (row["width"], again.y)
 
 
 def test_box_test_without_converting(clips):

@@ -20,6 +20,7 @@ holds the folder's lock (:mod:`synrl_hf.folder_lock`). The CLI exits with 1 when
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -36,8 +37,8 @@ from ..executors import Executor, add_engine_arguments, open_executor
 from ..folder_lock import folder_lock
 from ..seeding import SPLITS
 from ..version import GENERATOR_VERSION, __version__
-from .common import FAIL, SKIP, Build, CheckResult, family_rows, open_build
-from .family import CHECKS, AuditOptions, audit_family, clips_to_decode
+from .common import FAIL, SKIP, Build, CheckResult, open_build
+from .family import CHECKS, AuditOptions, ClipBatch, WorkItem, merge, plan, run
 
 REPORT_JSON = AUDIT_REPORT
 REPORT_MD = AUDIT_REPORT.removesuffix(".json") + ".md"
@@ -225,10 +226,11 @@ def audit(
         raise ValueError(f"determinism_subset must be a non-negative integer or a list of ids, got {determinism_subset!r}")
     executor = open_executor(engine, num_proc=num_proc, address=ray_address)  # checks the engine settings first
     started = time.time()
-    counts = family_rows(folder, config, split, sample_limit)
     subset = determinism_subset if isinstance(determinism_subset, int) else tuple(determinism_subset)
-    options = AuditOptions(config, split, sample_limit, subset, tuple(checks), families=len(counts))
-    results = _run_families(Path(folder), counts, options, executor, progress)
+    options = AuditOptions(config, split, sample_limit, subset, tuple(checks))
+    counts, items = plan(folder, options)
+    options = dataclasses.replace(options, families=len(counts))
+    results = _run_items(Path(folder), counts, items, options, executor, progress)
     build = open_build(folder, config, split)
     report = AuditReport(
         folder=str(build.folder),
@@ -252,36 +254,38 @@ def audit(
     return report
 
 
-def _run_families(
-    folder: Path, counts: dict[str, int], options: AuditOptions, executor: Executor, progress: bool
+def _run_items(
+    folder: Path, counts: dict[str, int], items: list[WorkItem], options: AuditOptions, executor: Executor, progress: bool
 ) -> dict[str, list[CheckResult]]:
-    """Each family's results, the families spread over ``executor``; a bar counts the decoded clips
-    (clip by clip in this process, a family's clips at once when it comes back from a worker)."""
+    """Each family's results, its work items spread over ``executor``; a bar counts the decoded clips
+    (clip by clip in this process, a batch's clips at once when it comes back from a worker)."""
     from tqdm.auto import tqdm
 
-    clips = {family: clips_to_decode(family, rows, options) for family, rows in counts.items()}
-    bar = tqdm(total=sum(clips.values()), unit="clip", desc="synrl audit", disable=not progress)
-    # Largest families first, so that no worker is left with a big one at the end.
-    order = sorted(counts, key=lambda family: -clips[family])
+    bar = tqdm(
+        total=sum(item.clips for item in items if isinstance(item, ClipBatch)), unit="clip", desc="synrl audit", disable=not progress
+    )
     on_clip = (lambda: bar.update(1)) if executor.in_process else None
-    results: dict[str, list[CheckResult]] = {}
+    outcomes: dict[str, list[tuple[WorkItem, Any]]] = {family: [] for family in counts}
     with executor:
         if progress and not executor.in_process:  # described once started (a Ray cluster's size)
             bar.write(f"synrl audit: checking {len(counts)} families on {executor.description}", file=sys.stderr)
-        for family, found in zip(order, executor.imap(functools.partial(_audit_one, folder, options, on_clip), order)):
-            if not executor.in_process:
-                bar.update(clips[family])
-            results[family] = found
-            for r in found:
-                if r.status == FAIL:
-                    bar.write(f"synrl audit: {family}/{r.check} FAILS: {r.summary}", file=sys.stderr)
+        for item, outcome in zip(items, executor.imap(functools.partial(_run_one, folder, options, on_clip), items)):
+            if isinstance(item, ClipBatch) and not executor.in_process:
+                bar.update(item.clips)
+            outcomes[item.family].append((item, outcome))
     bar.close()
+    results = {}
+    for family, done in outcomes.items():
+        results[family] = merge(family, [item for item, _ in done], [outcome for _, outcome in done], options)
+        for r in results[family]:
+            if r.status == FAIL:
+                bar.write(f"synrl audit: {family}/{r.check} FAILS: {r.summary}", file=sys.stderr)
     return results
 
 
-def _audit_one(folder: Path, options: AuditOptions, on_clip: Callable[[], None] | None, family: str) -> list[CheckResult]:
-    """:func:`audit_family` with the family last: the item an executor maps over."""
-    return audit_family(folder, family, options, on_clip)
+def _run_one(folder: Path, options: AuditOptions, on_clip: Callable[[], None] | None, item: WorkItem) -> Any:
+    """:func:`~synrl_hf.audit.family.run` with the item last: what an executor maps over."""
+    return run(folder, options, item, on_clip)
 
 
 def write_report(build: Build, report: AuditReport) -> None:

@@ -140,19 +140,36 @@ def open_build(folder: str | Path, config: str = "all", split: str | None = None
     return Build(folder, manifest, config, chosen, [])
 
 
-def family_rows(folder: str | Path, config: str = "all", split: str | None = None, sample_limit: int | None = None) -> dict[str, int]:
-    """How many rows each family has in ``config`` (registry order, capped at ``sample_limit``),
-    reading only the shards' task column; validates like :func:`load_build`."""
+def row_ids(
+    folder: str | Path, config: str = "all", split: str | None = None, sample_limit: int | None = None
+) -> dict[str, list[tuple[str, int, str]]]:
+    """Per family (registry order), where each of its rows is: (shard, row number, id), in the order
+    :func:`load_build` reads them and capped at ``sample_limit``, from the shards' ``task`` and ``id``
+    columns alone; validates like :func:`load_build`."""
     import pyarrow.parquet as pq
 
     folder, _, _, shards = _shards(folder, config, split, sample_limit)
-    counts: dict[str, int] = {}
+    found: dict[str, list[tuple[str, int, str]]] = {}
     for relpath in shards:
-        for task in pq.read_table(folder / relpath, columns=["task"]).column("task").to_pylist():
-            counts[task] = counts.get(task, 0) + 1
-    if not counts:
+        table = pq.read_table(folder / relpath, columns=["task", "id"])
+        for number, (task, id_) in enumerate(zip(table.column("task").to_pylist(), table.column("id").to_pylist())):
+            rows = found.setdefault(task, [])
+            if sample_limit is None or len(rows) < sample_limit:
+                rows.append((relpath, number, id_))
+    if not found:
         raise ValueError(f"config {config!r} of {str(folder)!r} has no rows")
-    return {name: min(counts[name], sample_limit or counts[name]) for name in FAMILIES if name in counts}
+    return {name: found[name] for name in FAMILIES if name in found}
+
+
+def read_rows(folder: Path, relpath: str, numbers: Sequence[int]) -> list[dict[str, Any]]:
+    """The metadata rows ``numbers`` of the shard ``relpath`` (with ``_file`` and ``_row``, as :func:`load_build` gives them)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(folder / relpath, columns=META_COLUMNS).take(list(numbers))
+    rows = table.to_pylist()
+    for number, row in zip(numbers, rows):
+        row["_file"], row["_row"] = relpath, number
+    return rows
 
 
 def _shards(folder, config, split, sample_limit, family=None) -> tuple[Path, dict[str, Any], list[str], list[str]]:

@@ -32,8 +32,11 @@ class LogisticScorer:
     def fit(self, x: np.ndarray, y: np.ndarray) -> LogisticScorer:
         self.mean = x.mean(axis=0)
         scale = x.std(axis=0)
-        self.scale = np.where(scale > 0, scale, 1.0)  # a constant feature stays 0 after centring
-        design = np.hstack([(x - self.mean) / self.scale, np.ones((len(x), 1))])
+        self.scale = np.where(scale > 0, scale, 1.0)
+        # A constant feature is 0 after centring, so its weight stays 0: it is left out of the Newton
+        # system (which costs the cube of the features kept) rather than carried along.
+        varies = scale > 0
+        design = np.hstack([((x - self.mean) / self.scale)[:, varies], np.ones((len(x), 1))])
         penalty = np.ones(design.shape[1])
         penalty[-1] = 0.0  # the intercept is not regularised
         theta = np.zeros(design.shape[1])
@@ -47,7 +50,7 @@ class LogisticScorer:
             p = 1.0 / (1.0 + np.exp(-(design @ theta)))
             gradient = self.c * design.T @ (p - y) + penalty * theta
             hessian = self.c * (design.T * (p * (1.0 - p))) @ design + np.diag(penalty)
-            step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+            step = _newton_step(hessian, gradient)
             size = 1.0  # damped Newton: the objective is convex but a full step can overshoot
             while (candidate := objective(theta - size * step)) > current and size > 1e-8:
                 size /= 2
@@ -56,11 +59,22 @@ class LogisticScorer:
             theta, current = theta - size * step, candidate
             if np.max(np.abs(size * step)) < self.tol:
                 break
-        self.weights, self.intercept = theta[:-1], theta[-1]
+        self.weights = np.zeros(x.shape[1])
+        self.weights[varies], self.intercept = theta[:-1], theta[-1]
         return self
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         return ((x - self.mean) / self.scale) @ self.weights + self.intercept
+
+
+def _newton_step(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """Solve ``hessian @ step = gradient``. The penalty keeps the Hessian positive definite, so a
+    Cholesky-based solve (several times cheaper than the least-squares SVD) suffices; a Hessian made
+    singular by rounding (every row predicted with certainty) falls back to least squares."""
+    try:
+        return np.linalg.solve(hessian, gradient)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(hessian, gradient, rcond=None)[0]
 
 
 @dataclass
