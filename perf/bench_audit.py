@@ -5,7 +5,7 @@
 
 Runs, as a user would and one after the other, ``synrl build --configs all --per-task N
 --num-proc P`` into a fresh ``--out`` and ``synrl audit OUT --num-proc P``, times both (wall
-clock), and prints the ratio, the machine and its load, and per family the pixel agreement and any
+clock and CPU time), and prints the ratios, the machine and its load, and per family the pixel agreement and any
 disagreement. With ``--profile K`` it then audits K clips per family again in this process under
 cProfile and splits the time by what it was spent on. Run it on an otherwise idle machine.
 
@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import pstats
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,26 +33,34 @@ sys.path.insert(0, str(ROOT))
 TARGET = 0.3
 # What the profile is split by: (label, functions whose cumulative time it is), most specific first.
 PARTS = [
-    ("decode the MP4 (planes)", ("video.py", "read_planes")),
+    ("decode the MP4 (planes)", ("video.py", "decode")),
     ("read text (OCR)", ("ocr.py", "read_line")),
     ("measure objects by color", ("pixels.py", "measure")),
     ("regenerate rows (determinism)", ("sample.py", "generate_sample")),
-    ("RGB tables (once per process)", ("video.py", "_rgb_tables")),
+    ("RGB tables (once per process)", ("video.py", "_rgb_tables"), ("video.py", "_luma_ranges")),
     (
         "balance, blind, single-frame",
         ("audit/balance.py", "check_balance"),
         ("audit/blind.py", "check_blind"),
         ("audit/single_frame.py", "check_single_frame"),
     ),
-    ("read shards (metadata, videos)", ("audit/common.py", "load_build"), ("audit/common.py", "read_videos")),
+    (
+        "read shards (metadata, videos)",
+        ("audit/common.py", "load_build"),
+        ("audit/common.py", "read_rows"),
+        ("audit/common.py", "read_videos"),
+    ),
 ]
 
 
-def run(command: list[str]) -> float:
+def run(command: list[str]) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds of the command and all its processes)."""
     print("$", " ".join(command), flush=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     subprocess.run(command, check=False, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return time.time() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.time() - started, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def machine() -> dict:
@@ -94,9 +103,10 @@ def main() -> int:
     synrl = [sys.executable, "-m", "synrl_hf.cli"]
     build = [*synrl, "build", "--out", str(out), "--configs", "all", "--per-task", str(args.per_task)]
     build += ["--num-proc", str(args.num_proc), "--resolution", str(args.resolution), "--no-progress"]
-    info["build_s"] = run(build)
-    info["audit_s"] = run([*synrl, "audit", str(out), "--num-proc", str(args.num_proc), "--quiet"])
+    info["build_s"], info["build_cpu_s"] = run(build)
+    info["audit_s"], info["audit_cpu_s"] = run([*synrl, "audit", str(out), "--num-proc", str(args.num_proc), "--quiet"])
     info["ratio"] = info["audit_s"] / info["build_s"]
+    info["cpu_ratio"] = info["audit_cpu_s"] / info["build_cpu_s"]
     report = json.loads((out / "audit" / "report.json").read_text())
     info["clips"] = sum(report["rows"].values())
     info["passed"] = report["passed"]
@@ -104,6 +114,7 @@ def main() -> int:
     print(f"\nmachine: {info['machine']}")
     print(f"{info['clips']} clips at {args.resolution} px, --num-proc {args.num_proc}")
     print(f"build {info['build_s']:.0f} s, audit {info['audit_s']:.0f} s: audit / build = {info['ratio']:.2f} (target <= {TARGET})")
+    print(f"CPU time: build {info['build_cpu_s']:.0f} s, audit {info['audit_cpu_s']:.0f} s: audit / build = {info['cpu_ratio']:.2f}")
     print(f"audit {'passed' if info['passed'] else 'FAILED: ' + '; '.join(report['failures'])}")
     for family, summary in info["pixels"].items():
         print(f"  {family:20s} {summary}")

@@ -322,29 +322,41 @@ def yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def in_rgb_box(y: np.ndarray, u: np.ndarray, v: np.ndarray, low: tuple[int, int, int], high: tuple[int, int, int]) -> np.ndarray:
-    """Whether ``yuv_to_rgb(y, u, v)`` lies in the box [low, high] (inclusive), without converting.
+    """Whether ``yuv_to_rgb(y, u, v)`` lies in the box [low, high] (inclusive), without converting:
+    one lookup per pixel of its chroma's luma range (:func:`_luma_ranges`)."""
+    lowest, highest = _luma_ranges(tuple(low), tuple(high))
+    key = (u.astype(np.uint16) << 8) | v
+    return (y >= lowest[key]) & (y <= highest[key])
 
-    Red depends on (Y, V) and blue on (Y, U) alone, so two small tables settle most pixels; the
-    green of the few left is looked up in the full table: several times cheaper than converting.
-    """
-    red_ok, blue_ok = _box_tables(tuple(low), tuple(high))
-    y8 = y.astype(np.uint16) << 8
-    mask = np.take(red_ok, y8 | v) & np.take(blue_ok, y8 | u)
-    if mask.any():
-        key = (y8[mask].astype(np.int32) << 8) | (u[mask].astype(np.int32) << 8) | v[mask]
-        green = np.take(_rgb_tables()[1], key)
-        mask[mask] = (green >= low[1]) & (green <= high[1])
-    return mask
+
+def in_rgb_box_420(y: np.ndarray, u: np.ndarray, v: np.ndarray, low: tuple[int, int, int], high: tuple[int, int, int]) -> np.ndarray:
+    """:func:`in_rgb_box` of a 4:2:0 window as decoded: ``y`` (..., 2h, 2w) and its chroma ``u``, ``v``
+    (..., h, w), one sample per 2 x 2 pixels; the chroma is looked up once per sample, not upsampled."""
+    lowest, highest = _luma_ranges(tuple(low), tuple(high))
+    key = (u.astype(np.uint16) << 8) | v
+    *lead, h, w = key.shape
+    quads = y.reshape(*lead, h, 2, w, 2)
+    at = (..., slice(None), None, slice(None), None)
+    return ((quads >= lowest[key][at]) & (quads <= highest[key][at])).reshape(y.shape)
 
 
 @lru_cache(maxsize=64)
-def _box_tables(low: tuple[int, int, int], high: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Flat bool tables over (Y << 8 | V) and (Y << 8 | U): red, resp. blue, inside [low, high]."""
-    red, _, blue = _rgb_tables()
-    y, c = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
-    red = red[(y << 16) | c].ravel()  # red does not depend on U (nor blue on V): U = 0, V = 0
-    blue = blue[(y << 16) | (c << 8)].ravel()
-    return (red >= low[0]) & (red <= high[0]), (blue >= low[2]) & (blue <= high[2])
+def _luma_ranges(low: tuple[int, int, int], high: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per chroma (U << 8 | V): the lowest and the highest luma whose RGB lies in [low, high].
+
+    libswscale's red, green and blue never decrease as the luma rises at fixed chroma (checked on its
+    whole table by tests/test_video_planes.py), so each channel is inside its bounds on one interval
+    of lumas, and the box on their intersection. An empty one is stored as (255, 0): no luma fits.
+    """
+    lowest = np.zeros(1 << 16, np.int16)
+    highest = np.full(1 << 16, 255, np.int16)
+    for table, floor, ceiling in zip(_rgb_tables(), low, high):
+        by_luma = table.reshape(256, 1 << 16)
+        lowest = np.maximum(lowest, (by_luma < floor).sum(axis=0, dtype=np.int16))  # the lumas below the floor come first
+        highest = np.minimum(highest, 255 - (by_luma > ceiling).sum(axis=0, dtype=np.int16))  # those above the ceiling last
+    empty = lowest > highest
+    lowest[empty], highest[empty] = 255, 0
+    return lowest.astype(np.uint8), highest.astype(np.uint8)
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from synrl_hf import FAMILIES, families_in, generate_sample, read_frames
+from synrl_hf.palette import COLORS
 from synrl_hf.pixels import RGBFrames, color_mask, in_box, marker_angles, measure
-from synrl_hf.video import PlaneDecoder, read_planes
+from synrl_hf.video import PlaneDecoder, _rgb_tables, in_rgb_box, in_rgb_box_420, read_planes
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,24 @@ def test_box_test_without_converting(clips):
             low, high = [max(c - 60, 0) for c in rgb], [min(c + 60, 255) for c in rgb]
             np.testing.assert_array_equal(in_box(RGBFrames(planes), 5, slice(None), slice(None), low, high), color_mask(frames[5], rgb))
             np.testing.assert_array_equal(in_box(frames, 5, slice(None), slice(None), low, high), color_mask(frames[5], rgb))
+
+
+def test_the_box_test_is_exact_for_every_yuv_triple():
+    """libswscale's RGB never falls as the luma rises at fixed chroma, which makes the box test one
+    luma range per chroma; checked on all 2^24 (Y, U, V) for boxes round every palette color."""
+    tables = [table.reshape(256, 1 << 16) for table in _rgb_tables()]
+    assert all((np.diff(table.astype(np.int16), axis=0) >= 0).all() for table in tables)
+    key = np.arange(1 << 24)
+    y, u, v = (key >> 16).astype(np.uint8), ((key >> 8) & 255).astype(np.uint8), (key & 255).astype(np.uint8)
+    for rgb in [*COLORS.values(), (255, 255, 255)]:
+        low, high = tuple(max(c - 60, 0) for c in rgb), tuple(min(c + 60, 255) for c in rgb)
+        inside = np.logical_and.reduce([(t.ravel() >= lo) & (t.ravel() <= hi) for t, lo, hi in zip(tables, low, high)])
+        np.testing.assert_array_equal(in_rgb_box(y, u, v, low, high), inside)
+        # a 4:2:0 window: chroma per 2 x 2 pixels, as decoded
+        window = np.random.default_rng(1).integers(0, 256, (2, 3, 16, 16), dtype=np.uint8)
+        luma_, chroma_u, chroma_v = window[:, 0], window[:, 1, :8, :8], window[:, 2, :8, :8]
+        up_u, up_v = (np.repeat(np.repeat(c, 2, axis=1), 2, axis=2) for c in (chroma_u, chroma_v))
+        np.testing.assert_array_equal(in_rgb_box_420(luma_, chroma_u, chroma_v, low, high), in_rgb_box(luma_, up_u, up_v, low, high))
 
 
 def test_windowed_measurement_is_the_whole_frame_one(clips):

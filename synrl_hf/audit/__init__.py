@@ -212,8 +212,9 @@ def audit(
 
     ``split`` None audits every split of ``config``; ``sample_limit`` caps the rows per family;
     ``determinism_subset`` is how many rows per family to regenerate (or their ids). With
-    ``update_card`` the dataset card is re-written so that it shows the summary table. Families are
-    audited ``num_proc`` at a time, in worker processes (``engine`` "local", default 1) or as Ray tasks
+    ``update_card`` the dataset card is re-written so that it shows the summary table. The work, cut
+    into small items (a family's metadata checks; batches of its clips, :mod:`.family`), runs
+    ``num_proc`` items at a time, in worker processes (``engine`` "local", default 1) or as Ray tasks
     (``engine`` "ray", on the cluster at ``ray_address``, by default every CPU of it: its nodes must see
     ``folder``), with the same results; ``progress`` shows a bar of decoded clips.
     """
@@ -322,7 +323,8 @@ def add_audit_parser(subparsers) -> None:
         "--num-proc",
         type=positive_int,
         default=None,
-        help="families audited at once: local worker processes (default 1), or Ray tasks (default: every CPU of the cluster)",
+        help="work items (batches of clips, a family's metadata checks) run at once: local worker processes (default 1), "
+        "or Ray tasks (default: every CPU of the cluster)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_arguments(p)
