@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,10 +31,11 @@ import numpy as np
 from .motion import COMPASS
 from .palette import COLORS
 from .questions import ORDINAL_WORDS, format_interval
-from .video import VideoPlanes, in_rgb_box, luma
+from .video import VideoPlanes, in_rgb_box, in_rgb_box_420, luma, yuv_to_rgb
 
 COLOR_TOLERANCE = 60
 MASK_CHUNK = 16  # frames whose color masks are computed at once: fewer calls, bounded memory
+NEUTRAL_CHROMA = 16  # U and V within this of grey (128): white background, codec noise included, and no more
 MARKER_REACH = 0.4  # of the object's size: most of the rotation marker, and inside every shape but a star's valleys
 ORDINALS = {word: n for n, word in enumerate(ORDINAL_WORDS, 1)}
 
@@ -205,8 +207,7 @@ def _measure_windows(planes, track, frames, top, left, side, low, high, reach, m
     u, v = (
         np.stack([p[f, t // 2 : t // 2 + half, c // 2 : c // 2 + half] for f, t, c in zip(frames, top, left)]) for p in (planes.u, planes.v)
     )
-    u, v = (np.repeat(np.repeat(p, 2, axis=1), 2, axis=2) for p in (u, v))
-    mask = in_rgb_box(y, u, v, low, high)
+    mask = in_rgb_box_420(y, u, v, low, high)
     per_row, per_col = mask.sum(axis=2), mask.sum(axis=1)  # (F, side) pixel counts
     edge = ((per_row[:, 0] > 0) & (top > 0)) | ((per_row[:, -1] > 0) & (top + side < planes.height))
     edge |= ((per_col[:, 0] > 0) & (left > 0)) | ((per_col[:, -1] > 0) & (left + side < planes.width))
@@ -257,6 +258,74 @@ def ink_pixels(frame: np.ndarray, strength: int = COLOR_TOLERANCE) -> np.ndarray
     return darkest < 255 - strength
 
 
+def ink_bounds(frames: FrameSource, strength: int = COLOR_TOLERANCE) -> list[tuple[int, int, int, int] | None]:
+    """Per frame, a box (top, bottom, left, right, inclusive) that holds every one of its
+    :func:`ink_pixels`, found without converting the frame to RGB; None where it has none.
+
+    On decoded planes it is the box of every pixel but the near-white ones, whose luma is at least
+    :func:`_white_luma` and whose chroma is within ``NEUTRAL_CHROMA`` of grey (none of those decodes
+    to ink): the ink and at most a pale, codec-tinted fringe round it. It comes from the extremes of
+    luma and chroma along each frame's rows and columns, taken only in the region where any frame
+    may have ink (:func:`_inked_region`). An RGB array gives whole frames.
+    """
+    n, height, width = frames.shape[:3]
+    if not isinstance(frames, RGBFrames):
+        return [(0, height - 1, 0, width - 1)] * n
+    planes, white = frames.planes, _white_luma(strength)
+    region = _inked_region(planes, white)
+    if region is None:
+        return [None] * n
+    top, bottom, left, right = region
+    y = planes.y[:, top : bottom + 1, left : right + 1]
+    u, v = (p[:, top // 2 : bottom // 2 + 1, left // 2 : right // 2 + 1] for p in (planes.u, planes.v))
+    lowest, highest = np.minimum(u, v), np.maximum(u, v)
+    # A chroma sample covers two rows and two columns; the region starts on a sample's first ones.
+    rows = (y.min(axis=2) < white) | np.repeat(_tinted(lowest.min(axis=2), highest.max(axis=2)), 2, axis=1)[:, : y.shape[1]]
+    cols = (y.min(axis=1) < white) | np.repeat(_tinted(lowest.min(axis=1), highest.max(axis=1)), 2, axis=1)[:, : y.shape[2]]
+    boxes = (_box_from(r, c) for r, c in zip(rows, cols))
+    return [None if box is None else (box[0] + top, box[1] + top, box[2] + left, box[3] + left) for box in boxes]
+
+
+def _inked_region(planes: VideoPlanes, white: int) -> tuple[int, int, int, int] | None:
+    """The box (top and left even) of the pixels that are not near-white in some frame, from each
+    pixel's extremes over all frames: cheap, and small for a slowly drifting object."""
+    lowest = np.minimum(planes.u.min(axis=0), planes.v.min(axis=0))
+    highest = np.maximum(planes.u.max(axis=0), planes.v.max(axis=0))
+    tinted = np.repeat(np.repeat(_tinted(lowest, highest), 2, axis=0), 2, axis=1)[: planes.height, : planes.width]
+    region = _box_of((planes.y.min(axis=0) < white) | tinted)
+    if region is None:
+        return None
+    top, bottom, left, right = region
+    return top - top % 2, bottom, left - left % 2, right
+
+
+def _tinted(lowest: np.ndarray, highest: np.ndarray) -> np.ndarray:
+    """Whether chroma (U and V) spanning [lowest, highest] leaves the near-grey range."""
+    return (lowest < 128 - NEUTRAL_CHROMA) | (highest > 128 + NEUTRAL_CHROMA)
+
+
+def _box_of(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the True pixels of a 2-D mask, inclusive; None if there are none."""
+    return _box_from(mask.any(axis=1), mask.any(axis=0))
+
+
+def _box_from(rows: np.ndarray, cols: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The box of the pixels in both a marked row and a marked column; None if either has no mark."""
+    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
+    if not rows.size or not cols.size:
+        return None
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+@lru_cache(maxsize=4)
+def _white_luma(strength: int) -> int:
+    """The least luma from which no pixel with chroma within ``NEUTRAL_CHROMA`` of grey decodes to ink."""
+    near = np.arange(128 - NEUTRAL_CHROMA, 128 + NEUTRAL_CHROMA + 1)
+    y, u, v = (a.astype(np.uint8) for a in np.meshgrid(np.arange(256), near, near, indexing="ij"))
+    inked = ink_pixels(yuv_to_rgb(y, u, v), strength).any(axis=(1, 2))  # per luma: some near-grey chroma gives ink
+    return int(np.flatnonzero(inked)[-1]) + 1
+
+
 LUMA = np.array([0.299, 0.587, 0.114])  # BT.601: H.264's yuv420p keeps luma at full resolution, color at half
 
 
@@ -288,11 +357,14 @@ def canonical(alpha: np.ndarray, side: int = 32, span: float = 2.4) -> np.ndarra
     area = float(alpha.sum())
     if area < 4:
         return None
-    ys, xs = np.indices(alpha.shape)
-    cx, cy = (alpha * xs).sum() / area + 0.5, (alpha * ys).sum() / area + 0.5
+    height, width = alpha.shape
+    cx = (alpha * np.arange(width)).sum() / area + 0.5  # broadcast positions: no index grids to build
+    cy = (alpha * np.arange(height)[:, None]).sum() / area + 0.5
     half = span * math.sqrt(area) / 2
     pad = int(math.ceil(half)) + 1  # the box may reach past the frame's edge: the background is empty
-    image = Image.fromarray(np.pad(alpha.astype(np.float32), pad))
+    padded = np.zeros((height + 2 * pad, width + 2 * pad), np.float32)  # several times faster than np.pad
+    padded[pad:-pad, pad:-pad] = alpha
+    image = Image.fromarray(padded)
     box = (cx - half + pad, cy - half + pad, cx + half + pad, cy + half + pad)
     return np.asarray(image.resize((side, side), Image.Resampling.BILINEAR, box=box))
 
@@ -303,23 +375,28 @@ def marker_angles(frames: FrameSource, track: PixelTrack, size_px: float, rgb: S
     white dot and ink ring; the gaps between a star's points cancel out by symmetry). Both points are
     fixed to the object, so the angle is its rotation up to a constant offset. Small objects at low
     resolution keep the dot's hole after H.264 even where its thin ring blurs into the color."""
-    n = len(frames)
-    out = np.full(n, np.nan)
+    out = np.full(len(frames), np.nan)
     reach = MARKER_REACH * size_px
-    for f in range(n):
-        if not track.found[f]:
-            continue
-        cx, cy = track.x[f], track.y[f]
-        x_lo, x_hi = int(max(cx - reach, 0)), int(min(cx + reach + 1, frames.shape[2]))
-        y_lo, y_hi = int(max(cy - reach, 0)), int(min(cy + reach + 1, frames.shape[1]))
-        window = frames[f, y_lo:y_hi, x_lo:x_hi]
-        ys, xs = np.indices(window.shape[:2]) + 0.5
-        xs, ys = xs + x_lo, ys + y_lo
-        uncovered = (1.0 - coverage(window, rgb)) * (np.hypot(xs - cx, ys - cy) <= reach)
-        if uncovered.sum() < 1.0:
-            continue
-        mx, my = (uncovered * xs).sum() / uncovered.sum(), (uncovered * ys).sum() / uncovered.sum()
-        out[f] = math.degrees(math.atan2(mx - cx, -(my - cy)))
+    found = np.flatnonzero(track.found)
+    if not found.size:
+        return out
+    # One window size for every frame, holding the whole disc round the centroid (shifted inside the
+    # frame at its edges): all frames' coverage is measured at once, pixels off the disc weigh 0.
+    height, width = frames.shape[1], frames.shape[2]
+    side = min(int(2 * reach) + 2, height, width)
+    cx, cy = track.x[found], track.y[found]
+    left = np.clip(np.maximum(cx - reach, 0).astype(int), 0, width - side)
+    top = np.clip(np.maximum(cy - reach, 0).astype(int), 0, height - side)
+    windows = np.stack([frames[f, t : t + side, c : c + side] for f, t, c in zip(found, top, left)])
+    offset = np.arange(side) + 0.5
+    xs, ys = (left[:, None] + offset)[:, None, :], (top[:, None] + offset)[:, :, None]
+    on_disc = np.hypot(xs - cx[:, None, None], ys - cy[:, None, None]) <= reach
+    uncovered = (1.0 - coverage(windows, rgb)) * on_disc
+    total = uncovered.sum(axis=(1, 2))
+    seen = total >= 1.0
+    mx = (uncovered * xs).sum(axis=(1, 2))[seen] / total[seen]
+    my = (uncovered * ys).sum(axis=(1, 2))[seen] / total[seen]
+    out[found[seen]] = np.degrees(np.arctan2(mx - cx[seen], -(my - cy[seen])))
     return out
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from synrl_hf import FAMILIES, families_in, generate_sample, read_frames
 from synrl_hf.palette import COLORS
-from synrl_hf.pixels import RGBFrames, color_mask, in_box, marker_angles, measure
+from synrl_hf.pixels import RGBFrames, color_mask, in_box, ink_bounds, ink_pixels, marker_angles, measure
 from synrl_hf.video import PlaneDecoder, _rgb_tables, in_rgb_box, in_rgb_box_420, read_planes
 
 
@@ -67,6 +67,21 @@ def test_the_box_test_is_exact_for_every_yuv_triple():
         luma_, chroma_u, chroma_v = window[:, 0], window[:, 1, :8, :8], window[:, 2, :8, :8]
         up_u, up_v = (np.repeat(np.repeat(c, 2, axis=1), 2, axis=2) for c in (chroma_u, chroma_v))
         np.testing.assert_array_equal(in_rgb_box_420(luma_, chroma_u, chroma_v, low, high), in_rgb_box(luma_, up_u, up_v, low, high))
+
+
+def test_ink_bounds_hold_every_ink_pixel_without_converting(clips):
+    shares = []
+    for _, frames, planes in clips:
+        boxes = ink_bounds(RGBFrames(planes))
+        for f, box in enumerate(boxes):
+            ys, xs = np.nonzero(ink_pixels(frames[f]))
+            if box is None:
+                assert not ys.size
+                continue
+            top, bottom, left, right = box
+            assert ys.size and top <= ys.min() and ys.max() <= bottom and left <= xs.min() and xs.max() <= right
+            shares.append((bottom - top + 1) * (right - left + 1) / (frames.shape[1] * frames.shape[2]))
+    assert min(shares) < 0.1  # boxes round the drawn objects, not whole frames
 
 
 def test_windowed_measurement_is_the_whole_frame_one(clips):

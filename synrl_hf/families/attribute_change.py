@@ -18,12 +18,13 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import motion, shapes
 from ..narration import Context, Writer, narrate_events
 from ..palette import COLORS, SHAPES
 from ..perception import COLOR_AREA_TOLERANCE, MIN_SIZE_AREA_RATIO, SHAPE_AREA_TOLERANCE, px, seconds
-from ..pixels import PixelScene, Unreadable, canonical, coverage, ink_pixels, measure, ordinals_in, palette_name, stem
+from ..pixels import PixelScene, Unreadable, canonical, coverage, ink_bounds, ink_pixels, measure, ordinals_in, palette_name, stem
 from ..questions import interval, multiple_choice, ordinal, pick, sequence
 from ..timeline import Event, SceneObject, StyleChange, Timeline, Track
 from .base import FPS, Family, Params, draw_num_frames
@@ -232,37 +233,66 @@ def _changes_in_pixels(frames: np.ndarray) -> list[tuple[int, str]]:
     them differ; changes are further apart than ``WINDOW`` frames, so windows on either side of one
     hold one state each.
     """
-    n = len(frames)
-    labels, area, outline = [], np.zeros(n), []
-    for f, frame in enumerate(frames):
-        drawn = ink_pixels(frame)
-        rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
-        if rows.size < 2 or cols.size < 2:
-            raise Unreadable(f"no object is drawn in frame {f}")
-        box = (slice(max(rows[0] - 2, 0), rows[-1] + 3), slice(max(cols[0] - 2, 0), cols[-1] + 3))  # the object, with its soft edge
-        labels.append(palette_name(np.median(frame[box][drawn[box]], axis=0)))
-        alpha = coverage(frame[box], COLORS[labels[-1]], tolerance=None)  # the one object: its blurred edges count too
-        area[f] = alpha.sum()
-        outline.append(canonical(alpha))
-    log_area = np.log(area)
-    steps: dict[str, list[tuple[int, float]]] = {"color": [], "size": [], "shape": []}
-    for f in range(WINDOW, n - WINDOW + 1):
-        before, after = slice(f - WINDOW, f), slice(f, f + WINDOW)
-        if len(set(labels[before])) == 1 and len(set(labels[after])) == 1 and labels[f - 1] != labels[f]:
-            steps["color"].append((f, 1.0))
-        grown = abs(float(np.median(log_area[after]) - np.median(log_area[before])))
-        if grown > math.log(MIN_SIZE_AREA_RATIO) / 2:
-            steps["size"].append((f, grown))
-        a, b = np.mean(outline[before], axis=0), np.mean(outline[after], axis=0)
-        differs = float(np.abs(a - b).sum() / ((a + b).sum() / 2))
-        if differs > SHAPE_STEP:
-            steps["shape"].append((f, differs))
+    steps = _steps(*_appearance(frames))
     changes: list[tuple[int, str]] = []
     for attribute in ("color", "size", "shape"):  # a size change blurs a small outline: shape steps near it are not shape changes
         for f in _peaks(steps[attribute]):
             if all(abs(f - g) > WINDOW for g, _ in changes):
                 changes.append((f, attribute))
     return sorted(changes)
+
+
+def _steps(labels: list[str], area: np.ndarray, outline: list[np.ndarray]) -> dict[str, list[tuple[int, float]]]:
+    """Per attribute, each frame f where the ``WINDOW`` frames before it and the ``WINDOW`` from it
+    differ in that attribute, with how much: the color label switches between two steady runs, the
+    median area grows or shrinks by more than half a size step, or the mean outline moves by more
+    than ``SHAPE_STEP``. Statistics are taken over every window of frames at once: window f - WINDOW
+    ends just before f, window f starts at f."""
+    frames = np.arange(WINDOW, len(labels) - WINDOW + 1)
+    codes = np.unique(labels, return_inverse=True)[1]
+    runs = sliding_window_view(codes, WINDOW)
+    steady = (runs == runs[:, :1]).all(axis=1)
+    switched = steady[:-WINDOW] & steady[WINDOW:] & (codes[frames - 1] != codes[frames])
+    medians = np.median(sliding_window_view(np.log(area), WINDOW), axis=1)
+    grown = np.abs(medians[WINDOW:] - medians[:-WINDOW])
+    means = sliding_window_view(np.stack(outline), WINDOW, axis=0).mean(axis=-1)
+    before, after = means[:-WINDOW], means[WINDOW:]
+    differs = np.abs(before - after).sum(axis=(1, 2)) / ((before + after).sum(axis=(1, 2)) / 2)
+    found = {
+        "color": (switched, np.ones(len(frames))),
+        "size": (grown > math.log(MIN_SIZE_AREA_RATIO) / 2, grown),
+        "shape": (differs > SHAPE_STEP, differs),
+    }
+    return {attribute: [(int(f), float(x)) for f, x in zip(frames[hit], strength[hit])] for attribute, (hit, strength) in found.items()}
+
+
+def _appearance(frames: np.ndarray) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    """Per frame: the object's palette color (the one nearest to its drawn pixels), its coverage of
+    that color over the box of what is drawn (with two pixels of soft edge round it), the area that
+    covers and its outline at one scale (:func:`canonical`).
+
+    Each frame is measured on a crop that holds all its ink (:func:`ink_bounds`) and the two pixels
+    round it, the only part converted to RGB: everything measured lies inside, so the crop gives
+    what the whole frame gives.
+    """
+    labels, area, outline = [], np.zeros(len(frames)), []
+    for f, bounds in enumerate(ink_bounds(frames)):
+        if bounds is None:
+            raise Unreadable(f"no object is drawn in frame {f}")
+        top, bottom, left, right = bounds
+        crop = frames[f, max(top - 2, 0) : bottom + 3, max(left - 2, 0) : right + 3]
+        drawn = ink_pixels(crop)
+        rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+        if rows.size < 2 or cols.size < 2:
+            raise Unreadable(f"no object is drawn in frame {f}")
+        box = (slice(max(rows[0] - 2, 0), rows[-1] + 3), slice(max(cols[0] - 2, 0), cols[-1] + 3))  # the object, with its soft edge
+        # The pixels of crop[box][drawn[box]] (box holds all ink), gathered several times faster.
+        inked = np.take(crop.reshape(-1, 3), np.flatnonzero(drawn), axis=0)
+        labels.append(palette_name(np.median(inked, axis=0)))
+        alpha = coverage(crop[box], COLORS[labels[-1]], tolerance=None)  # the one object: its blurred edges count too
+        area[f] = alpha.sum()
+        outline.append(canonical(alpha))
+    return labels, area, outline
 
 
 def _peaks(steps: list[tuple[int, float]]) -> list[int]:
@@ -287,9 +317,9 @@ def _recolored_to(scene: PixelScene, obj: dict) -> str:
     x, y = float(np.nanmedian(start.x)), float(np.nanmedian(start.y))
     reach = int(0.8 * obj["size"] + 3)
     label = obj["color"]
-    for f, frame in enumerate(frames):
+    for f in range(len(frames)):
         x0, y0 = max(int(x) - reach, 0), max(int(y) - reach, 0)
-        window = frame[y0 : int(y) + reach + 1, x0 : int(x) + reach + 1]
+        window = frames[f, y0 : int(y) + reach + 1, x0 : int(x) + reach + 1]
         drawn = ink_pixels(window)
         if drawn.sum() < 4:
             raise Unreadable(f"lost the {obj['color']} {obj['shape']} in frame {f}")
