@@ -263,11 +263,24 @@ class VideoPlanes:
 
     def _window(self, index: int | slice | np.ndarray, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Luma and chroma (upsampled to one sample per pixel) of frame(s) ``index`` in ``rows`` and ``cols``."""
-        rows_at, cols_at = np.arange(*rows.indices(self.height)), np.arange(*cols.indices(self.width))
+        top, bottom, row_step = rows.indices(self.height)
+        left, right, col_step = cols.indices(self.width)
+        if row_step == 1 and col_step == 1 and bottom > top and right > left:  # a plain window: sliced, not gathered
+            y = self.y[index][..., top:bottom, left:right]
+            u, v = (_upsampled(plane[index], top, bottom, left, right) for plane in (self.u, self.v))
+            return y, u, v
+        rows_at, cols_at = np.arange(top, bottom, row_step), np.arange(left, right, col_step)
         y = self.y[index][..., rows_at, :][..., cols_at]
         u = self.u[index][..., rows_at // 2, :][..., cols_at // 2]
         v = self.v[index][..., rows_at // 2, :][..., cols_at // 2]
         return y, u, v
+
+
+def _upsampled(chroma: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """The chroma of pixel rows ``top:bottom`` and columns ``left:right``, one sample per pixel."""
+    block = chroma[..., top // 2 : (bottom + 1) // 2, left // 2 : (right + 1) // 2]
+    pixels = np.repeat(np.repeat(block, 2, axis=-2), 2, axis=-1)
+    return pixels[..., top % 2 : top % 2 + bottom - top, left % 2 : left % 2 + right - left]
 
 
 def read_planes(video: VideoSource) -> VideoPlanes:

@@ -28,6 +28,8 @@ def test_planes_give_read_frames_pixels_exactly(clips):
         assert len(planes) == len(frames) == row["num_frames"]
         np.testing.assert_array_equal(planes.rgb(slice(None)), frames)
         np.testing.assert_array_equal(RGBFrames(planes)[3, 10:50:3, 7:40], frames[3, 10:50:3, 7:40])
+        for rows, cols in ((slice(11, 47), slice(5, 38)), (slice(10, 48), slice(6, 40)), (slice(0, 1), slice(127, 128))):
+            np.testing.assert_array_equal(RGBFrames(planes)[2:9, rows, cols], frames[2:9, rows, cols])  # odd and even corners
 
 
 def test_a_decoder_reuses_its_memory_and_gives_each_clip_exactly(clips):
