@@ -71,6 +71,7 @@ class ClipOutcome:
 
 
 WorkItem = FamilyChecks | ClipBatch
+_DECODER = PlaneDecoder()  # this process's: its memory serves every batch the process runs
 
 
 def plan(folder: str | Path, options: AuditOptions) -> tuple[dict[str, int], list[WorkItem]]:
@@ -106,9 +107,9 @@ def run(folder: str | Path, options: AuditOptions, item: WorkItem, on_clip: Call
     build = open_build(folder, options.config, options.split)
     rows = read_rows(build.folder, item.shard, item.numbers)
     videos = read_videos(build, rows)
-    decoder, outcome = _decoder(), ClipOutcome()
+    outcome = ClipOutcome()
     for row in rows:
-        planes = decoder.decode(videos[row["id"]])
+        planes = _DECODER.decode(videos[row["id"]])
         if item.read_pixels:
             outcome.seen.append(pixels.audit_row(row, planes))
         if row["id"] in item.regenerate:
@@ -146,21 +147,3 @@ def merge(family: str, items: Sequence[WorkItem], outcomes: Sequence[Any], optio
     if "determinism" in options.checks:
         results.append(determinism.summarize(family, regenerated))
     return results
-
-
-_process_decoder: PlaneDecoder | None = None
-
-
-def _decoder() -> PlaneDecoder:
-    """This process's decoder: its memory serves every batch the process runs."""
-    global _process_decoder
-    if _process_decoder is None:
-        _process_decoder = PlaneDecoder()
-    return _process_decoder
-
-
-def audit_family(folder: str | Path, family: str, options: AuditOptions) -> list[CheckResult]:
-    """Every check of ``options.checks`` on ``family``, in this process (what the items give together)."""
-    _, items = plan(folder, options)
-    mine = [item for item in items if item.family == family]
-    return merge(family, mine, [run(folder, options, item) for item in mine], options)
